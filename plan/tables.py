@@ -1,0 +1,64 @@
+"""Read a simple table (.csv in UTF-8 / UTF-8 with BOM / GBK, or .xlsx) into rows of strings.
+
+Excel in China saves CSV as GBK; GB18030 is its superset, so it is the fallback after UTF-8.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+class TableReadError(Exception):
+    """The file cannot be read as a table; the message names the file."""
+
+
+def decode_text(data: bytes, name: str) -> str:
+    if b"\x00" in data[:4096]:
+        raise TableReadError(f"{name}: this is a binary file, not a CSV text file")
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableReadError(f"{name}: cannot decode the text: save it as UTF-8 or GBK CSV")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_rows(path: str | Path) -> list[list[str]]:
+    """Rows of stripped strings; .csv and .xlsx only."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TableReadError(f"{path}: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise TableReadError(f"{path}: the file is empty")
+    if suffix == ".csv":
+        text = decode_text(data, str(path))
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    if suffix in (".xlsx", ".xlsm"):
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise TableReadError(f"{path}: not a readable .xlsx file ({exc})") from None
+        sheet = book.worksheets[0]
+        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        book.close()
+        return rows
+    raise TableReadError(f"{path}: unsupported file type {suffix or '(none)'}: use .csv or .xlsx")

@@ -1,0 +1,299 @@
+"""Contacts (liaisons and unit leaders in WeCom) and leader groups (where digests go)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import peewee as pw
+
+from store.clock import utcnow
+from store.db import StoreError, database
+from store.models import CONTACT_ROLES, Contact, LeaderGroup, Plan, Unit, UnitAlias
+from store.units import clean_name, closest_units, get_unit
+
+USERID_RE = re.compile(r"^[A-Za-z0-9_\-.@]{1,64}$")
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+WEBHOOK_KEY_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+CHAT_ID_RE = re.compile(r"^[0-9A-Za-z]{1,32}$")
+ROLE_WORDS = {"联络员": "liaison", "liaison": "liaison", "领导": "leader", "leader": "leader", "分管领导": "leader"}
+ROLE_NAMES = {"liaison": "联络员", "leader": "领导"}
+
+
+def check_userid(userid: str) -> str:
+    userid = (userid or "").strip()
+    if not USERID_RE.match(userid):
+        raise StoreError(f"invalid WeCom userid {userid!r}: 1–64 letters, digits or _-.@")
+    return userid
+
+
+def check_mobile(mobile: str | None) -> str | None:
+    if mobile is None:
+        return None
+    mobile = re.sub(r"[\s-]", "", str(mobile))
+    if mobile.startswith("+86"):
+        mobile = mobile[3:]
+    if not mobile:
+        return None
+    if not MOBILE_RE.match(mobile):
+        raise StoreError(f"invalid mobile {mobile!r}: an 11-digit Chinese mobile number such as 13800138000")
+    return mobile
+
+
+def check_role(role: str | None) -> str:
+    value = ROLE_WORDS.get((role or "liaison").strip().lower())
+    if value is None:
+        raise StoreError(f"invalid role {role!r}: liaison/联络员 or leader/领导")
+    return value
+
+
+def get_contact(userid: str) -> Contact:
+    contact = Contact.get_or_none(Contact.userid == (userid or "").strip())
+    if contact is None:
+        raise StoreError(f"no contact with userid {userid!r}; see `duban contact list`")
+    return contact
+
+
+def add_contact(unit: str, name: str, userid: str, mobile: str | None = None, role: str = "liaison") -> Contact:
+    name = (name or "").strip()
+    if not name:
+        raise StoreError("a contact needs a name")
+    userid, mobile, role = check_userid(userid), check_mobile(mobile), check_role(role)
+    with database.atomic():
+        owner = get_unit(unit)
+        existing = Contact.get_or_none(Contact.userid == userid)
+        if existing is not None:
+            raise StoreError(f"userid {userid!r} is already {existing.name} of {existing.unit.name}")
+        return Contact.create(unit=owner, name=name, userid=userid, mobile=mobile, role=role, created_at=utcnow())
+
+
+def remove_contact(userid: str) -> Contact:
+    with database.atomic():
+        contact = get_contact(userid)
+        contact.delete_instance()
+    return contact
+
+
+def set_away(userid: str, until: dt.date | None, delegate: str | None = None) -> Contact:
+    """Mark a contact away until a date (reminders go to the delegate), or back when `until` is None."""
+    with database.atomic():
+        contact = get_contact(userid)
+        if until is None:
+            contact.away_until = None
+            contact.delegate = None
+        else:
+            contact.away_until = until
+            if delegate:
+                stand_in = get_contact(delegate)
+                if stand_in.id == contact.id:
+                    raise StoreError("a contact cannot delegate to themselves")
+                contact.delegate = stand_in
+        contact.save()
+    return contact
+
+
+def contact_dict(c: Contact) -> dict:
+    return {
+        "unit": c.unit.name,
+        "name": c.name,
+        "userid": c.userid,
+        "mobile": c.mobile,
+        "role": c.role,
+        "active": c.active,
+        "away_until": c.away_until.isoformat() if c.away_until else None,
+        "delegate": c.delegate.userid if c.delegate_id else None,
+        "problem": c.problem,
+    }
+
+
+def list_contacts(unit: str | None = None) -> list[dict]:
+    query = Contact.select(Contact, Unit).join(Unit).order_by(Unit.name, Contact.role.desc(), Contact.name)
+    if unit:
+        query = query.where(Contact.unit == get_unit(unit))
+    return [contact_dict(c) for c in query]
+
+
+# --- bulk import ---------------------------------------------------------------------------------------------
+
+HEADER_WORDS = {
+    "单位": "unit", "unit": "unit", "单位名称": "unit",
+    "姓名": "name", "name": "name",
+    "企业微信账号": "userid", "userid": "userid", "账号": "userid", "企业微信id": "userid",
+    "手机": "mobile", "mobile": "mobile", "手机号": "mobile", "手机号码": "mobile",
+    "角色": "role", "role": "role",
+}
+
+
+@dataclass
+class ImportResult:
+    created: int
+    rows: int
+
+
+def _map_header(header: Sequence[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        key = HEADER_WORDS.get(re.sub(r"\s+", "", str(cell or "")).lower())
+        if key and key not in columns:
+            columns[key] = index
+    missing = [k for k in ("unit", "name", "userid") if k not in columns]
+    if missing:
+        raise StoreError(
+            "the first row must be a header with 单位/姓名/企业微信账号 (or unit/name/userid), "
+            f"missing: {', '.join(missing)}"
+        )
+    return columns
+
+
+def import_contacts(rows: Iterable[Sequence[str]], first_line: int = 1) -> ImportResult:
+    """Import contacts from table rows (header first). All rows or none: every bad row is named by line."""
+    rows = list(rows)
+    if not rows:
+        raise StoreError("the file is empty")
+    columns = _map_header(rows[0])
+    unit_ids = {u.name: u.id for u in Unit.select(Unit.id, Unit.name)}
+    unit_ids.update({a.alias: a.unit_id for a in UnitAlias.select(UnitAlias.alias, UnitAlias.unit)})
+    taken = {c.userid for c in Contact.select(Contact.userid)}
+    seen: dict[str, int] = {}
+    errors: list[str] = []
+    records: list[dict] = []
+    now = utcnow()
+
+    def cell(row: Sequence[str], key: str) -> str:
+        index = columns.get(key)
+        if index is None or index >= len(row) or row[index] is None:
+            return ""
+        return str(row[index]).strip()
+
+    for offset, row in enumerate(rows[1:], start=1):
+        line = first_line + offset
+        if not any(str(c or "").strip() for c in row):
+            continue
+        try:
+            unit_name = clean_name(cell(row, "unit"))
+            if unit_name not in unit_ids:
+                hint = closest_units(unit_name)
+                raise StoreError(f"unknown unit {unit_name!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
+            name = cell(row, "name")
+            if not name:
+                raise StoreError("name is empty")
+            userid = check_userid(cell(row, "userid"))
+            if userid in taken:
+                raise StoreError(f"userid {userid!r} already exists")
+            if userid in seen:
+                raise StoreError(f"userid {userid!r} is also on line {seen[userid]}")
+            seen[userid] = line
+            records.append({
+                "unit": unit_ids[unit_name], "name": name, "userid": userid,
+                "mobile": check_mobile(cell(row, "mobile")), "role": check_role(cell(row, "role") or "liaison"),
+                "created_at": now,
+            })
+        except StoreError as exc:
+            errors.append(f"line {line}: {exc}")
+    if errors:
+        raise StoreError(f"{len(errors)} bad row(s), nothing imported:\n" + "\n".join(errors))
+    with database.atomic():
+        for start in range(0, len(records), 200):
+            Contact.insert_many(records[start:start + 200]).execute()
+    return ImportResult(created=len(records), rows=len(rows) - 1)
+
+
+EXPORT_HEADER = ["单位", "姓名", "企业微信账号", "手机", "角色"]
+
+
+def export_rows() -> list[list[str]]:
+    rows = [EXPORT_HEADER]
+    for c in list_contacts():
+        rows.append([c["unit"], c["name"], c["userid"], c["mobile"] or "", ROLE_NAMES[c["role"]]])
+    return rows
+
+
+# --- leader groups -------------------------------------------------------------------------------------------
+
+
+def parse_webhook_key(value: str) -> str:
+    """A robot key, alone or inside the full webhook URL people copy from WeCom."""
+    value = (value or "").strip()
+    match = re.search(r"[?&]key=([^&\s]+)", value)
+    if match:
+        value = match.group(1)
+    if not WEBHOOK_KEY_RE.match(value):
+        raise StoreError("invalid webhook key: expected the key=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx part of the robot's URL")
+    return value
+
+
+def add_leader_group(
+    name: str,
+    *,
+    webhook_key: str | None = None,
+    chat_id: str | None = None,
+    userids: Sequence[str] | None = None,
+    plan: str | None = None,
+    schedule: str = "mon 09:10",
+) -> LeaderGroup:
+    name = (name or "").strip()
+    if not name:
+        raise StoreError("a leader group needs a name")
+    given = [x for x in (webhook_key, chat_id, userids) if x]
+    if len(given) != 1:
+        raise StoreError("give exactly one of --webhook-key, --chat-id or --userids")
+    if webhook_key:
+        channel, target = "webhook", parse_webhook_key(webhook_key)
+    elif chat_id:
+        if not CHAT_ID_RE.match(chat_id):
+            raise StoreError(f"invalid chat id {chat_id!r}: 1–32 letters or digits")
+        channel, target = "appchat", chat_id
+    else:
+        ids = [check_userid(u) for u in userids or []]
+        if len(ids) > 1000:
+            raise StoreError("at most 1000 userids in one leader group")
+        channel, target = "app", "|".join(ids)
+    with database.atomic():
+        if LeaderGroup.get_or_none(LeaderGroup.name == name) is not None:
+            raise StoreError(f"leader group {name!r} already exists")
+        scope = None
+        if plan:
+            from store.plans import get_plan
+
+            scope = get_plan(plan)
+        return LeaderGroup.create(
+            name=name, channel=channel, target=target, plan=scope, schedule=schedule, created_at=utcnow()
+        )
+
+
+def masked_target(group: LeaderGroup) -> str:
+    if group.channel == "webhook":
+        return f"key ***{group.target[-4:]}"
+    return group.target
+
+
+def list_leader_groups() -> list[dict]:
+    return [
+        {
+            "name": g.name,
+            "channel": g.channel,
+            "target": masked_target(g),
+            "plan": g.plan.title if g.plan_id else None,
+            "schedule": g.schedule,
+        }
+        for g in LeaderGroup.select(LeaderGroup, Plan)
+        .join(Plan, pw.JOIN.LEFT_OUTER, on=(LeaderGroup.plan == Plan.id))
+        .order_by(LeaderGroup.name)
+    ]
+
+
+def remove_leader_group(name: str) -> LeaderGroup:
+    with database.atomic():
+        group = LeaderGroup.get_or_none(LeaderGroup.name == (name or "").strip())
+        if group is None:
+            raise StoreError(f"no leader group named {name!r}; see `duban leaders list`")
+        group.delete_instance()
+    return group
+
+
+__all__ = [
+    "CONTACT_ROLES", "add_contact", "remove_contact", "set_away", "list_contacts", "import_contacts",
+    "export_rows", "add_leader_group", "list_leader_groups", "remove_leader_group",
+]

@@ -1,0 +1,261 @@
+"""The peewee models of duban's domain.
+
+All datetimes are naive UTC (the clock converts for display); dates are calendar dates in the plan's timezone.
+CharFields that are indexed stay at or under 191 characters so MariaDB's utf8mb4 indexes fit.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from store.db import database
+
+# Roles of a unit on a task, strongest first: a unit named twice keeps its strongest role.
+ROLES = ("lead", "responsible", "guide", "cooperate")
+ROLE_LABELS = {"lead": "牵头", "responsible": "负责", "guide": "指导", "cooperate": "配合"}
+ASSIGNMENT_STATES = ("open", "done", "extension_requested")
+DEADLINE_KINDS = ("fixed", "year_round", "ongoing", "recurring", "unknown")
+CONTACT_ROLES = ("liaison", "leader")
+CHANNELS = ("app", "appchat", "webhook")
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "dead")
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField()
+    applied_at = pw.DateTimeField()
+
+
+class Unit(BaseModel):
+    name = pw.CharField(max_length=150, unique=True)
+    created_at = pw.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitAlias(BaseModel):
+    alias = pw.CharField(max_length=150, unique=True)
+    unit = pw.ForeignKeyField(Unit, backref="aliases", on_delete="CASCADE")
+
+
+class UnitGroup(BaseModel):
+    """A set of units named as one in plans (区政府各部门). Tasks naming it reach every member, present and future."""
+
+    name = pw.CharField(max_length=150, unique=True)
+    note = pw.TextField(default="")
+    created_at = pw.DateTimeField()
+
+
+class UnitGroupMember(BaseModel):
+    group = pw.ForeignKeyField(UnitGroup, backref="members", on_delete="CASCADE")
+    unit = pw.ForeignKeyField(Unit, backref="memberships", on_delete="CASCADE")
+    added_at = pw.DateTimeField()
+
+    class Meta:
+        indexes = ((("group", "unit"), True),)
+
+
+class Plan(BaseModel):
+    code = pw.CharField(max_length=8, unique=True)  # short code used in chat when several plans are active (A24)
+    title = pw.CharField(max_length=190)
+    doc_no = pw.CharField(max_length=100, null=True)
+    issuer = pw.CharField(max_length=150, null=True)
+    year = pw.IntegerField()
+    issued_on = pw.DateField(null=True)
+    source_name = pw.CharField(max_length=190)
+    sha256 = pw.CharField(max_length=64, unique=True)
+    active = pw.BooleanField(default=True)
+    imported_at = pw.DateTimeField()
+
+
+class PlanWarning(BaseModel):
+    """What the import was unsure of, kept so the admin can see it later."""
+
+    plan = pw.ForeignKeyField(Plan, backref="warnings", on_delete="CASCADE")
+    seq = pw.IntegerField(null=True)
+    code = pw.CharField(max_length=50)
+    message = pw.TextField()
+
+
+class Task(BaseModel):
+    plan = pw.ForeignKeyField(Plan, backref="tasks", on_delete="CASCADE")
+    seq = pw.IntegerField()
+    category = pw.TextField(default="")
+    subcategory = pw.TextField(default="")
+    requirement = pw.TextField()
+    units_raw = pw.TextField(default="")
+    deadline_raw = pw.TextField(default="")
+    inherited = pw.CharField(max_length=100, default="")  # comma list of fields taken from the row above
+
+    class Meta:
+        indexes = ((("plan", "seq"), True),)
+
+
+class TaskGroup(BaseModel):
+    """A unit group named by a task; its members get assignments (`via_group`)."""
+
+    task = pw.ForeignKeyField(Task, backref="groups", on_delete="CASCADE")
+    group = pw.ForeignKeyField(UnitGroup, backref="tasks", on_delete="CASCADE")
+    role = pw.CharField(max_length=20)
+
+    class Meta:
+        indexes = ((("task", "group"), True),)
+
+
+class UnresolvedUnit(BaseModel):
+    """A unit phrase the import could not read: never dropped, shown to the admin."""
+
+    task = pw.ForeignKeyField(Task, backref="unresolved", on_delete="CASCADE")
+    phrase = pw.TextField()
+    role = pw.CharField(max_length=20, default="responsible")
+
+
+class Assignment(BaseModel):
+    task = pw.ForeignKeyField(Task, backref="assignments", on_delete="CASCADE")
+    unit = pw.ForeignKeyField(Unit, backref="assignments", on_delete="CASCADE")
+    role = pw.CharField(max_length=20)
+    via_group = pw.ForeignKeyField(UnitGroup, null=True, on_delete="SET NULL")
+    state = pw.CharField(max_length=30, default="open", index=True)
+    due_override = pw.DateField(null=True)  # an approved extension moves the due date
+    done_at = pw.DateTimeField(null=True)
+    last_report_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField()
+
+    class Meta:
+        indexes = ((("task", "unit"), True),)
+
+
+class Deadline(BaseModel):
+    task = pw.ForeignKeyField(Task, backref="deadlines", on_delete="CASCADE")
+    position = pw.IntegerField(default=0)
+    kind = pw.CharField(max_length=20)
+    due = pw.DateField(null=True, index=True)
+    raw = pw.CharField(max_length=190)
+    precision = pw.CharField(max_length=20, default="day")
+    recurrence = pw.CharField(max_length=20, null=True)
+    day_of_period = pw.IntegerField(null=True)
+    past_at_issue = pw.BooleanField(default=False)
+
+
+class Contact(BaseModel):
+    unit = pw.ForeignKeyField(Unit, backref="contacts", on_delete="CASCADE")
+    name = pw.CharField(max_length=100)
+    userid = pw.CharField(max_length=64, unique=True)
+    mobile = pw.CharField(max_length=20, null=True)
+    role = pw.CharField(max_length=20, default="liaison")
+    active = pw.BooleanField(default=True)
+    away_until = pw.DateField(null=True)
+    delegate = pw.ForeignKeyField("self", null=True, on_delete="SET NULL", backref="covering")
+    problem = pw.TextField(null=True)  # set when WeCom says the userid cannot be reached
+    created_at = pw.DateTimeField()
+
+
+class LeaderGroup(BaseModel):
+    name = pw.CharField(max_length=100, unique=True)
+    channel = pw.CharField(max_length=20)  # webhook | appchat | app
+    target = pw.TextField()  # webhook key, appchat chatid, or userids joined by '|'
+    plan = pw.ForeignKeyField(Plan, null=True, on_delete="SET NULL")  # None: every active plan
+    schedule = pw.CharField(max_length=50, default="mon 09:10")
+    created_at = pw.DateTimeField()
+
+
+class Extension(BaseModel):
+    assignment = pw.ForeignKeyField(Assignment, backref="extensions", on_delete="CASCADE")
+    requested_by = pw.ForeignKeyField(Contact, null=True, on_delete="SET NULL")
+    new_due = pw.DateField()
+    reason = pw.TextField(default="")
+    state = pw.CharField(max_length=20, default="pending")  # pending | approved | rejected
+    decided_by = pw.CharField(max_length=100, null=True)
+    decision_note = pw.TextField(default="")
+    created_at = pw.DateTimeField()
+    decided_at = pw.DateTimeField(null=True)
+
+
+class Report(BaseModel):
+    assignment = pw.ForeignKeyField(Assignment, backref="reports", on_delete="CASCADE")
+    contact = pw.ForeignKeyField(Contact, null=True, on_delete="SET NULL")
+    at = pw.DateTimeField(index=True)
+    kind = pw.CharField(max_length=20)  # progress | done | extension | undo | reopen | admin
+    text = pw.TextField(default="")
+    percent = pw.IntegerField(null=True)
+    msgid = pw.CharField(max_length=100, null=True, unique=True)
+    undone = pw.BooleanField(default=False)
+
+
+class Outbox(BaseModel):
+    dedupe_key = pw.CharField(max_length=190, unique=True)
+    channel = pw.CharField(max_length=20)
+    target = pw.TextField()
+    msgtype = pw.CharField(max_length=20, default="text")
+    body = pw.TextField()
+    state = pw.CharField(max_length=20, default="pending")
+    attempts = pw.IntegerField(default=0)
+    next_try_at = pw.DateTimeField()
+    last_error = pw.TextField(null=True)
+    wecom_msgid = pw.CharField(max_length=190, null=True)
+    created_at = pw.DateTimeField()
+    sent_at = pw.DateTimeField(null=True)
+    claimed_by = pw.CharField(max_length=100, null=True)
+    claimed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("state", "next_try_at"), False),)
+
+
+class Inbox(BaseModel):
+    """Every callback message by its key, so WeCom's retries are answered once."""
+
+    key = pw.CharField(max_length=190, unique=True)  # MsgId, or FromUserName:CreateTime for events
+    from_user = pw.CharField(max_length=64)
+    received_at = pw.DateTimeField()
+    content = pw.TextField(default="")
+    reply = pw.TextField(null=True)
+
+
+class ReminderLog(BaseModel):
+    """One row per (assignment, deadline, stage): the reminder was sent (with its outbox row)."""
+
+    assignment = pw.ForeignKeyField(Assignment, on_delete="CASCADE")
+    deadline = pw.ForeignKeyField(Deadline, null=True, on_delete="CASCADE")
+    stage = pw.CharField(max_length=40)
+    sent_on = pw.DateField()
+    outbox = pw.ForeignKeyField(Outbox, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("assignment", "deadline", "stage"), True),)
+
+
+class CalendarOverride(BaseModel):
+    day = pw.DateField(unique=True)
+    kind = pw.CharField(max_length=10)  # workday | holiday
+    note = pw.TextField(default="")
+
+
+class DigestLog(BaseModel):
+    group = pw.ForeignKeyField(LeaderGroup, on_delete="CASCADE")
+    week = pw.CharField(max_length=10)  # ISO year-week, 2019-W43
+    sent_at = pw.DateTimeField()
+
+    class Meta:
+        indexes = ((("group", "week"), True),)
+
+
+class Lease(BaseModel):
+    """A named lock with an expiry (the active scheduler); a standby takes it over when it lapses."""
+
+    name = pw.CharField(max_length=50, unique=True)
+    holder = pw.CharField(max_length=100)
+    expires_at = pw.DateTimeField()
+
+
+ALL_MODELS = [
+    SchemaVersion, Unit, UnitAlias, UnitGroup, UnitGroupMember, Plan, PlanWarning, Task, TaskGroup,
+    UnresolvedUnit, Assignment, Deadline, Contact, LeaderGroup, Extension, Report, Outbox, Inbox,
+    ReminderLog, CalendarOverride, DigestLog, Lease,
+]

@@ -1,0 +1,72 @@
+"""Schema versions and the migration path: `duban init` creates or upgrades, idempotently.
+
+Each migration inspects the live schema before it changes it, so re-running one is harmless
+(a crash half-way through an upgrade is finished by the next `duban init`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playhouse.migrate import SchemaMigrator, migrate
+
+from store import models as m
+from store.clock import utcnow
+from store.db import database
+
+# Tables added by version 2 (reminders, calendar, digests, the scheduler lease).
+V2_TABLES = [m.ReminderLog, m.CalendarOverride, m.DigestLog, m.Lease]
+V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES]
+
+
+def _v1_core_tables() -> None:
+    database.create_tables(V1_TABLES, safe=True)
+
+
+def _v2_reminders_and_contact_problems() -> None:
+    columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
+    if "problem" not in columns:
+        migrator = SchemaMigrator.from_database(database.obj)
+        migrate(migrator.add_column(m.Contact._meta.table_name, "problem", m.Contact.problem))
+    database.create_tables(V2_TABLES, safe=True)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
+    (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
+    (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
+]
+CURRENT_VERSION = MIGRATIONS[-1][0]
+
+
+def schema_version() -> int | None:
+    """The version the database is at, or None when duban was never initialised there."""
+    if not database.table_exists(m.SchemaVersion._meta.table_name):
+        return None
+    row = m.SchemaVersion.select().order_by(m.SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def upgrade(target: int = CURRENT_VERSION) -> tuple[int, int]:
+    """Bring the schema to `target`. Returns (version before, version after)."""
+    database.create_tables([m.SchemaVersion], safe=True)
+    before = schema_version() or 0
+    for version, _description, step in MIGRATIONS:
+        if before < version <= target:
+            # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
+            with database.atomic():
+                step()
+                m.SchemaVersion.create(version=version, applied_at=utcnow())
+    return before, max(before, min(target, CURRENT_VERSION))
+
+
+def require_current() -> None:
+    """Refuse to run on a database that `duban init` has not brought up to date."""
+    from store.db import StoreError
+
+    version = schema_version()
+    if version is None:
+        raise StoreError("the database is not initialised: run `duban init`")
+    if version < CURRENT_VERSION:
+        raise StoreError(f"the database schema is version {version}, this duban needs {CURRENT_VERSION}: run `duban init`")
+    if version > CURRENT_VERSION:
+        raise StoreError(f"the database schema is version {version}, newer than this duban ({CURRENT_VERSION}): upgrade duban")

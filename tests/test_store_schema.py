@@ -1,0 +1,62 @@
+"""Schema versions: `duban init` upgrades an older database without losing rows."""
+
+import peewee
+from playhouse.migrate import SchemaMigrator, migrate
+
+from store import schema
+from store.clock import utcnow
+from store.db import database
+from store.models import ALL_MODELS, Contact, SchemaVersion, Unit
+
+
+def _make_version_1_database():
+    """Rebuild the database as version 1 left it: no v2 tables, no contact.problem column."""
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=1)
+    migrator = SchemaMigrator.from_database(database.obj)
+    migrate(migrator.drop_column("contact", "problem"))
+
+
+def test_upgrade_from_version_1_keeps_rows(db_url):
+    _make_version_1_database()
+    assert schema.schema_version() == 1
+    assert not database.table_exists("reminder_log")
+    assert "problem" not in {c.name for c in database.get_columns("contact")}
+    # rows written by a version-1 duban (raw SQL: today's model has a column v1 did not)
+    unit = Unit.create(name="区财政局", created_at=utcnow())
+    database.execute_sql(
+        "INSERT INTO contact (unit_id, name, userid, role, active, created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+        .replace("%s", database.param),
+        (unit.id, "张三", "zhangsan", "liaison", True, utcnow()),
+    )
+    before, after = schema.upgrade()
+    assert (before, after) == (1, schema.CURRENT_VERSION)
+    assert database.table_exists("reminder_log")
+    contact = Contact.get(Contact.userid == "zhangsan")
+    assert (contact.name, contact.unit.name, contact.problem) == ("张三", "区财政局", None)
+    assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2]
+
+
+def test_cli_init_reports_upgrade(cli, db_url):
+    _make_version_1_database()
+    refused = cli("unit", "list")
+    assert refused.exit_code == 1 and "duban init" in refused.output
+    result = cli("init")
+    assert result.exit_code == 0 and "from schema version 1 to 2" in result.output
+    assert cli("unit", "list").exit_code == 0
+
+
+def test_uninitialised_database_is_refused(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["unit", "list"], env={"DUBAN_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert result.exit_code == 1 and "not initialised" in result.output
+    created = CliRunner().invoke(cli, ["init"], env={"DUBAN_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert "Created database" in created.output
+    mode = database.execute_sql("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
