@@ -1,0 +1,106 @@
+"""What every command module shares: the app context, output helpers, error handling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from store.config import Config, ConfigError, load_config
+from store.db import StoreError
+
+# Errors a user can fix: printed as one line, exit 1, never a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (StoreError, ConfigError)
+
+
+def _user_error_types() -> tuple[type[Exception], ...]:
+    from plan.tables import TableReadError
+
+    extra: list[type[Exception]] = [TableReadError]
+    try:
+        from plan.document import PlanReadError  # noqa: F401  (exists once plan readers land)
+
+        extra.append(PlanReadError)
+    except ImportError:  # pragma: no cover
+        pass
+    return USER_ERRORS + tuple(extra)
+
+
+class DubanGroup(click.Group):
+    """Turns the errors a user can fix into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _user_error_types() as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+
+
+class App:
+    """What a command needs: the configuration and, on first use, the database."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._connected = False
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+            from store.clock import clock
+
+            clock.set_timezone(self._config.timezone)
+        return self._config
+
+    def connect(self, require_schema: bool = True) -> None:
+        if self._connected:
+            return
+        from store import db, schema
+
+        db.connect(self.config.database_url)
+        self._connected = True
+        if require_schema:
+            schema.require_current()
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        render(data)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def table(rows: list[list[Any]], header: list[str]) -> None:
+    """A plain aligned table; wide (Chinese) characters count as two columns."""
+    import unicodedata
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(width(r[i]) for r in cells) for i in range(len(header))]
+    for n, row in enumerate(cells):
+        click.echo("  ".join(c + " " * (widths[i] - width(c)) for i, c in enumerate(row)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+    if not rows:
+        click.echo("(none)")
+
+
+def parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2019-10-31") from None
