@@ -20,12 +20,9 @@ def _user_error_types() -> tuple[type[Exception], ...]:
     from plan.tables import TableReadError
 
     extra: list[type[Exception]] = [TableReadError]
-    try:
-        from plan.document import PlanReadError  # noqa: F401  (exists once plan readers land)
+    from plan.readers.base import PlanReadError
 
-        extra.append(PlanReadError)
-    except ImportError:  # pragma: no cover
-        pass
+    extra.append(PlanReadError)
     return USER_ERRORS + tuple(extra)
 
 

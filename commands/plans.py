@@ -1,0 +1,264 @@
+"""Plans and tasks: import a 分工方案, browse it, and record what units reported by phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from commands.common import App, emit, json_option, parse_date, pass_app, table
+
+SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "plan" / "samples" / "wuhua-2019.txt"
+KIND_ORDER = ("fixed", "year_round", "ongoing", "recurring", "unknown")
+
+
+@click.group()
+def plan() -> None:
+    """Plans (分工方案): import, list, show, and see how phrases are read."""
+
+
+@plan.command("import")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--sample", is_flag=True, help="Import the bundled sample plan (五华区2019年政务公开工作要点分工方案).")
+@click.option("--year", type=int, help="Base year for deadlines without one (default: from the title or issue date).")
+@click.option("--title", help="Use this title instead of the one found in the file.")
+@click.option("--dry-run", is_flag=True, help="Read and resolve everything, print the summary, write nothing.")
+@click.option("--replace", is_flag=True, help="Update the imported plan with the same title in place; "
+              "tasks whose 序号 survive keep their reports and states.")
+@json_option
+@pass_app
+def plan_import(app: App, file: str | None, sample: bool, year: int | None, title: str | None, dry_run: bool,
+                replace: bool, as_json: bool) -> None:
+    """Import a plan from .txt (text copied from the document), .docx, .xlsx or .csv.
+
+    All or nothing: a file that cannot be read leaves the database as it was. Unit phrases become
+    units and unit groups with roles (牵头 lead, 负责 responsible, 配合 cooperate, 指导 guide); deadline
+    phrases become dated, year-round, ongoing or recurring deadlines. Everything uncertain is listed
+    as a warning with its 序号. The same file twice is recognised and not duplicated.
+    """
+    from plan.document import to_json_dict
+    from plan.read import read_plan
+    from plan.units import likely_duplicates
+    from store.plan_import import save_plan
+
+    if bool(file) == sample:
+        raise click.UsageError("give a FILE or --sample")
+    parsed = read_plan(SAMPLE_PLAN if sample else file, year=year, title=title)
+    app.connect()
+    report = save_plan(parsed, replace=replace, dry_run=dry_run, likely_duplicates=likely_duplicates)
+    if as_json:
+        data = to_json_dict(parsed)
+        data["warnings"] = [{"seq": w["seq"], "code": w["code"], "message": w["message"]} for w in report.warnings]
+        data["import"] = report.as_dict()
+        emit(data, True, print)
+        return
+    print_import_summary(parsed, report)
+
+
+def print_import_summary(parsed, report) -> None:
+    if report.already_imported:
+        click.echo(f"{parsed.source_name} is already imported as plan {report.plan_code} ({report.plan_title}); "
+                   "nothing changed. Use --replace to update it from a changed file.")
+        return
+    verb = "Would import" if report.dry_run else ("Updated" if report.replaced else "Imported")
+    facts = ", ".join(x for x in (parsed.doc_no, parsed.issued_on and parsed.issued_on.isoformat()) if x)
+    click.echo(f"{verb} plan {report.plan_code}: {report.plan_title}" + (f" ({facts})" if facts else ""))
+    click.echo(f"  {report.tasks} tasks, {report.assignments} assignments")
+    kinds = ", ".join(f"{report.deadlines[k]} {k}" for k in KIND_ORDER if report.deadlines.get(k))
+    click.echo(f"  deadlines: {kinds or 'none'}")
+    click.echo(f"  units: {len(report.units_new)} new, {len(report.units_known)} known")
+    if report.units_new:
+        click.echo("    new: " + "、".join(report.units_new))
+    if report.groups_new or report.groups_known:
+        click.echo(f"  unit groups: {len(report.groups_new)} new, {len(report.groups_known)} known")
+        if report.groups_new:
+            click.echo("    new: " + "、".join(report.groups_new))
+    if report.tasks_removed:
+        click.echo("  removed tasks: " + ", ".join(map(str, report.tasks_removed)))
+    if report.warnings:
+        click.echo(f"Warnings ({len(report.warnings)}):")
+        for w in report.warnings:
+            where = f"[{w['seq']}] " if w["seq"] is not None else ""
+            click.echo(f"  {where}{w['code']}: {w['message']}")
+    if report.dry_run:
+        click.echo("Dry run: nothing was written.")
+
+
+@plan.command("list")
+@json_option
+@pass_app
+def plan_list(app: App, as_json: bool) -> None:
+    """List imported plans with their codes (the code prefixes task numbers when several plans are active)."""
+    from store.tasks import list_plans
+
+    app.connect()
+    emit(list_plans(), as_json, lambda rows: table(
+        [[p["code"], p["title"], p["doc_no"], p["issued_on"], p["tasks"], p["assignments"], p["warnings"],
+          "yes" if p["active"] else "no"] for p in rows],
+        ["code", "title", "doc no", "issued", "tasks", "assignments", "warnings", "active"],
+    ))
+
+
+@plan.command("show")
+@click.argument("plan_ref", metavar="PLAN", required=False)
+@json_option
+@pass_app
+def plan_show(app: App, plan_ref: str | None, as_json: bool) -> None:
+    """Show a plan (code, id or part of its title; optional when only one is active) and its warnings."""
+    from store.tasks import plan_detail
+
+    app.connect()
+
+    def render(p: dict) -> None:
+        click.echo(f"{p['code']}  {p['title']}")
+        click.echo(f"    {p['doc_no'] or ''}  {p['issuer'] or ''}  issued {p['issued_on'] or '?'}  year {p['year']}")
+        click.echo(f"    {p['tasks']} tasks, {p['assignments']} assignments; "
+                   + ", ".join(f"{n} {s}" for s, n in sorted(p["status"].items())))
+        click.echo(f"    source: {p['source']}")
+        if p["warnings_list"]:
+            click.echo(f"Warnings ({len(p['warnings_list'])}):")
+            for w in p["warnings_list"]:
+                click.echo(f"  {'[' + str(w['seq']) + '] ' if w['seq'] is not None else ''}{w['code']}: {w['message']}")
+
+    emit(plan_detail(plan_ref), as_json, render)
+
+
+@plan.command("parse-deadline")
+@click.argument("phrase")
+@click.option("--year", type=int, default=2019, show_default=True, help="The plan's base year.")
+@click.option("--issued", help="The plan's issue date (YYYY-MM-DD), to flag deadlines already past.")
+@json_option
+def plan_parse_deadline(phrase: str, year: int, issued: str | None, as_json: bool) -> None:
+    """Show how a deadline phrase is read, e.g. `duban plan parse-deadline "10月底前"`."""
+    from plan.deadlines import describe_deadline, parse_deadlines
+
+    deadlines = parse_deadlines(phrase, year, parse_date(issued) if issued else None)
+    data = [{"raw": d.raw, "kind": d.kind, "due": d.due.isoformat() if d.due else None, "precision": d.precision,
+             "recurrence": d.recurrence, "past_at_issue": d.past_at_issue, "shown_as": describe_deadline(d)}
+            for d in deadlines]
+    emit(data, as_json, lambda rows: table(
+        [[r["raw"], r["kind"], r["due"], r["precision"], r["recurrence"], r["shown_as"]] for r in rows],
+        ["phrase", "kind", "due", "precision", "recurrence", "shown as"],
+    ))
+
+
+@plan.command("parse-units")
+@click.argument("phrase")
+@json_option
+def plan_parse_units(phrase: str, as_json: bool) -> None:
+    """Show how a unit phrase is read, e.g. `duban plan parse-units "区司法局牵头，各行政执法部门具体负责落实"`."""
+    from plan.units import parse_units
+
+    parsed = parse_units(phrase)
+    data = {
+        "units": [{"name": r.name, "role": r.role} for r in parsed.refs if not r.is_group],
+        "groups": [{"name": r.name, "role": r.role} for r in parsed.refs if r.is_group],
+        "unresolved": parsed.unresolved,
+        "dropped": parsed.dropped,
+    }
+
+    def render(d: dict) -> None:
+        table([[r["name"], "unit", r["role"]] for r in d["units"]]
+              + [[r["name"], "group", r["role"]] for r in d["groups"]], ["name", "kind", "role"])
+        for fragment in d["unresolved"]:
+            click.echo(f"unresolved: {fragment}")
+        for fragment in d["dropped"]:
+            click.echo(f"ignored (names no unit): {fragment}")
+
+    emit(data, as_json, render)
+
+
+# --- tasks -----------------------------------------------------------------------------------------------------
+
+
+@click.group()
+def task() -> None:
+    """Tasks of imported plans: list, show, and record what a unit reported by phone."""
+
+
+@task.command("list")
+@click.option("--plan", "plan_ref", help="Only this plan (code, id or part of the title).")
+@click.option("--unit", "unit_name", help="Only this unit's assignments.")
+@click.option("--status", type=click.Choice(["open", "done", "overdue"]), help="Only tasks in this state (today).")
+@click.option("--due-before", help="Only tasks due before this date (YYYY-MM-DD).")
+@json_option
+@pass_app
+def task_list(app: App, plan_ref: str | None, unit_name: str | None, status: str | None, due_before: str | None,
+              as_json: bool) -> None:
+    """List tasks with their due date and status."""
+    from store.tasks import list_tasks
+
+    before = parse_date(due_before) if due_before else None
+    app.connect()
+    rows = list_tasks(plan=plan_ref, unit=unit_name, status=status, due_before=before)
+    emit(rows, as_json, lambda rows: table(
+        [[f"{r['plan']}{r['seq']}", _short(r["requirement"], 28), r["deadline"].replace("\n", " "), r["due"],
+          r["status"], f"{r['done']}/{r['assignments']}"] for r in rows],
+        ["task", "requirement", "deadline", "due", "status", "done"],
+    ))
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@task.command("show")
+@click.argument("seq", type=int)
+@click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
+@json_option
+@pass_app
+def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
+    """Show one task: requirement, units and roles, deadlines, reports, warnings."""
+    from store.tasks import task_detail
+
+    app.connect()
+
+    def render(t: dict) -> None:
+        click.echo(f"{t['plan']}{t['seq']}  {t['category']} / {t['subcategory']}")
+        click.echo(t["requirement"])
+        click.echo(f"units (as written): {t['units_raw']}")
+        for d in t["deadlines"]:
+            past = "  (already past at issue)" if d["past_at_issue"] else ""
+            click.echo(f"deadline: {d['raw']} → {d['kind']} {d['due'] or ''}{past}")
+        for g in t["groups"]:
+            click.echo(f"group: {g['name']} ({g['role']})")
+        for u in t["unresolved"]:
+            click.echo(f"unresolved unit phrase: {u}")
+        table([[a["unit"], a["role"], a["via_group"] or "", a["due"], a["status"]] for a in t["assignments"]],
+              ["unit", "role", "via group", "due", "status"])
+        for r in t["reports"]:
+            click.echo(f"{r['at']}  {r['unit']}  {r['kind']}  {r['text']}" + (" (undone)" if r["undone"] else ""))
+        for w in t["warnings"]:
+            click.echo(f"warning {w['code']}: {w['message']}")
+
+    emit(task_detail(seq, plan_ref), as_json, render)
+
+
+@task.command("done")
+@click.argument("seq", type=int)
+@click.option("--unit", "unit_name", required=True, help="The unit whose part is done.")
+@click.option("--note", default="", help="What they said.")
+@click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
+@pass_app
+def task_done(app: App, seq: int, unit_name: str, note: str, plan_ref: str | None) -> None:
+    """Record that a unit finished its part of a task (e.g. reported by phone)."""
+    from store.tasks import set_done
+
+    app.connect()
+    a = set_done(seq, unit_name, note, plan_ref, done=True)
+    click.echo(f"Task {seq}: {a.unit.name} done.")
+
+
+@task.command("reopen")
+@click.argument("seq", type=int)
+@click.option("--unit", "unit_name", required=True, help="The unit whose part is open again.")
+@click.option("--note", default="", help="Why.")
+@click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
+@pass_app
+def task_reopen(app: App, seq: int, unit_name: str, note: str, plan_ref: str | None) -> None:
+    """Reopen a unit's part of a task that was marked done."""
+    from store.tasks import set_done
+
+    app.connect()
+    a = set_done(seq, unit_name, note, plan_ref, done=False)
+    click.echo(f"Task {seq}: {a.unit.name} open again.")

@@ -1,0 +1,280 @@
+"""Save a parsed plan (plan.document.ParsedPlan) into the store, all or nothing.
+
+The parsed plan is taken as a plain object (duck-typed), so store/ does not depend on plan/.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from store.clock import utcnow
+from store.db import StoreError, database
+from store.models import (
+    ROLES,
+    Assignment,
+    Deadline,
+    Plan,
+    PlanWarning,
+    Report,
+    Task,
+    TaskGroup,
+    Unit,
+    UnitGroup,
+    UnitGroupMember,
+    UnresolvedUnit,
+)
+from store.units import clean_name, lookup_unit
+
+DuplicateFinder = Callable[[Iterable[str]], list[tuple[str, str, str]]]
+
+
+@dataclass
+class ImportReport:
+    plan_code: str
+    plan_title: str
+    tasks: int = 0
+    assignments: int = 0
+    deadlines: Counter = field(default_factory=Counter)
+    units_new: list[str] = field(default_factory=list)
+    units_known: list[str] = field(default_factory=list)
+    groups_new: list[str] = field(default_factory=list)
+    groups_known: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    already_imported: bool = False
+    replaced: bool = False
+    tasks_removed: list[int] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "plan": {"code": self.plan_code, "title": self.plan_title},
+            "tasks": self.tasks,
+            "assignments": self.assignments,
+            "deadlines": dict(self.deadlines),
+            "units_new": self.units_new,
+            "units_known": self.units_known,
+            "groups_new": self.groups_new,
+            "groups_known": self.groups_known,
+            "warnings": self.warnings,
+            "already_imported": self.already_imported,
+            "replaced": self.replaced,
+            "tasks_removed": self.tasks_removed,
+            "dry_run": self.dry_run,
+        }
+
+
+class _DryRun(Exception):
+    """Raised inside the import transaction to roll it back after counting."""
+
+
+def _next_code() -> str:
+    used = {p.code for p in Plan.select(Plan.code)}
+    letters = string.ascii_uppercase
+    for length in (1, 2):
+        for i in range(len(letters) ** length):
+            code = ""
+            n = i
+            for _ in range(length):
+                code = letters[n % 26] + code
+                n //= 26
+            if code not in used:
+                return code
+    raise StoreError("too many plans")  # pragma: no cover
+
+
+def _stronger(role: str, other: str) -> str:
+    return role if ROLES.index(role) <= ROLES.index(other) else other
+
+
+class _Resolver:
+    """Unit and group names → rows, creating what is new and remembering what it did."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.units: dict[str, Unit] = {}
+        self.groups: dict[str, UnitGroup] = {}
+        self.members: dict[int, list[int]] = {}
+
+    def unit(self, name: str) -> Unit:
+        name = clean_name(name)
+        if name not in self.units:
+            unit = lookup_unit(name)
+            if unit is None:
+                unit = Unit.create(name=name, created_at=utcnow())
+                self.report.units_new.append(name)
+            elif unit.name not in self.report.units_known and unit.name not in self.report.units_new:
+                self.report.units_known.append(unit.name)
+            self.units[name] = unit
+        return self.units[name]
+
+    def group(self, name: str) -> UnitGroup:
+        name = clean_name(name)
+        if name not in self.groups:
+            group = UnitGroup.get_or_none(UnitGroup.name == name)
+            if group is None:
+                group = UnitGroup.create(name=name, note="created by plan import", created_at=utcnow())
+                self.report.groups_new.append(name)
+            else:
+                self.report.groups_known.append(name)
+            self.groups[name] = group
+            self.members[group.id] = [
+                m.unit_id for m in UnitGroupMember.select(UnitGroupMember.unit).where(UnitGroupMember.group == group)
+            ]
+        return self.groups[name]
+
+
+def _wanted_assignments(parsed_task: Any, resolver: _Resolver) -> tuple[dict[int, tuple[str, int | None]], list]:
+    """unit id → (role, via group id), and the task's (group, role) links."""
+    wanted: dict[int, tuple[str, int | None]] = {}
+    links = []
+    # Units named directly first: they win over the same unit reached through a group.
+    for ref in parsed_task.units:
+        if ref.is_group:
+            continue
+        unit = resolver.unit(ref.name)
+        role = ref.role if unit.id not in wanted else _stronger(ref.role, wanted[unit.id][0])
+        wanted[unit.id] = (role, None)
+    for ref in parsed_task.units:
+        if not ref.is_group:
+            continue
+        group = resolver.group(ref.name)
+        links.append((group, ref.role))
+        for unit_id in resolver.members[group.id]:
+            if unit_id not in wanted:
+                wanted[unit_id] = (ref.role, group.id)
+    return wanted, links
+
+
+def _write_task_children(task: Task, parsed_task: Any, resolver: _Resolver, report: ImportReport) -> None:
+    for position, d in enumerate(parsed_task.deadlines):
+        Deadline.create(
+            task=task, position=position, kind=d.kind, due=d.due, raw=d.raw[:190], precision=d.precision,
+            recurrence=d.recurrence, day_of_period=d.day_of_period, past_at_issue=d.past_at_issue,
+        )
+        report.deadlines[d.kind] += 1
+    for phrase in parsed_task.unresolved_units:
+        UnresolvedUnit.create(task=task, phrase=phrase)
+    wanted, links = _wanted_assignments(parsed_task, resolver)
+    seen_groups = set()
+    for group, role in links:
+        if group.id in seen_groups:
+            continue
+        seen_groups.add(group.id)
+        TaskGroup.create(task=task, group=group, role=role)
+    now = utcnow()
+    existing = {a.unit_id: a for a in Assignment.select().where(Assignment.task == task)}
+    for unit_id, (role, via) in wanted.items():
+        current = existing.pop(unit_id, None)
+        if current is None:
+            Assignment.create(task=task, unit=unit_id, role=role, via_group=via, created_at=now)
+        elif (current.role, current.via_group_id) != (role, via):
+            current.role, current.via_group = role, via
+            current.save()
+        report.assignments += 1
+    for stale in existing.values():
+        # A unit no longer named on a surviving task: drop it unless it already reported.
+        if Report.select().where(Report.assignment == stale).exists():
+            report.warnings.append({
+                "seq": task.seq, "code": "assignment_kept",
+                "message": f"{stale.unit.name} is no longer named on task {task.seq} but has reports; kept",
+            })
+            report.assignments += 1
+        else:
+            stale.delete_instance()
+
+
+def _plan_to_replace(parsed: Any) -> Plan | None:
+    candidates = list(Plan.select().where((Plan.title == parsed.title) & (Plan.year == parsed.year)))
+    if len(candidates) > 1:
+        raise StoreError(f"several imported plans are titled {parsed.title!r}; remove one first")
+    return candidates[0] if candidates else None
+
+
+def save_plan(
+    parsed: Any,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    likely_duplicates: DuplicateFinder | None = None,
+) -> ImportReport:
+    """Write `parsed` in one transaction (or, with dry_run, count everything and write nothing)."""
+    same_file = Plan.get_or_none(Plan.sha256 == parsed.sha256)
+    if same_file is not None:
+        report = ImportReport(plan_code=same_file.code, plan_title=same_file.title, already_imported=True)
+        report.tasks = same_file.tasks.count()
+        return report
+    report = ImportReport(plan_code="", plan_title=parsed.title, dry_run=dry_run)
+    try:
+        with database.atomic():
+            _save(parsed, report, replace, likely_duplicates)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
+def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: DuplicateFinder | None) -> None:
+    now = utcnow()
+    resolver = _Resolver(report)
+    target = _plan_to_replace(parsed) if replace else None
+    fields = {
+        "title": parsed.title[:190], "doc_no": parsed.doc_no, "issuer": parsed.issuer, "year": parsed.year,
+        "issued_on": parsed.issued_on, "source_name": parsed.source_name[:190], "sha256": parsed.sha256,
+    }
+    if target is None:
+        plan = Plan.create(code=_next_code(), imported_at=now, **fields)
+    else:
+        plan = target
+        for key, value in fields.items():
+            setattr(plan, key, value)
+        plan.imported_at = now
+        plan.save()
+        report.replaced = True
+        PlanWarning.delete().where(PlanWarning.plan == plan).execute()
+    report.plan_code, report.plan_title = plan.code, plan.title
+
+    old_tasks = {t.seq: t for t in Task.select().where(Task.plan == plan)} if target else {}
+    for pt in parsed.tasks:
+        values = {
+            "category": pt.category, "subcategory": pt.subcategory, "requirement": pt.requirement,
+            "units_raw": pt.units_raw + (f"；配合：{pt.cooperate_raw}" if getattr(pt, "cooperate_raw", "") else ""),
+            "deadline_raw": pt.deadline_raw, "inherited": ",".join(pt.inherited),
+        }
+        task = old_tasks.pop(pt.seq, None)
+        if task is None:
+            task = Task.create(plan=plan, seq=pt.seq, **values)
+        else:
+            for key, value in values.items():
+                setattr(task, key, value)
+            task.save()
+            for model in (Deadline, TaskGroup, UnresolvedUnit):
+                model.delete().where(model.task == task).execute()
+        _write_task_children(task, pt, resolver, report)
+        report.tasks += 1
+    for seq, task in sorted(old_tasks.items()):
+        task.delete_instance(recursive=True)
+        report.tasks_removed.append(seq)
+
+    warnings = [{"seq": w.seq, "code": w.code, "message": w.message} for w in parsed.warnings]
+    for name, group in resolver.groups.items():
+        if not resolver.members[group.id]:
+            warnings.append({
+                "seq": None, "code": "group_without_members",
+                "message": f"unit group {name} has no members yet: `duban group add-member {name} UNIT…`",
+            })
+    if likely_duplicates and report.units_new:
+        named = " ".join(w["message"] for w in warnings if w["code"] == "likely_duplicate_unit")
+        for a, b, reason in likely_duplicates(u.name for u in Unit.select(Unit.name)):
+            if (a in report.units_new or b in report.units_new) and not (a in named and b in named):
+                warnings.append({
+                    "seq": None, "code": "likely_duplicate_unit",
+                    "message": f"{a} and {b} may be the same unit ({reason}): `duban unit merge` if so",
+                })
+    report.warnings = warnings + report.warnings
+    for w in report.warnings:
+        PlanWarning.create(plan=plan, seq=w["seq"], code=w["code"], message=w["message"])

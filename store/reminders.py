@@ -1,0 +1,156 @@
+"""The queries reminder planning needs, shaped for speed: plain tuples, a handful of queries per run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from store.models import Assignment, Contact, Deadline, Plan, ReminderLog, Task, Unit
+
+CHUNK = 500  # keeps IN (…) lists under every backend's parameter limit
+
+
+@dataclass
+class DeadlineRow:
+    id: int
+    kind: str
+    due: dt.date | None
+    recurrence: str | None
+    day_of_period: int | None
+
+
+@dataclass
+class OpenAssignment:
+    id: int
+    unit_id: int
+    unit: str
+    role: str
+    state: str
+    due_override: dt.date | None
+    last_report_at: dt.datetime | None
+    created_at: dt.datetime
+    seq: int
+    plan_code: str
+    plan_issued_on: dt.date | None
+    requirement: str
+    deadlines: list[DeadlineRow] = field(default_factory=list)
+
+
+@dataclass
+class ContactRow:
+    id: int
+    userid: str
+    name: str
+    unit_id: int
+    role: str
+    away_until: dt.date | None
+    delegate_id: int | None
+
+
+def open_assignments() -> list[OpenAssignment]:
+    """Every assignment not yet done, in active plans, with its task's deadlines."""
+    query = (
+        Assignment.select(
+            Assignment.id, Assignment.unit, Unit.name, Assignment.role, Assignment.state, Assignment.due_override,
+            Assignment.last_report_at, Assignment.created_at, Task.seq, Plan.code, Plan.issued_on,
+            Task.requirement, Task.id,
+        )
+        .join(Task).join(Plan)
+        .switch(Assignment).join(Unit)
+        .where((Plan.active == True) & (Assignment.state != "done"))  # noqa: E712
+        .tuples()
+    )
+    by_task: dict[int, list[OpenAssignment]] = defaultdict(list)
+    rows = []
+    for (aid, unit_id, unit, role, state, override, last, created, seq, code, issued, requirement,
+         task_id) in query:
+        row = OpenAssignment(aid, unit_id, unit, role, state, override, last, created, seq, code, issued,
+                             requirement)
+        by_task[task_id].append(row)
+        rows.append(row)
+    deadlines = (
+        Deadline.select(Deadline.task, Deadline.id, Deadline.kind, Deadline.due, Deadline.recurrence,
+                        Deadline.day_of_period)
+        .join(Task).join(Plan)
+        .where(Plan.active == True)  # noqa: E712
+        .order_by(Deadline.task, Deadline.position)
+        .tuples()
+    )
+    for task_id, did, kind, due, recurrence, day in deadlines:
+        for row in by_task.get(task_id, ()):
+            row.deadlines.append(DeadlineRow(did, kind, due, recurrence, day))
+    return rows
+
+
+def active_plan_count() -> int:
+    return Plan.select().where(Plan.active == True).count()  # noqa: E712
+
+
+def contacts_by_unit() -> tuple[dict[int, list[ContactRow]], dict[int, ContactRow]]:
+    """Active contacts grouped by unit, and all of them by id."""
+    by_unit: dict[int, list[ContactRow]] = defaultdict(list)
+    by_id: dict[int, ContactRow] = {}
+    query = (
+        Contact.select(Contact.id, Contact.userid, Contact.name, Contact.unit, Contact.role, Contact.away_until,
+                       Contact.delegate)
+        .where((Contact.active == True) & (Contact.problem.is_null()))  # noqa: E712
+        .order_by(Contact.id)
+        .tuples()
+    )
+    for row in query:
+        contact = ContactRow(*row)
+        by_unit[contact.unit_id].append(contact)
+        by_id[contact.id] = contact
+    return by_unit, by_id
+
+
+def reminded(keys: Iterable[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
+    """Which of these (assignment, deadline, stage) were already reminded."""
+    keys = set(keys)
+    assignment_ids = sorted({k[0] for k in keys})
+    found = set()
+    for start in range(0, len(assignment_ids), CHUNK):
+        chunk = assignment_ids[start:start + CHUNK]
+        query = (
+            ReminderLog.select(ReminderLog.assignment, ReminderLog.deadline, ReminderLog.stage)
+            .where(ReminderLog.assignment.in_(chunk))
+            .tuples()
+        )
+        found.update(k for k in query if k in keys)
+    return found
+
+
+def claim_reminders(items: Iterable[tuple[int, int, str]], today: dt.date, outbox_id: int | None = None) -> int:
+    """Record these reminders as sent today with their outbox row; returns how many were new.
+
+    Call inside the transaction that also writes the outbox row, so both happen or neither.
+    """
+    rows = [
+        {"assignment": a, "deadline": d, "stage": stage, "sent_on": today, "outbox": outbox_id}
+        for a, d, stage in items
+    ]
+    inserted = 0
+    for start in range(0, len(rows), 100):
+        inserted += ReminderLog.insert_many(rows[start:start + 100]).on_conflict_ignore().as_rowcount().execute()
+    return inserted
+
+
+def reminder_history(limit: int = 50) -> list[dict]:
+    query = (
+        ReminderLog.select(ReminderLog, Assignment, Unit, Task)
+        .join(Assignment).join(Unit).switch(Assignment).join(Task)
+        .order_by(ReminderLog.id.desc()).limit(limit)
+    )
+    return [
+        {"sent_on": r.sent_on.isoformat(), "seq": r.assignment.task.seq, "unit": r.assignment.unit.name,
+         "stage": r.stage}
+        for r in query
+    ]
+
+
+def count_reminders() -> int:
+    return ReminderLog.select(pw.fn.COUNT(ReminderLog.id)).scalar()
