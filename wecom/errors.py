@@ -1,0 +1,86 @@
+"""What a WeCom send failure means for the caller, decided by errcode (never by errmsg).
+
+Kinds:
+- 'retry'     try again later (system busy, rate limits, 5xx, timeouts, dropped connections, a token that
+              stayed invalid after one refresh); `retry_after` is a suggestion in seconds, or None.
+- 'config'    the deployment is wrong (secret, corp id, agent id, trusted IP, visible range, webhook key,
+              appchat not created by this app): stop and tell the admin.
+- 'recipient' the people addressed cannot receive: mark the contact, tell the admin.
+- 'too_large' the content or file is over a WeCom limit: a bug in splitting, do not resend as is.
+- 'unknown'   anything else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+RETRY_ERRCODES = frozenset({-1, 45009, 45033})
+TOKEN_ERRCODES = frozenset({40014, 42001})
+CONFIG_ERRCODES = frozenset({40001, 40013, 40056, 40091, 60020, 60011, 50002, 41001, 48002, 93000})
+RECIPIENT_ERRCODES = frozenset({81013, 82001, 40003, 46004, 60111})
+# 40058 is WeCom's generic "invalid Request Parameter"; it is what a robot answers for a text / markdown body
+# over its byte limit, so it is treated as a size problem. 40006 / 40009 / 40010 / 40011: media size.
+TOO_LARGE_ERRCODES = frozenset({45002, 40058, 40006, 40009, 40010, 40011})
+# A minute block lasts 60 s (an hour block 60 min, which the errcode alone cannot tell apart).
+RATE_LIMIT_RETRY_AFTER = 60.0
+
+_SECRET_IN_URL = re.compile(r"((?:corpsecret|access_token|key)=)[^&\s'\")]+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SendError:
+    kind: str
+    errcode: int | None
+    message: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    msgid: str | None = None
+    failed_users: list[str] = field(default_factory=list)
+    error: SendError | None = None
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    ok: bool
+    media_id: str | None = None
+    error: SendError | None = None
+
+
+def classify_errcode(errcode: int) -> str:
+    """The kind of a non-zero WeCom errcode."""
+    if errcode in RETRY_ERRCODES or errcode in TOKEN_ERRCODES:
+        return "retry"
+    if errcode in CONFIG_ERRCODES or 86000 <= errcode <= 86999:
+        return "config"
+    if errcode in RECIPIENT_ERRCODES:
+        return "recipient"
+    if errcode in TOO_LARGE_ERRCODES:
+        return "too_large"
+    return "unknown"
+
+
+def error_for_errcode(errcode: int, errmsg: str = "") -> SendError:
+    kind = classify_errcode(errcode)
+    retry_after = RATE_LIMIT_RETRY_AFTER if errcode in (45009, 45033) else None
+    text = f"errcode {errcode}: {errmsg}" if errmsg else f"errcode {errcode}"
+    return SendError(kind, errcode, scrub(text), retry_after)
+
+
+def error_for_http_status(status: int) -> SendError:
+    kind = "retry" if status >= 500 or status == 429 else "unknown"
+    return SendError(kind, None, f"HTTP {status}")
+
+
+def error_for_transport(exc: BaseException) -> SendError:
+    """A timeout or a dropped / refused connection: the message may or may not have arrived."""
+    return SendError("retry", None, scrub(f"{type(exc).__name__}: {exc}"))
+
+
+def scrub(text: str) -> str:
+    """Hide secrets that requests puts in its messages (URLs with corpsecret, access_token, webhook key)."""
+    return _SECRET_IN_URL.sub(r"\1***", text)
