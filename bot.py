@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from commands import admin, plans
+from commands import admin, plans, schedule
 from commands.common import App, DubanGroup, emit, json_option, pass_app
 
 # --- root ------------------------------------------------------------------------------------------------------
@@ -83,7 +83,8 @@ def config_show(app: App, as_json: bool) -> None:
 
 
 
-for group_command in (admin.unit, admin.group, admin.contact, admin.leaders, plans.plan, plans.task):
+for group_command in (admin.unit, admin.group, admin.contact, admin.leaders, plans.plan, plans.task,
+                      schedule.calendar):
     cli.add_command(group_command)
 
 

@@ -37,6 +37,7 @@ class OpenAssignment:
     plan_code: str
     plan_issued_on: dt.date | None
     requirement: str
+    subcategory: str
     deadlines: list[DeadlineRow] = field(default_factory=list)
 
 
@@ -57,7 +58,7 @@ def open_assignments() -> list[OpenAssignment]:
         Assignment.select(
             Assignment.id, Assignment.unit, Unit.name, Assignment.role, Assignment.state, Assignment.due_override,
             Assignment.last_report_at, Assignment.created_at, Task.seq, Plan.code, Plan.issued_on,
-            Task.requirement, Task.id,
+            Task.requirement, Task.subcategory, Task.id,
         )
         .join(Task).join(Plan)
         .switch(Assignment).join(Unit)
@@ -66,10 +67,10 @@ def open_assignments() -> list[OpenAssignment]:
     )
     by_task: dict[int, list[OpenAssignment]] = defaultdict(list)
     rows = []
-    for (aid, unit_id, unit, role, state, override, last, created, seq, code, issued, requirement,
+    for (aid, unit_id, unit, role, state, override, last, created, seq, code, issued, requirement, sub,
          task_id) in query:
         row = OpenAssignment(aid, unit_id, unit, role, state, override, last, created, seq, code, issued,
-                             requirement)
+                             requirement, sub)
         by_task[task_id].append(row)
         rows.append(row)
     deadlines = (

@@ -1,0 +1,358 @@
+"""Reminder planning: who hears what today, once.
+
+Each (assignment, deadline, stage) is reminded at most once: the stage a deadline is in today is computed
+from the working calendar, and the reminder log (written in the same transaction as the outbox row) says
+whether it went out already. After downtime the job sends the stage each item is in today, not every
+stage it missed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jobs.calendar import WorkCalendar
+from store.config import Config
+from store.db import database
+from store.reminders import (
+    ContactRow,
+    DeadlineRow,
+    OpenAssignment,
+    active_plan_count,
+    claim_reminders,
+    contacts_by_unit,
+    open_assignments,
+    reminded,
+)
+
+MAX_LINES = 10  # a phone screen; the rest is one 「任务」 away
+REPLY_HINT = "回复「完成 编号」或「进度 编号 内容」，发送「任务」查看全部。"
+
+# enqueue(dedupe_key, userid, text) -> outbox row id; written inside the caller's transaction
+Enqueue = Callable[[str, str, str], int]
+
+
+@dataclass
+class Item:
+    assignment: OpenAssignment
+    deadline: DeadlineRow
+    stage: str
+    urgency: int  # smaller is more urgent
+    status: str  # the Chinese tail of the line: 截止10月31日（还剩3个工作日）
+    due: dt.date | None
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return (self.assignment.id, self.deadline.id, self.stage)
+
+
+@dataclass
+class Message:
+    userid: str
+    name: str
+    kind: str  # remind | escalate
+    units: list[str]
+    items: list[Item]
+    text: str = ""
+
+    @property
+    def dedupe_key(self) -> str:
+        digest = hashlib.sha1(repr(sorted(i.key for i in self.items)).encode()).hexdigest()[:16]
+        return f"{self.kind}:{self.userid}:{digest}"
+
+    def as_dict(self) -> dict:
+        return {
+            "userid": self.userid,
+            "name": self.name,
+            "kind": self.kind,
+            "unit": "、".join(self.units),
+            "items": [
+                {"seq": i.assignment.seq, "plan": i.assignment.plan_code, "unit": i.assignment.unit,
+                 "stage": i.stage, "due": i.due.isoformat() if i.due else None}
+                for i in self.items
+            ],
+            "text": self.text,
+        }
+
+
+@dataclass
+class ReminderRun:
+    day: dt.date
+    workday: bool
+    messages: list[Message] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)  # units with items but nobody to tell (无联络员)
+    enqueued: int = 0
+
+
+@dataclass
+class Policy:
+    before: list[int]
+    overdue_every: int
+    escalate_after: int
+    cooperate_stages: set[str]
+    recent_progress_days: int
+    ongoing_cadence: str
+
+    @classmethod
+    def from_config(cls, config: Config) -> Policy:
+        r = config["reminders"]
+        return cls(sorted(set(r["before_working_days"]), reverse=True), max(1, r["overdue_every_working_days"]),
+                   r["escalate_after_working_days"], set(r["cooperate_stages"]), r["recent_progress_days"],
+                   r["ongoing_cadence"])
+
+
+def _md(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+class Planner:
+    """Works out today's stage for every open assignment × deadline."""
+
+    def __init__(self, today: dt.date, calendar: WorkCalendar, policy: Policy, now_utc: dt.datetime) -> None:
+        self.today, self.cal, self.policy, self.now_utc = today, calendar, policy, now_utc
+        self._between: dict[tuple[dt.date, dt.date], int] = {}
+        self.month_start = today.replace(day=1)
+
+    def between(self, a: dt.date, b: dt.date) -> int:
+        key = (a, b)
+        if key not in self._between:
+            self._between[key] = self.cal.working_days_between(a, b)
+        return self._between[key]
+
+    def _recent_progress(self, a: OpenAssignment) -> bool:
+        if a.last_report_at is None:
+            return False
+        return (self.now_utc - a.last_report_at) <= dt.timedelta(days=self.policy.recent_progress_days)
+
+    def _reported_this_month(self, a: OpenAssignment) -> bool:
+        return a.last_report_at is not None and a.last_report_at.date() >= self.month_start
+
+    def _allowed(self, a: OpenAssignment, family: str) -> bool:
+        if a.role in ("cooperate", "guide"):
+            return family in self.policy.cooperate_stages
+        return True
+
+    def dated_stage(self, a: OpenAssignment, d: DeadlineRow, due: dt.date, suffix: str = "") -> Item | None:
+        """before_N / due_today / overdue_K for a deadline with a date."""
+        today = self.today
+        if today <= due:
+            remaining = self.between(today, due)
+            if remaining == 0:
+                if not self._allowed(a, "due_today"):
+                    return None
+                return Item(a, d, "due_today" + suffix, 1000, f"今天截止（{_md(due)}）", due)
+            if remaining > self.policy.before[0]:
+                return None
+            if not self._allowed(a, "before") or self._recent_progress(a):
+                return None
+            window = min(n for n in self.policy.before if n >= remaining)
+            return Item(a, d, f"before_{window}{suffix}", 2000 + remaining,
+                        f"截止{_md(due)}（还剩{remaining}个工作日）", due)
+        late = max(1, self.between(due, today))
+        if not self._allowed(a, "overdue"):
+            return None
+        every = self.policy.overdue_every
+        bucket = 1 + every * ((late - 1) // every)
+        return Item(a, d, f"overdue_{bucket}{suffix}", -late, f"已逾期{late}个工作日（截止{_md(due)}）", due)
+
+    def checkin(self, a: OpenAssignment, d: DeadlineRow, label: str) -> Item | None:
+        """The monthly (or quarterly) "how is it going" for year-round and ongoing items."""
+        today = self.today
+        if self.policy.ongoing_cadence == "quarterly" and d.kind == "ongoing" and today.month not in (1, 4, 7, 10):
+            return None
+        if today < self.cal.first_workday_of_month(today.year, today.month):
+            return None
+        if a.plan_issued_on and a.plan_issued_on >= self.month_start:
+            return None  # the plan was issued this month: nothing to ask yet
+        if a.created_at.date() >= self.month_start or self._reported_this_month(a):
+            return None
+        if not self._allowed(a, "before"):
+            return None
+        return Item(a, d, f"checkin_{today:%Y-%m}", 5000, f"{label}，请报告本月进展", d.due)
+
+    def recurring(self, a: OpenAssignment, d: DeadlineRow) -> Item | None:
+        occurrence = next_occurrence(d, self.today)
+        if occurrence is None:
+            return None
+        item = self.dated_stage(a, d, occurrence, suffix=f"@{occurrence:%m%d}")
+        if item is None or item.stage.startswith("overdue"):
+            return None
+        cadence = "每季度" if d.recurrence == "quarterly" else "每月"
+        item.status = f"{cadence}报送，本期{item.status}"
+        return item
+
+    def items_for(self, a: OpenAssignment) -> list[Item]:
+        items = []
+        for d in a.deadlines:
+            if d.kind in ("fixed", "year_round"):
+                due = a.due_override or d.due
+                if due is None:
+                    continue
+                item = self.dated_stage(a, d, due)
+                if item is None and d.kind == "year_round" and self.today < due:
+                    item = self.checkin(a, d, "全年工作")
+                if item:
+                    items.append(item)
+            elif d.kind == "ongoing":
+                item = self.checkin(a, d, "长期工作")
+                if item:
+                    items.append(item)
+            elif d.kind == "recurring":
+                item = self.recurring(a, d)
+                if item:
+                    items.append(item)
+        return items
+
+
+def next_occurrence(d: DeadlineRow, today: dt.date) -> dt.date | None:
+    """The next due day (today or later) of a recurring deadline."""
+    import calendar as cal
+
+    months = range(1, 13) if d.recurrence != "quarterly" else (3, 6, 9, 12)
+    for year in (today.year, today.year + 1):
+        for month in months:
+            last = cal.monthrange(year, month)[1]
+            day = min(d.day_of_period or last, last)
+            candidate = dt.date(year, month, day)
+            if candidate >= today:
+                return candidate
+    return None
+
+
+def choose_recipients(unit_id: int, contacts: dict[int, list[ContactRow]], by_id: dict[int, ContactRow],
+                      today: dt.date, role: str = "liaison") -> list[ContactRow]:
+    """Who hears about a unit: its liaisons, a delegate for one who is away, else its leader."""
+
+    def away(c: ContactRow) -> bool:
+        return c.away_until is not None and c.away_until >= today
+
+    people = contacts.get(unit_id, [])
+    chosen: dict[int, ContactRow] = {}
+    for c in people:
+        if c.role != role:
+            continue
+        if not away(c):
+            chosen[c.id] = c
+        elif c.delegate_id in by_id and not away(by_id[c.delegate_id]):
+            chosen[c.delegate_id] = by_id[c.delegate_id]
+    if not chosen and role == "liaison":
+        return choose_recipients(unit_id, contacts, by_id, today, role="leader")
+    return list(chosen.values())
+
+
+def _line(item: Item, with_code: bool) -> str:
+    a = item.assignment
+    return f"[{_number(item, with_code)}] {short_title(a.subcategory, a.requirement)} {item.status}"
+
+
+def short_title(subcategory: str, requirement: str, limit: int = 12) -> str:
+    """What a person recognises a task by: its sub-category (推进重要决策公开), else the requirement's start."""
+    text = (subcategory or requirement).replace("\n", "").strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def word_reminder(message: Message, with_code: bool) -> str:
+    """Dated items one line each, most urgent first; monthly check-ins folded into one line when many."""
+    multi_unit = len(message.units) > 1
+    ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))
+    dated = [i for i in ordered if not i.stage.startswith("checkin")]
+    checkins = [i for i in ordered if i.stage.startswith("checkin")]
+    lines = [f"【督办提醒】{'、'.join(message.units)}：{len(message.items)}项工作需要关注"]
+    for item in dated[:MAX_LINES]:
+        prefix = f"（{item.assignment.unit}）" if multi_unit else ""
+        lines.append(prefix + _line(item, with_code))
+    if len(dated) > MAX_LINES:
+        lines.append(f"……另有{len(dated) - MAX_LINES}项临近或超过截止日期")
+    if len(checkins) <= 3:
+        lines += [_line(item, with_code) for item in checkins]
+    else:
+        numbers = "、".join(_number(i, with_code) for i in checkins[:8]) + ("等" if len(checkins) > 8 else "")
+        lines.append(f"全年及长期工作{len(checkins)}项（{numbers}），请报告本月进展")
+    lines.append(REPLY_HINT)
+    return "\n".join(lines)
+
+
+def _number(item: Item, with_code: bool) -> str:
+    a = item.assignment
+    return f"{a.plan_code}{a.seq}" if with_code else str(a.seq)
+
+
+def word_escalation(message: Message, with_code: bool, liaisons: str) -> str:
+    unit = "、".join(message.units)
+    lines = [f"【督办·逾期】{unit}有{len(message.items)}项工作已逾期，请督促落实："]
+    for item in sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))[:MAX_LINES]:
+        lines.append(_line(item, with_code))
+    if len(message.items) > MAX_LINES:
+        lines.append(f"……另有{len(message.items) - MAX_LINES}项")
+    lines.append(f"联络员：{liaisons}" if liaisons else "该单位暂无联络员，请指定。")
+    return "\n".join(lines)
+
+
+def plan_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calendar: WorkCalendar) -> ReminderRun:
+    """What would go to whom today (nothing is written)."""
+    run = ReminderRun(day=today, workday=calendar.is_workday(today))
+    if not run.workday:
+        return run
+    policy = Policy.from_config(config)
+    planner = Planner(today, calendar, policy, now_utc)
+    candidates: list[Item] = []
+    escalations: list[Item] = []
+    for a in open_assignments():
+        for item in planner.items_for(a):
+            candidates.append(item)
+            if item.stage.startswith("overdue") and -item.urgency >= policy.escalate_after:
+                escalations.append(Item(a, item.deadline, "escalate", item.urgency, item.status, item.due))
+    done = reminded([i.key for i in candidates + escalations])
+    candidates = [i for i in candidates if i.key not in done]
+    escalations = [i for i in escalations if i.key not in done]
+    if not candidates and not escalations:
+        return run
+    contacts, by_id = contacts_by_unit()
+    with_code = active_plan_count() > 1
+
+    per_contact: dict[int, list[Item]] = defaultdict(list)
+    unreachable: set[str] = set()
+    for item in candidates:
+        people = choose_recipients(item.assignment.unit_id, contacts, by_id, today)
+        if not people:
+            unreachable.add(item.assignment.unit)
+        for person in people:
+            per_contact[person.id].append(item)
+    for contact_id, items in per_contact.items():
+        person = by_id[contact_id]
+        units = list(dict.fromkeys(i.assignment.unit for i in sorted(items, key=lambda i: i.urgency)))
+        message = Message(person.userid, person.name, "remind", units, items)
+        message.text = word_reminder(message, with_code)
+        run.messages.append(message)
+
+    per_leader: dict[tuple[int, int], list[Item]] = defaultdict(list)
+    for item in escalations:
+        leaders = choose_recipients(item.assignment.unit_id, contacts, by_id, today, role="leader")
+        if not leaders:
+            unreachable.add(item.assignment.unit)
+        for leader in leaders:
+            per_leader[(leader.id, item.assignment.unit_id)].append(item)
+    for (leader_id, unit_id), items in per_leader.items():
+        leader = by_id[leader_id]
+        liaisons = "、".join(c.name for c in contacts.get(unit_id, []) if c.role == "liaison")
+        message = Message(leader.userid, leader.name, "escalate", [items[0].assignment.unit], items)
+        message.text = word_escalation(message, with_code, liaisons)
+        run.messages.append(message)
+    run.unreachable = sorted(unreachable)
+    run.messages.sort(key=lambda m: (m.kind != "remind", m.units, m.userid))
+    return run
+
+
+def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calendar: WorkCalendar,
+                   enqueue: Enqueue) -> ReminderRun:
+    """Plan today's reminders and put each message in the outbox with its reminder-log rows, atomically."""
+    run = plan_reminders(today, now_utc, config, calendar)
+    for message in run.messages:
+        with database.atomic():
+            outbox_id = enqueue(message.dedupe_key, message.userid, message.text)
+            if claim_reminders([i.key for i in message.items], today, outbox_id):
+                run.enqueued += 1
+    return run
