@@ -1,0 +1,220 @@
+"""Turn the data rows under a recognised header into tasks.
+
+A blank 工作任务 / 牵头单位 / 完成时限 cell means "same as above" (the printed form of a merged cell) and is
+recorded in ParsedTask.inherited. A row whose 序号 is not a number is a section heading when it holds a single
+text (一、着眼稳定预期), otherwise it is reported and skipped; so is a row without 具体要求.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+from plan.deadlines import parse_deadlines
+from plan.document import ParsedTask
+from plan.header import ColumnMap, parse_seq, squeeze
+from plan.model import Deadline, PlanWarning, UnitParse, UnitRef
+from plan.readers.base import RawRow
+from plan.units import parse_units
+
+_ORDINAL = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十]+部分)\s*")
+_CN_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]?$")
+_SUB_ORDINAL = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
+
+
+def flat(text: str) -> str:
+    """Category-like cells: line breaks inside are only wrapping."""
+    return "".join(line.strip() for line in text.splitlines())
+
+
+def paragraphs(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def unit_lines(text: str) -> str:
+    """Units one per line stay on their lines: parse_units reads a line break as a clause break."""
+    return paragraphs(text)
+
+
+def deadline_lines(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+@dataclass
+class _Carry:
+    """Values of the previous task (or of a section heading) that a blank cell takes over."""
+
+    category: str = ""
+    subcategory: str = ""
+    units: str = ""
+    cooperate: str = ""
+    deadline: str = ""
+
+
+class TaskBuilder:
+    def __init__(self, columns: ColumnMap, year: int, issued_on: date | None, source: str) -> None:
+        self.columns = columns
+        self.year = year
+        self.issued_on = issued_on
+        self.source = source
+        self.tasks: list[ParsedTask] = []
+        self.warnings: list[PlanWarning] = []
+        self._carry = _Carry()
+        self._unit_cache: dict[str, UnitParse] = {}
+        self._deadline_cache: dict[str, list[Deadline]] = {}
+        self._note_is_deadline = columns.deadline is None and columns.note is not None
+
+    # -- cell access -------------------------------------------------------------------------------------------
+    def _cell(self, row: RawRow, col: int | None) -> str:
+        if col is None or col >= len(row.cells):
+            return ""
+        return row.cells[col].strip()
+
+    def _content_cells(self, row: RawRow) -> list[str]:
+        return [c.strip() for i, c in enumerate(row.cells) if c.strip() and i not in row.hspan]
+
+    def _units(self, text: str) -> UnitParse:
+        if text not in self._unit_cache:
+            self._unit_cache[text] = parse_units(text)
+        return self._unit_cache[text]
+
+    def _deadlines(self, text: str) -> list[Deadline]:
+        if text not in self._deadline_cache:
+            self._deadline_cache[text] = parse_deadlines(text, self.year, self.issued_on)
+        return self._deadline_cache[text]
+
+    def _warn(self, seq: int | None, code: str, message: str) -> None:
+        self.warnings.append(PlanWarning(seq, code, message))
+
+    # -- rows --------------------------------------------------------------------------------------------------
+    def add(self, row: RawRow) -> None:
+        content = self._content_cells(row)
+        if not content:
+            return
+        cols = self.columns
+        if _trimmed([squeeze(c) for c in row.cells]) == _trimmed(cols.labels):
+            return  # the header row repeated (a table that runs over several pages)
+        seq_text = self._cell(row, cols.seq)
+        if cols.seq is not None:
+            seq = parse_seq(seq_text)
+            if seq is None:
+                self._non_task_row(row, seq_text, content)
+                return
+        else:
+            seq = len(self.tasks) + 1
+        requirement = paragraphs(self._cell(row, cols.requirement))
+        if not requirement:
+            self._warn(seq, "missing_requirement",
+                       f"{self.source} row {row.number}: task {seq} has no 具体要求; row skipped")
+            return
+        self._add_task(row, seq, requirement)
+
+    def _non_task_row(self, row: RawRow, seq_text: str, content: list[str]) -> None:
+        distinct = {flat(c) for c in content}
+        if len(distinct) == 2 and _CN_ORDINAL.match(seq_text):
+            distinct.discard(seq_text)  # 序号 "一" with the heading text in the next cell
+        if len(distinct) == 1:
+            heading = distinct.pop()
+            name = _ORDINAL.sub("", heading).strip() or heading
+            if _SUB_ORDINAL.match(heading) and self.columns.subcategory is not None:
+                self._carry.subcategory = name
+            else:
+                self._carry.category = name
+                self._carry.subcategory = ""
+            return
+        label = seq_text or "(blank)"
+        self._warn(None, "row_not_task",
+                   f"{self.source} row {row.number}: 序号 {label!r} is not a number; row skipped")
+
+    def _take(self, row: RawRow, col: int | None, text: str, carried: str, field: str,
+              inherited: list[str], *, blank_inherits: bool = True) -> str:
+        if col is None:
+            return ""
+        if text or col in row.hspan:
+            return text
+        if (blank_inherits or col in row.vmerged) and carried:
+            inherited.append(field)
+            return carried
+        return ""
+
+    def _add_task(self, row: RawRow, seq: int, requirement: str) -> None:
+        cols, carry = self.columns, self._carry
+        inherited: list[str] = []
+        category = self._take(row, cols.category, flat(self._cell(row, cols.category)), carry.category,
+                              "category", inherited)
+        if cols.category is None and carry.category:
+            category = carry.category  # no category column: the section heading above is the category
+        if category != carry.category:
+            carry.subcategory = ""  # a new category starts its own sub-categories
+        subcategory = self._take(row, cols.subcategory, flat(self._cell(row, cols.subcategory)),
+                                 carry.subcategory, "subcategory", inherited)
+        if cols.subcategory is None and carry.subcategory:
+            subcategory = carry.subcategory
+
+        units_text = "；".join(t for t in (unit_lines(self._cell(row, c)) for c in cols.units) if t)
+        units_col = cols.units[0] if cols.units else None
+        units_raw = self._take(row, units_col, units_text, carry.units, "units", inherited)
+        cooperate_raw = self._take(row, cols.cooperate, unit_lines(self._cell(row, cols.cooperate)),
+                                   carry.cooperate, "cooperate", inherited, blank_inherits=False)
+        deadline_raw, deadlines = self._deadline_for(row, inherited)
+
+        lead = self._units(units_raw) if units_raw else UnitParse([])
+        coop = self._units(cooperate_raw) if cooperate_raw else UnitParse([])
+        refs: list[UnitRef] = list(lead.refs) + [replace(r, role="cooperate") for r in coop.refs]
+        self.tasks.append(
+            ParsedTask(
+                seq=seq,
+                category=category,
+                subcategory=subcategory,
+                requirement=requirement,
+                units_raw=units_raw,
+                deadline_raw=deadline_raw,
+                units=_dedupe(refs),
+                unresolved_units=list(lead.unresolved) + list(coop.unresolved),
+                deadlines=deadlines,
+                inherited=inherited,
+                row=row.number,
+                cooperate_raw=cooperate_raw,
+            )
+        )
+        carry.category, carry.subcategory = category, subcategory
+        carry.units, carry.cooperate, carry.deadline = units_raw, cooperate_raw, deadline_raw
+
+    def _deadline_for(self, row: RawRow, inherited: list[str]) -> tuple[str, list[Deadline]]:
+        cols = self.columns
+        if self._note_is_deadline:
+            # no 完成时限 column: a 备注 that holds a deadline phrase stands in for it
+            note = deadline_lines(self._cell(row, cols.note))
+            found = [d for d in self._deadlines(note) if d.kind != "unknown"] if note else []
+            if found:
+                return note, found
+            if not note and cols.note in row.vmerged and self._carry.deadline:
+                inherited.append("deadline")
+                return self._carry.deadline, self._deadlines(self._carry.deadline)
+            return "", []
+        text = self._take(row, cols.deadline, deadline_lines(self._cell(row, cols.deadline)),
+                          self._carry.deadline, "deadline", inherited)
+        return text, (self._deadlines(text) if text else [])
+
+
+def _trimmed(labels: list[str]) -> list[str]:
+    return [label for label in labels if label]
+
+
+def _dedupe(refs: list[UnitRef]) -> list[UnitRef]:
+    seen: set[tuple[str, str]] = set()
+    out: list[UnitRef] = []
+    for ref in refs:
+        if (ref.name, ref.role) not in seen:
+            seen.add((ref.name, ref.role))
+            out.append(ref)
+    return out
+
+
+def build_tasks(rows: list[RawRow], columns: ColumnMap, *, year: int, issued_on: date | None,
+                source: str) -> tuple[list[ParsedTask], list[PlanWarning]]:
+    builder = TaskBuilder(columns, year, issued_on, source)
+    for row in rows:
+        builder.add(row)
+    return builder.tasks, builder.warnings

@@ -1,0 +1,167 @@
+"""Find the header row of a plan table and map its columns by meaning (序号, 工作任务, 具体要求 …)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from plan.readers.base import RawRow
+
+# checked in this order: the first role whose synonym the header contains wins
+# (时限要求 is a deadline although it contains 要求; 具体任务 a sub-category although it contains 任务)
+_SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("seq", ("序号", "编号")),
+    ("deadline", ("完成时限", "时限要求", "完成时间", "时间节点", "完成期限", "办结时限", "时间要求", "时限", "完成日期")),
+    ("cooperate", ("配合单位", "协同单位", "协作单位", "参与单位", "配合部门", "协同部门", "协作部门", "参与部门")),
+    (
+        "units",
+        (
+            "牵头落实单位", "主要责任单位", "牵头单位", "责任单位", "责任部门", "责任科室", "牵头部门",
+            "落实单位", "承办单位", "主责单位", "责任主体", "牵头科室", "责任处室",
+        ),
+    ),
+    ("requirement", ("具体要求", "工作要求", "主要内容", "工作措施", "具体措施", "任务要求", "具体内容", "工作内容")),
+    ("subcategory", ("二级任务", "具体任务", "具体事项", "子任务")),
+    ("category", ("一级任务", "工作任务", "重点任务", "主要任务", "工作事项", "任务")),
+    ("note", ("备注",)),
+)
+
+_SEQ_TEXT = re.compile(r"^[（(]?([0-9]{1,4})[)）]?[.．、]?$")
+_SPACE = re.compile(r"[\s\u3000]+")
+MAX_HEADER_SCAN = 30
+
+
+def squeeze(text: str) -> str:
+    """Header cells are often spaced out or wrapped: "具 体 要 求", "完成\\n时限"."""
+    return _SPACE.sub("", text).strip("*＊:：")
+
+
+def classify_header(text: str) -> str | None:
+    label = squeeze(text)
+    if not label:
+        return None
+    for role, words in _SYNONYMS:
+        if label in words:
+            return role
+    for role, words in _SYNONYMS:
+        # a longer label that names the role, e.g. 责任单位（牵头） or 完成时限（截止）
+        if len(label) <= 12 and any(w in label for w in words if len(w) >= 2):
+            # a combined 牵头单位及配合单位 column is a units column; parse_units reads the roles
+            return role if role != "cooperate" or not any(w in label for w in ("牵头", "责任")) else "units"
+    return None
+
+
+def parse_seq(text: str) -> int | None:
+    label = squeeze(text).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    match = _SEQ_TEXT.match(label)
+    return int(match.group(1)) if match else None
+
+
+@dataclass
+class ColumnMap:
+    seq: int | None = None
+    category: int | None = None
+    subcategory: int | None = None
+    requirement: int | None = None
+    units: list[int] = field(default_factory=list)
+    cooperate: int | None = None
+    deadline: int | None = None
+    note: int | None = None
+    labels: list[str] = field(default_factory=list)  # the squeezed header cells, after span fixes
+
+    def is_usable(self) -> bool:
+        has_task = self.seq is not None or self.category is not None or self.subcategory is not None
+        return has_task and self.requirement is not None and (bool(self.units) or self.deadline is not None)
+
+
+@dataclass
+class HeaderMatch:
+    index: int  # position of the header row in the rows list
+    first_data: int  # position of the first row after the header (one more when the header takes two rows)
+    columns: ColumnMap
+
+
+def _map_columns(labels: list[str], hspan: frozenset[int]) -> ColumnMap:
+    columns = ColumnMap(labels=labels)
+    task_cols: list[tuple[int, str]] = []
+    for col, label in enumerate(labels):
+        role = classify_header(label)
+        if role in ("category", "subcategory"):
+            task_cols.append((col, role))
+            continue
+        if role == "seq" and columns.seq is None:
+            columns.seq = col
+        elif role == "requirement" and columns.requirement is None:
+            columns.requirement = col
+        elif role == "units":
+            columns.units.append(col)
+        elif role == "cooperate" and columns.cooperate is None:
+            columns.cooperate = col
+        elif role == "deadline" and columns.deadline is None:
+            columns.deadline = col
+        elif role == "note" and columns.note is None:
+            columns.note = col
+    if len(task_cols) == 1:
+        col, role = task_cols[0]
+        follower = col + 1
+        # one 工作任务 header spanning two columns: category and sub-category
+        spans = follower < len(labels) and (follower in hspan or not labels[follower])
+        if role == "category":
+            columns.category = col
+            if spans:
+                columns.subcategory = follower
+        else:
+            columns.subcategory = col
+    elif task_cols:
+        explicit_sub = [c for c, r in task_cols if r == "subcategory"]
+        categories = [c for c, r in task_cols if r == "category"]
+        if explicit_sub:
+            columns.subcategory = explicit_sub[0]
+            columns.category = categories[0] if categories else None
+        else:
+            columns.category, columns.subcategory = categories[0], categories[1]
+    return columns
+
+
+def _data_width(rows: list[RawRow]) -> int:
+    widths = Counter(len(_trim(r.cells)) for r in rows[:200] if any(c.strip() for c in r.cells))
+    return widths.most_common(1)[0][0] if widths else 0
+
+
+def _trim(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def find_header(rows: list[RawRow]) -> HeaderMatch | None:
+    for index, row in enumerate(rows[:MAX_HEADER_SCAN]):
+        labels = [squeeze(c) for c in row.cells]
+        if sum(1 for label in labels if classify_header(label)) < 2:
+            continue  # a title row, or data
+        hspan = row.hspan
+        first_data = index + 1
+        # a two-row header: 工作任务 above 一级任务 | 二级任务
+        if first_data < len(rows):
+            below = rows[first_data]
+            below_roles = [classify_header(c) for c in below.cells if c.strip()]
+            if below_roles and all(below_roles) and parse_seq(below.cells[0] if below.cells else "") is None:
+                for col, cell in enumerate(below.cells):
+                    if cell.strip() and col < len(labels):
+                        labels[col] = squeeze(cell)
+                    elif cell.strip():
+                        labels.append(squeeze(cell))
+                hspan = frozenset()
+                first_data += 1
+        columns = _map_columns(labels, hspan)
+        if not columns.is_usable():
+            continue
+        # the seed's text form: the header has one cell fewer than the data rows, as 工作任务 spans two columns
+        width = _data_width(rows[first_data:])
+        if columns.category is not None and columns.subcategory is None and width == len(_trim(labels)) + 1:
+            labels = labels[: columns.category + 1] + [""] + labels[columns.category + 1 :]
+            columns = _map_columns(labels, frozenset())
+        return HeaderMatch(index, first_data, columns)
+    return None

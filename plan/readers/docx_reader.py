@@ -1,0 +1,83 @@
+"""Tables of a .docx file, read with python-docx.
+
+Merged cells: a vertically merged continuation (w:vMerge="continue") means "same as above" and is reported in
+RawRow.vmerged with an empty value; the grid columns a horizontally merged cell spans after its first are
+reported in RawRow.hspan.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from docx import Document
+from docx.oxml.ns import qn
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from plan.readers.base import PlanReadError, RawRow, RawTable
+
+
+def _is_hmerge_continue(tc) -> bool:
+    # legacy Word 97 horizontal merge, still found in files converted from .doc
+    tc_pr = tc.tcPr
+    if tc_pr is None:
+        return False
+    h_merge = tc_pr.find(qn("w:hMerge"))
+    return h_merge is not None and h_merge.get(qn("w:val"), "continue") == "continue"
+
+
+def _table_rows(table: Table) -> list[RawRow]:
+    rows: list[RawRow] = []
+    width = len(table._tbl.tblGrid.gridCol_lst) if table._tbl.tblGrid is not None else 0
+    for number, tr in enumerate(table._tbl.tr_lst, start=1):
+        cells: list[str] = [""] * tr.grid_before
+        vmerged: set[int] = set()
+        hspan: set[int] = set()
+        for tc in tr.tc_lst:
+            col = len(cells)
+            span = max(1, tc.grid_span)
+            if tc.vMerge == "continue":
+                cells.extend([""] * span)
+                vmerged.update(range(col, col + span))
+                continue
+            if _is_hmerge_continue(tc):
+                cells.extend([""] * span)
+                hspan.update(range(col, col + span))
+                continue
+            cells.append(_Cell(tc, table).text)
+            cells.extend([""] * (span - 1))
+            hspan.update(range(col + 1, col + span))
+        if len(cells) < width:
+            cells.extend([""] * (width - len(cells)))
+        rows.append(RawRow(number, cells, frozenset(vmerged), frozenset(hspan)))
+    return rows
+
+
+def read_docx(data: bytes, name: str) -> list[RawTable]:
+    """Every top-level table of the document, each with the paragraphs before and after it."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise PlanReadError(f"{name}: not a valid .docx file (it is not a zip package)")
+    try:
+        document = Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises several unrelated types for broken packages
+        raise PlanReadError(f"{name}: not a valid .docx file ({exc.__class__.__name__}: {exc})") from exc
+
+    blocks = list(document.iter_inner_content())
+    texts = [b.text for b in blocks if isinstance(b, Paragraph)]
+    tables: list[RawTable] = []
+    seen_paragraphs = 0
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            seen_paragraphs += 1
+            continue
+        tables.append(
+            RawTable(
+                rows=_table_rows(block),
+                header_text="\n".join(texts[:seen_paragraphs]),
+                footer_text="\n".join(texts[seen_paragraphs:]),
+            )
+        )
+    if not tables:
+        raise PlanReadError(f"{name}: the document has no table; a 分工方案 is expected as a table")
+    return tables
