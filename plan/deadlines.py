@@ -31,8 +31,20 @@ _SPLIT_YEAR = 2000  # a leap year, so splitting a cell never depends on the plan
 # Phrase separators inside one cell; '、' between two numbers (11、12月) is a range, not a separator.
 _SEPARATORS = "\n\r，,；;。|"
 _NUMERALS = "〇零一二两三四五六七八九十"
-_NUMERAL_VALUE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-                  "八": 8, "九": 9}
+_NUMERAL_VALUE = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 # Skipped around phrases written in one segment (12月底前（全年）); the words only between two phrases
 # (12月底前和全年工作), since 及 also starts 及时.
 _PUNCT_CONNECTORS = set("、/()（）【】[]“”\"'《》")
@@ -194,8 +206,14 @@ def _read_round(m: re.Match, year: int) -> Deadline | None:
     y = _year_of(m, year)
     if y is None:
         return None
-    return Deadline(raw="", kind="year_round", due=date(y[0], 12, 31), precision="year", recurrence="monthly",
-                    explicit_year=y[1])
+    return Deadline(
+        raw="",
+        kind="year_round",
+        due=date(y[0], 12, 31),
+        precision="year",
+        recurrence="monthly",
+        explicit_year=y[1],
+    )
 
 
 def _read_ongoing(m: re.Match, year: int) -> Deadline | None:
@@ -217,14 +235,25 @@ def _read_monthly(m: re.Match, year: int, issued_on: date | None) -> Deadline | 
         _month_end(year, month) if day is None else date(year, month, min(day, _month_end(year, month).day))
         for month in range(1, 13)
     ]
-    return Deadline(raw="", kind="recurring", due=_first_on_or_after(dues, issued_on),
-                    precision="month" if day is None else "day", recurrence="monthly", day_of_period=day)
+    return Deadline(
+        raw="",
+        kind="recurring",
+        due=_first_on_or_after(dues, issued_on),
+        precision="month" if day is None else "day",
+        recurrence="monthly",
+        day_of_period=day,
+    )
 
 
 def _read_quarterly(m: re.Match, year: int, issued_on: date | None) -> Deadline | None:
     dues = [_month_end(year, month) for month in (3, 6, 9, 12)]
-    return Deadline(raw="", kind="recurring", due=_first_on_or_after(dues, issued_on), precision="quarter",
-                    recurrence="quarterly")
+    return Deadline(
+        raw="",
+        kind="recurring",
+        due=_first_on_or_after(dues, issued_on),
+        precision="quarter",
+        recurrence="quarterly",
+    )
 
 
 def _read_yearly(m: re.Match, year: int, issued_on: date | None) -> Deadline | None:
@@ -241,8 +270,13 @@ def _read_yearly(m: re.Match, year: int, issued_on: date | None) -> Deadline | N
             due, precision = date(year, month, day), "day"
         else:
             due, precision = _month_end(year, month), "month"
-    return Deadline(raw="", kind="recurring", due=_first_on_or_after([due], issued_on), precision=precision,
-                    recurrence="yearly")
+    return Deadline(
+        raw="",
+        kind="recurring",
+        due=_first_on_or_after([due], issued_on),
+        precision=precision,
+        recurrence="yearly",
+    )
 
 
 _FIXED_READERS = ((_P_DAY, _read_day), (_P_TENDAY, _read_tenday), (_P_MONTH, _read_month))
@@ -336,7 +370,7 @@ def _tokenize(segment: str, year: int, issued_on: date | None) -> list[tuple[str
         if found is None:
             return None
         end, deadline = found
-        raw = segment[spans[pos][0]:spans[end - 1][1]].strip()
+        raw = segment[spans[pos][0] : spans[end - 1][1]].strip()
         tokens.append((raw, deadline))
         pos = _skip_punct(s, end)
     return tokens or None
@@ -348,7 +382,8 @@ def _segments(text: str) -> list[str]:
     current: list[str] = []
     for i, ch in enumerate(text):
         is_range_comma = (
-            ch == "、" and 0 < i < len(text) - 1
+            ch == "、"
+            and 0 < i < len(text) - 1
             and (text[i - 1].isdigit() or text[i - 1] in _NUMERALS)
             and (text[i + 1].isdigit() or text[i + 1] in _NUMERALS)
         )
@@ -367,7 +402,9 @@ def _unknown(raw: str) -> Deadline:
 
 def _finish(raw: str, deadline: Deadline, issued_on: date | None) -> Deadline:
     past = bool(
-        issued_on is not None and deadline.kind in ("fixed", "year_round") and deadline.due is not None
+        issued_on is not None
+        and deadline.kind in ("fixed", "year_round")
+        and deadline.due is not None
         and deadline.due < issued_on
     )
     return replace(deadline, raw=raw, past_at_issue=past)

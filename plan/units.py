@@ -32,41 +32,139 @@ _OPEN, _CLOSE = "（", "）"
 _LEAD_WORDS = ("牵头", "主抓", "统筹")
 _GUIDE_WORDS = ("指导", "督促")
 _COOPERATE_WORDS = ("配合", "协助", "参与", "协同", "协办", "参加")
-_RESPONSIBLE_WORDS = ("负责", "落实", "承办", "实施", "办理", "执行", "承担", "主办", "抓好", "做好", "推进",
-                      "完成", "组织")
+_RESPONSIBLE_WORDS = (
+    "负责",
+    "落实",
+    "承办",
+    "实施",
+    "办理",
+    "执行",
+    "承担",
+    "主办",
+    "抓好",
+    "做好",
+    "推进",
+    "完成",
+    "组织",
+)
 _QUALIFIER_WORDS = (
-    "按照职责分工", "按照职能分工", "按职责分工", "按职能分工", "按照各自职责", "按照职责", "按照职能",
-    "按职责", "按职能", "根据职责分工", "根据职责", "结合职责", "共同", "分别", "具体", "各自", "积极",
-    "认真", "切实", "全面", "要", "的",
+    "按照职责分工",
+    "按照职能分工",
+    "按职责分工",
+    "按职能分工",
+    "按照各自职责",
+    "按照职责",
+    "按照职能",
+    "按职责",
+    "按职能",
+    "根据职责分工",
+    "根据职责",
+    "结合职责",
+    "共同",
+    "分别",
+    "具体",
+    "各自",
+    "积极",
+    "认真",
+    "切实",
+    "全面",
+    "要",
+    "的",
 )
 _LEADING_WORDS = ("由", "请")
 _TAIL_WORDS = sorted(
-    {*_LEAD_WORDS, *_GUIDE_WORDS, *_COOPERATE_WORDS, *_RESPONSIBLE_WORDS, *_QUALIFIER_WORDS}, key=len,
+    {*_LEAD_WORDS, *_GUIDE_WORDS, *_COOPERATE_WORDS, *_RESPONSIBLE_WORDS, *_QUALIFIER_WORDS},
+    key=len,
     reverse=True,
 )
 _TAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TAIL_WORDS)) + ")+$")
 _GUIDE_OBJECT_RE = re.compile(r"(?:要|应)?(?:加强|负责)?对.*$")
 _LABEL_RE = re.compile(r"^(牵头单位|主办单位|主责单位|责任单位|落实单位|配合单位|协办单位|参与单位)[:：]")
-_LABEL_ROLES = {"牵头单位": "lead", "主办单位": "lead", "主责单位": "lead", "配合单位": "cooperate",
-                "协办单位": "cooperate", "参与单位": "cooperate"}
+_LABEL_ROLES = {
+    "牵头单位": "lead",
+    "主办单位": "lead",
+    "主责单位": "lead",
+    "配合单位": "cooperate",
+    "协办单位": "cooperate",
+    "参与单位": "cooperate",
+}
 _BRACKET_ROLE_RE = re.compile(r"^(.+)（(牵头|牵头单位|主责|负责|责任单位|配合|配合单位|协办|参与)）$")
-_BRACKET_ROLES = {"牵头": "lead", "牵头单位": "lead", "主责": "lead", "配合": "cooperate", "配合单位": "cooperate",
-                  "协办": "cooperate", "参与": "cooperate"}
+_BRACKET_ROLES = {
+    "牵头": "lead",
+    "牵头单位": "lead",
+    "主责": "lead",
+    "配合": "cooperate",
+    "配合单位": "cooperate",
+    "协办": "cooperate",
+    "参与": "cooperate",
+}
 
 # Endings of unit names; a fragment with none of them is not read as a unit.
 _UNIT_SUFFIXES = (
-    "局", "办", "办公室", "中心", "委", "委员会", "部", "部门", "单位", "院", "所", "站", "队", "处", "科", "会",
-    "室", "厅", "署", "政府", "街道", "办事处", "社区", "公司", "集团", "馆", "台", "社", "团", "联", "组",
-    "行", "校", "机关", "指挥部", "人大", "政协", "分局", "团体", "园区", "管委会", "县（市、区）",
+    "局",
+    "办",
+    "办公室",
+    "中心",
+    "委",
+    "委员会",
+    "部",
+    "部门",
+    "单位",
+    "院",
+    "所",
+    "站",
+    "队",
+    "处",
+    "科",
+    "会",
+    "室",
+    "厅",
+    "署",
+    "政府",
+    "街道",
+    "办事处",
+    "社区",
+    "公司",
+    "集团",
+    "馆",
+    "台",
+    "社",
+    "团",
+    "联",
+    "组",
+    "行",
+    "校",
+    "机关",
+    "指挥部",
+    "人大",
+    "政协",
+    "分局",
+    "团体",
+    "园区",
+    "管委会",
+    "县（市、区）",
 )
 _GROUP_SUFFIXES = (
-    "各部门", "各单位", "各有关单位", "有关单位", "有关部门", "相关单位", "相关部门", "主管部门", "成员单位",
-    "各局办", "各直属单位", "各街道办事处", "各行政执法部门", "各行政审批职能部门", "各县（市、区）",
+    "各部门",
+    "各单位",
+    "各有关单位",
+    "有关单位",
+    "有关部门",
+    "相关单位",
+    "相关部门",
+    "主管部门",
+    "成员单位",
+    "各局办",
+    "各直属单位",
+    "各街道办事处",
+    "各行政执法部门",
+    "各行政审批职能部门",
+    "各县（市、区）",
 )
 _LEVEL_PREFIXES = ("区", "市", "县", "省")
 # Longer than this, or quoting something, it is a sentence (a requirement pasted in the wrong column).
 _MAX_NAME_LENGTH = 30
-_NOT_IN_NAMES = "“”\"《》"
+_NOT_IN_NAMES = '“”"《》'
 # 等 before these ends a list: 区税务局等各有关单位 → 区税务局 + 各有关单位.
 _ETC_RE = re.compile(r"等(?=各|有关|相关|部门$|单位$|$)")
 _VAGUE_AFTER_ETC = ("部门", "单位", "")
@@ -123,7 +221,7 @@ def likely_duplicates(names: Iterable[str]) -> list[tuple[str, str, str]]:
         return []
     pairs: list[tuple[str, str, str]] = []
     for i, a in enumerate(seen):
-        for b in seen[i + 1:]:
+        for b in seen[i + 1 :]:
             bare_a, bare_b = _strip_level(a), _strip_level(b)
             if bare_a == bare_b:
                 pairs.append((a, b, "level_twin"))
@@ -157,7 +255,7 @@ def _split_soft(fragment: str) -> list[str]:
     while i < len(fragment):
         word = next((w for w in ("以及", "和", "及", "与", " ") if fragment.startswith(w, i)), None)
         left = fragment[start:i].strip(_EDGE_PUNCT)
-        right = fragment[i + len(word):].strip() if word else ""
+        right = fragment[i + len(word) :].strip() if word else ""
         # A space is weaker than 和: 区政府 办公室 is one name, 区财政局 区审计局 two.
         right_ok = bool(right) and (word != " " or right.startswith((*_LEVEL_PREFIXES, "各")))
         if word and left and left.endswith(_UNIT_SUFFIXES) and right_ok:
@@ -196,7 +294,7 @@ def _clean_name(name: str) -> str:
         changed = False
         for word in (*_LEADING_WORDS, *_QUALIFIER_WORDS):
             if name.startswith(word) and len(name) > len(word):
-                name, changed = name[len(word):], True
+                name, changed = name[len(word) :], True
         tail = _TAIL_RE.search(name)
         if tail and tail.start() > 0:
             name, changed = name[: tail.start()], True
@@ -232,7 +330,7 @@ class _Clause:
         label = _LABEL_RE.match(text)
         if label:
             self.role = _LABEL_ROLES.get(label.group(1), "responsible")
-            text = text[label.end():]
+            text = text[label.end() :]
         tail = _TAIL_RE.search(text)
         names_part = text
         if tail:

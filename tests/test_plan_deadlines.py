@@ -113,7 +113,9 @@ def test_ongoing(text: str) -> None:
         ("每年3月底前", ISSUED, "yearly", None, None),
     ],
 )
-def test_recurring(text: str, issued_on: date | None, recurrence: str, day: int | None, due: date | None) -> None:
+def test_recurring(
+    text: str, issued_on: date | None, recurrence: str, day: int | None, due: date | None
+) -> None:
     d = one(text, issued_on)
     assert (d.kind, d.recurrence, d.day_of_period, d.due) == ("recurring", recurrence, day, due)
     assert d.past_at_issue is False
@@ -134,6 +136,12 @@ def test_two_phrases_in_one_cell(text: str, kinds: list[str]) -> None:
     found = parse_deadlines(text, YEAR, ISSUED)
     assert [d.kind for d in found] == kinds
     assert [d.raw for d in found] == split_deadline_phrases(text)
+
+
+def test_an_impossible_day_in_a_two_phrase_cell_is_unknown_alone() -> None:
+    found = parse_deadlines("2月29日全年工作", YEAR)  # 2019 has no 2月29日
+    assert [(d.raw, d.kind) for d in found] == [("2月29日", "unknown"), ("全年工作", "year_round")]
+    assert parse_deadlines("2月29日", 2020)[0].due == date(2020, 2, 29)
 
 
 def test_split_keeps_phrases_as_written() -> None:
@@ -163,7 +171,8 @@ def test_explicit_year_wins_over_plan_year() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["按要求完成", "2月30日", "13月底", "0月底", "每半年", "每周", "随时报送情况", "年前", "—", "待定"]
+    "text",
+    ["按要求完成", "2月30日", "13月底", "0月底", "每半年", "每周", "随时报送情况", "年前", "—", "待定"],
 )
 def test_unreadable_phrase_is_unknown_never_guessed(text: str) -> None:
     d = one(text)
@@ -217,8 +226,11 @@ PHRASE_ALPHABET = "0123456789１２十二三月日年底前中旬上下半季度
 
 
 @settings(max_examples=400)
-@given(st.one_of(st.text(), st.text(alphabet=PHRASE_ALPHABET)), st.integers(-5, 12000),
-       st.one_of(st.none(), st.dates()))
+@given(
+    st.one_of(st.text(), st.text(alphabet=PHRASE_ALPHABET)),
+    st.integers(-5, 12000),
+    st.one_of(st.none(), st.dates()),
+)
 def test_never_raises_and_results_are_well_formed(text: str, year: int, issued_on: date | None) -> None:
     found = parse_deadlines(text, year, issued_on)
     assert isinstance(found, list)
