@@ -84,7 +84,7 @@ def config_show(app: App, as_json: bool) -> None:
 
 
 for group_command in (admin.unit, admin.group, admin.contact, admin.leaders, plans.plan, plans.task,
-                      schedule.calendar):
+                      schedule.calendar, schedule.remind, schedule.doctor):
     cli.add_command(group_command)
 
 

@@ -74,3 +74,87 @@ def calendar_check(app: App, day: str) -> None:
     source = "override" if date in cal.overrides else (
         "statutory calendar" if statutory_year_known(date.year) else "Monday-Friday fallback (year not known)")
     click.echo(f"{date} ({date:%A}) is {word} ({source}).")
+
+
+def freeze_at(at: str | None) -> None:
+    from store.clock import clock
+
+    when = parse_at(at)
+    if when is not None:
+        clock.freeze(when)
+
+
+@click.command()
+@at_option
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; write nothing.")
+@json_option
+@pass_app
+def remind(app: App, at: str | None, dry_run: bool, as_json: bool) -> None:
+    """Plan today's reminders: what goes to whom and why (stage and deadline per item).
+
+    Without --dry-run the messages are put in the outbox (sent by `duban serve` or `duban outbox flush`),
+    each (assignment, deadline, stage) once: running it again the same day sends nothing new.
+    """
+    from jobs.calendar import load_calendar
+    from jobs.reminders import plan_reminders, send_reminders
+    from store.clock import clock
+
+    app.connect()
+    freeze_at(at)
+    today, now = clock.today(), clock.utcnow()
+    if dry_run:
+        run = plan_reminders(today, now, app.config, load_calendar())
+    else:
+        from jobs.outbox import enqueue_message
+
+        def enqueue(key: str, userid: str, text: str) -> int:
+            return enqueue_message(key, "app", userid, text)[0].id
+
+        run = send_reminders(today, now, app.config, load_calendar(), enqueue)
+    if as_json:
+        emit([m.as_dict() for m in run.messages], True, print)
+        return
+    if not run.workday:
+        click.echo(f"{today} is not a working day: no reminders.")
+        return
+    for m in run.messages:
+        label = "escalation" if m.kind == "escalate" else "reminder"
+        click.echo(f"→ {m.name} ({m.userid}), {'、'.join(m.units)}: {label}, {len(m.items)} item(s)")
+        for item in m.items:
+            due = item.due.isoformat() if item.due else "-"
+            click.echo(f"    {item.assignment.plan_code}{item.assignment.seq} {item.assignment.unit} "
+                       f"{item.stage} due {due}")
+    for unit in run.unreachable:
+        click.echo(f"! {unit} has items needing attention but no reachable contact (无联络员): "
+                   f"`duban contact add --unit {unit} …`")
+    verb = "Would send" if dry_run else "Enqueued"
+    count = len(run.messages) if dry_run else run.enqueued
+    click.echo(f"{verb} {count} message(s) for {today}." + ("" if dry_run or not count else
+                                                             " `duban serve` or `duban outbox flush` sends them."))
+
+
+@click.command()
+@click.option("--offline", is_flag=True, help="Skip the WeCom token check.")
+@json_option
+@pass_app
+def doctor(app: App, offline: bool, as_json: bool) -> None:
+    """Check configuration, database, WeCom token, calendar coverage and data; say what to fix.
+
+    Exit code 1 when something is an error (reminders would not go out).
+    """
+    from jobs.doctor import FAIL, Check, run_checks
+    from store.clock import clock
+    from store.db import StoreError, redact_url
+
+    config = app.config
+    try:
+        app.connect()
+        checks = [Check("database", "ok", f"{redact_url(config.database_url)} is reachable and current")]
+        checks += run_checks(config, clock.today(), online=not offline)
+    except StoreError as exc:
+        checks = [Check("database", FAIL, str(exc))]
+    marks = {"ok": "ok  ", "warning": "WARN", "error": "FAIL"}
+    emit([c.as_dict() for c in checks], as_json, lambda rows: [
+        click.echo(f"[{marks[c['level']]}] {c['check']}: {c['message']}") for c in rows])
+    if any(c.level == FAIL for c in checks):
+        raise SystemExit(1)

@@ -1,0 +1,145 @@
+"""The clock-driven heart of `duban serve`: APScheduler runs reminders, digests and the outbox dispatcher.
+
+Only one process is active at a time: each holds a lease row in the database and renews it; a second
+`duban serve` on the same database is a standby that takes over when the lease lapses (the first died).
+Every job is idempotent, so a missed or repeated run is harmless: misfires are coalesced into one run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from store.clock import clock
+from store.config import Config
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "scheduler"
+LEASE_TTL_SECONDS = 60
+LEASE_RENEW_SECONDS = 15
+DIGEST_CHECK_MINUTES = 10
+
+
+def run_reminders(config: Config) -> dict:
+    """Plan and enqueue today's reminders (nothing on a non-working day)."""
+    from jobs.calendar import load_calendar
+    from jobs.outbox import enqueue_message
+    from jobs.reminders import send_reminders
+
+    def enqueue(key: str, userid: str, text: str) -> int:
+        return enqueue_message(key, "app", userid, text)[0].id
+
+    run = send_reminders(clock.today(), clock.utcnow(), config, load_calendar(), enqueue)
+    if run.unreachable:
+        log.warning("units with items but no reachable contact: %s", ", ".join(run.unreachable))
+    log.info("reminders for %s: %d message(s) planned, %d enqueued", run.day, len(run.messages), run.enqueued)
+    return {"day": run.day.isoformat(), "workday": run.workday, "messages": len(run.messages),
+            "enqueued": run.enqueued, "unreachable": run.unreachable}
+
+
+def run_digests(config: Config) -> int:
+    from jobs.calendar import load_calendar
+    from jobs.digest import send_digests
+    from jobs.outbox import enqueue_message
+
+    sent = send_digests(clock.now(), config, load_calendar(), enqueue_message)
+    if sent:
+        log.info("weekly digests enqueued: %d", len(sent))
+    return len(sent)
+
+
+@dataclass
+class Service:
+    """The scheduler with its lease; `start()` returns at once, jobs run in APScheduler's threads."""
+
+    config: Config
+    dispatch: Callable[[], object] | None = None
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    scheduler: BackgroundScheduler | None = None
+    active: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        tz = self.config.timezone
+        sched = self.config["schedule"]
+        hour, minute = (int(x) for x in sched["remind_at"].split(":"))
+        jitter = max(0, int(sched["jitter_seconds"]))
+        self.scheduler = BackgroundScheduler(
+            timezone=tz,
+            # A run missed while the machine slept still happens once, within the hour.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        )
+        self.scheduler.add_job(self.keep_lease, IntervalTrigger(seconds=LEASE_RENEW_SECONDS), id="lease")
+        self.scheduler.add_job(
+            self._guard(lambda: run_reminders(self.config)),
+            CronTrigger(hour=hour, minute=minute, jitter=jitter, timezone=tz), id="reminders",
+        )
+        self.scheduler.add_job(
+            self._guard(lambda: run_digests(self.config)),
+            IntervalTrigger(minutes=DIGEST_CHECK_MINUTES, jitter=60), id="digests",
+        )
+        if self.dispatch is not None:
+            self.scheduler.add_job(
+                self._guard(self.dispatch), IntervalTrigger(seconds=sched["dispatch_interval_seconds"]),
+                id="dispatch",
+            )
+        self.keep_lease()
+        self.scheduler.start()
+
+    def keep_lease(self) -> None:
+        import datetime as dt
+
+        from store.lease import acquire_lease
+
+        try:
+            held = acquire_lease(LEASE_NAME, self.holder, clock.utcnow(), dt.timedelta(seconds=LEASE_TTL_SECONDS))
+        except Exception:  # noqa: BLE001 - a database hiccup: keep the old state, try again next round
+            log.exception("could not renew the scheduler lease")
+            return
+        if held and not self.active.is_set():
+            log.info("scheduler active (%s)", self.holder)
+            self.active.set()
+            self.catch_up()
+        elif not held and self.active.is_set():
+            log.warning("scheduler lease lost: standing by")
+            self.active.clear()
+        elif not held:
+            log.debug("standby: another duban serve holds the scheduler lease")
+
+    def catch_up(self) -> None:
+        """On becoming active past today's reminder time: send today's reminders once (idempotent)."""
+        local = clock.local_now()
+        hour, minute = (int(x) for x in self.config["schedule"]["remind_at"].split(":"))
+        if (local.hour, local.minute) >= (hour, minute):
+            self._guard(lambda: run_reminders(self.config))()
+
+    def _guard(self, job: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            if not self.active.is_set():
+                return
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - one failed run must not stop the scheduler
+                log.exception("scheduled job failed")
+
+        return run
+
+    def stop(self) -> None:
+        from store.lease import release_lease
+
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.active.is_set():
+            try:
+                release_lease(LEASE_NAME, self.holder)
+            except Exception:  # noqa: BLE001
+                log.exception("could not release the scheduler lease")
+            self.active.clear()
