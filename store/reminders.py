@@ -14,7 +14,7 @@ from store.models import Assignment, Contact, Deadline, Plan, ReminderLog, Task,
 CHUNK = 500  # keeps IN (…) lists under every backend's parameter limit
 
 
-@dataclass
+@dataclass(slots=True)
 class DeadlineRow:
     id: int
     kind: str
@@ -23,7 +23,7 @@ class DeadlineRow:
     day_of_period: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class OpenAssignment:
     id: int
     unit_id: int
@@ -41,7 +41,7 @@ class OpenAssignment:
     deadlines: list[DeadlineRow] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactRow:
     id: int
     userid: str
@@ -54,21 +54,30 @@ class ContactRow:
 
 def open_assignments() -> list[OpenAssignment]:
     """Every assignment not yet done, in active plans, with its task's deadlines."""
+    tasks = {
+        task_id: (seq, code, issued, requirement, sub)
+        for task_id, seq, code, issued, requirement, sub in (
+            Task.select(Task.id, Task.seq, Plan.code, Plan.issued_on, Task.requirement, Task.subcategory)
+            .join(Plan).where(Plan.active == True).tuples()  # noqa: E712
+        )
+    }
     query = (
         Assignment.select(
             Assignment.id, Assignment.unit, Unit.name, Assignment.role, Assignment.state, Assignment.due_override,
-            Assignment.last_report_at, Assignment.created_at, Task.seq, Plan.code, Plan.issued_on,
-            Task.requirement, Task.subcategory, Task.id,
+            Assignment.last_report_at, Assignment.created_at, Assignment.task,
         )
-        .join(Task).join(Plan)
-        .switch(Assignment).join(Unit)
-        .where((Plan.active == True) & (Assignment.state != "done"))  # noqa: E712
+        .join(Unit)
+        .where((Assignment.state != "done") & Assignment.task.in_(Task.select(Task.id).join(Plan).where(
+            Plan.active == True)))  # noqa: E712
         .tuples()
     )
     by_task: dict[int, list[OpenAssignment]] = defaultdict(list)
     rows = []
-    for (aid, unit_id, unit, role, state, override, last, created, seq, code, issued, requirement, sub,
-         task_id) in query:
+    units: dict[str, str] = {}
+    for aid, unit_id, unit, role, state, override, last, created, task_id in query:
+        # Task strings are shared between a task's assignments, which keeps 100k rows small.
+        seq, code, issued, requirement, sub = tasks[task_id]
+        unit = units.setdefault(unit, unit)
         row = OpenAssignment(aid, unit_id, unit, role, state, override, last, created, seq, code, issued,
                              requirement, sub)
         by_task[task_id].append(row)
