@@ -1,0 +1,95 @@
+"""The entry point: one incoming chat message → the answer, and messages for other people.
+
+Order of checks: the sender must be an active contact; then the per-user rate limit (counted from the
+Inbox rows the callback layer writes before calling here); then a MsgId that already recorded a report
+gets that report repeated back instead of recording again; then the command runs. Nothing here raises:
+an unexpected error is logged and answered with an apology naming the admin contact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+# Importing the command modules registers their commands.
+from chat import actions, commands, leaders, replies  # noqa: F401
+from chat.context import Context
+from chat.parse import EMPTY, FREE, Command, parse
+from chat.registry import registry
+from store import chatdata
+from store.config import Config
+from store.models import Report
+
+log = logging.getLogger("duban.chat")
+
+
+@dataclass
+class ChatResult:
+    reply: str  # the answer to the sender, ≤ 2048 UTF-8 bytes
+    notify: list[tuple[str, str]] = field(default_factory=list)  # (userid, text) to send to other people
+
+
+def _naive_utc(now: dt.datetime) -> dt.datetime:
+    if now.tzinfo is not None:
+        return now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return now
+
+
+def _repeat(ctx: Context, report: Report, cmd: Command) -> str:
+    """The answer to a message whose MsgId already recorded `report` (WeCom retried, or the user resent)."""
+    if report.kind == "undo":
+        target = chatdata.undone_target(report)
+        return actions.echo_undo(ctx, target, False, None) if target else "已撤回。"
+    item = chatdata.get_item(report.assignment_id, ctx.today)
+    if item is None:
+        return "这条消息已记录。"
+    if report.kind == "done":
+        return actions.echo_done(ctx, item, report.text)
+    if report.kind == "extension":
+        extension = chatdata.extension_of_report(report)
+        if extension is not None:
+            told = [c.name for c in chatdata.unit_contacts(item.unit_id, "leader", ctx.today)]
+            return actions.echo_extension(ctx, item, extension.id, extension.new_due, extension.reason, told)
+    lead = "已将这条消息记为进展：" if cmd.name == FREE and cmd.ref is None else "已记录："
+    return actions.echo_progress(ctx, item, report.text, report.percent, lead=lead)
+
+
+def _run(ctx: Context, cmd: Command) -> str:
+    if cmd.name == EMPTY:
+        return replies.empty()
+    if cmd.name == FREE:
+        return actions.free_text(ctx, cmd)
+    spec = registry.get(cmd.name)
+    if spec.leader_only and not ctx.actor.is_leader:
+        return replies.leader_only(spec.words[0])
+    return spec.handler(ctx, cmd)
+
+
+def handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime, config: Config) -> ChatResult:
+    """Answer one message from `userid`; `now` is UTC (aware, or naive as stored). Never raises."""
+    admin = config["chat"]["admin_contact"]
+    try:
+        now = _naive_utc(now)
+        today = now.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(config.timezone)).date()
+        actor = chatdata.find_actor(userid or "", today)
+        if actor is None:
+            return ChatResult(replies.not_a_contact(admin))
+        limit = config["chat"]["commands_per_minute"]
+        if chatdata.recent_command_count(actor.contact.userid, now) > limit:
+            return ChatResult(replies.rate_limited(limit))
+        ctx = Context(actor, now, today, config, msgid or None)
+        cmd = parse(text, registry.grammar(), today)
+        spec = registry.get(cmd.name)
+        previous = chatdata.report_by_msgid(ctx.msgid) if (cmd.name == FREE or (spec and spec.mutates)) else None
+        reply = _repeat(ctx, previous, cmd) if previous is not None else _run(ctx, cmd)
+        return ChatResult(replies.fit(reply), [(u, replies.fit(t)) for u, t in ctx.notify])
+    except Exception:
+        log.exception("chat: could not handle message %s from %s", msgid, userid)
+        return ChatResult(replies.internal_error(admin))
+
+
+def handle_message(userid: str, text: str, *, msgid: str | None, now: dt.datetime, config: Config) -> str:
+    """Just the answer to the sender (see `handle` for the messages to others)."""
+    return handle(userid, text, msgid=msgid, now=now, config=config).reply

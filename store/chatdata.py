@@ -1,0 +1,504 @@
+"""The queries chat needs: who is speaking and for which units, their items, and recording what they report.
+
+Every write is idempotent on the WeCom MsgId: the report row carries it (unique), is inserted first inside
+a savepoint, and when it already exists nothing else is written and the existing report is returned.
+All datetimes here are naive UTC (as stored); `today` is the local calendar date the caller computed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from store.db import StoreError, database
+from store.models import (
+    ROLES,
+    Assignment,
+    Contact,
+    Deadline,
+    Extension,
+    Inbox,
+    Plan,
+    ReminderLog,
+    Report,
+    Task,
+    Unit,
+)
+
+REPORT_KINDS_UNDOABLE = ("progress", "done", "extension")
+UNDO_PREFIX = "撤回#"  # an 'undo' report's text: this prefix and the id of the report it took back
+
+
+class ChatDataError(StoreError):
+    """A request chat must refuse; `code` tells chat which answer to word."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- who is speaking ------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Actor:
+    contact: Contact
+    unit_ids: list[int]  # own unit first, then units of away contacts who delegated to this one
+    unit_names: dict[int, str]
+    decide_unit_ids: list[int]  # units whose extensions this contact may decide (leaders only)
+
+    @property
+    def is_leader(self) -> bool:
+        return self.contact.role == "leader"
+
+
+def _away(contact: Contact, today: dt.date) -> bool:
+    return contact.away_until is not None and contact.away_until >= today
+
+
+def find_actor(userid: str, today: dt.date) -> Actor | None:
+    """The active contact with this WeCom userid and the units they act for today, or None."""
+    contact = (
+        Contact.select(Contact, Unit).join(Unit)
+        .where((Contact.userid == (userid or "").strip()) & (Contact.active == True))  # noqa: E712
+        .first()
+    )
+    if contact is None:
+        return None
+    unit_ids, names = [contact.unit_id], {contact.unit_id: contact.unit.name}
+    decide = [contact.unit_id] if contact.role == "leader" else []
+    covered = (
+        Contact.select(Contact, Unit).join(Unit)
+        .where((Contact.delegate == contact) & (Contact.active == True) & (Contact.away_until >= today))  # noqa: E712
+        .order_by(Unit.name)
+    )
+    for away in covered:
+        if away.unit_id not in names:
+            unit_ids.append(away.unit_id)
+            names[away.unit_id] = away.unit.name
+        # Only a leader standing in for a leader may decide that leader's unit's extensions.
+        if contact.role == "leader" and away.role == "leader" and away.unit_id not in decide:
+            decide.append(away.unit_id)
+    return Actor(contact, unit_ids, names, decide)
+
+
+def recent_command_count(userid: str, now: dt.datetime, seconds: int = 60) -> int:
+    """Messages this user sent in the last `seconds` (the callback layer writes an Inbox row per message)."""
+    since = now - dt.timedelta(seconds=seconds)
+    return Inbox.select().where((Inbox.from_user == userid) & (Inbox.received_at > since)).count()
+
+
+def _reachable(people: Iterable[Contact], today: dt.date) -> list[Contact]:
+    chosen: dict[int, Contact] = {}
+    for person in people:
+        if not _away(person, today):
+            chosen[person.id] = person
+        elif person.delegate_id:
+            stand_in = Contact.get_or_none((Contact.id == person.delegate_id) & (Contact.active == True))  # noqa: E712
+            if stand_in is not None and not _away(stand_in, today):
+                chosen[stand_in.id] = stand_in
+    return list(chosen.values())
+
+
+def unit_contacts(unit_id: int, role: str, today: dt.date) -> list[Contact]:
+    """Who hears about a unit in this role today: the present ones, a delegate for one who is away."""
+    people = list(
+        Contact.select().where((Contact.unit == unit_id) & (Contact.role == role) & (Contact.active == True))  # noqa: E712
+        .order_by(Contact.id)
+    )
+    return _reachable(people, today)
+
+
+# --- items ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ChatItem:
+    assignment_id: int
+    task_id: int
+    unit_id: int
+    unit: str
+    role: str
+    state: str
+    plan_code: str
+    seq: int
+    subcategory: str
+    requirement: str
+    due: dt.date | None
+    due_kind: str  # override | fixed | year_round | recurring | ongoing | none
+    recurrence: str | None = None
+    reminded_on: dt.date | None = None  # the last day a reminder about it went out
+
+
+def next_occurrence(due: dt.date | None, recurrence: str | None, day: int | None, today: dt.date) -> dt.date | None:
+    """The next due day (today or later) of a recurring deadline."""
+    months = (3, 6, 9, 12) if recurrence == "quarterly" else range(1, 13)
+    for year in (today.year, today.year + 1):
+        for month in months:
+            last = calendar.monthrange(year, month)[1]
+            candidate = dt.date(year, month, min(day or last, last))
+            if candidate >= today:
+                return candidate
+    return due
+
+
+def effective_due(override: dt.date | None, deadlines: list[Deadline], today: dt.date) -> tuple[dt.date | None, str]:
+    """An approved extension, else the earliest fixed date, else year-round's 12-31, else the next recurrence."""
+    if override:
+        return override, "override"
+    fixed = [d.due for d in deadlines if d.kind == "fixed" and d.due]
+    if fixed:
+        return min(fixed), "fixed"
+    rounds = [d.due for d in deadlines if d.kind == "year_round" and d.due]
+    if rounds:
+        return min(rounds), "year_round"
+    recurring = [d for d in deadlines if d.kind == "recurring"]
+    if recurring:
+        d = recurring[0]
+        return next_occurrence(d.due, d.recurrence, d.day_of_period, today), "recurring"
+    if any(d.kind == "ongoing" for d in deadlines):
+        return None, "ongoing"
+    return None, "none"
+
+
+def urgency_key(item: ChatItem) -> tuple:
+    """Most urgent first: earliest due date (so the longest overdue leads), undated last."""
+    return (item.due is None, item.due or dt.date.max, item.plan_code, item.seq, item.unit)
+
+
+def deadlines_by_task(task_ids: Iterable[int]) -> dict[int, list[Deadline]]:
+    out: dict[int, list[Deadline]] = defaultdict(list)
+    ids = sorted(set(task_ids))
+    for start in range(0, len(ids), 500):
+        for d in Deadline.select().where(Deadline.task.in_(ids[start:start + 500])).order_by(Deadline.position):
+            out[d.task_id].append(d)
+    return out
+
+
+def _items(query: pw.ModelSelect, today: dt.date) -> list[ChatItem]:
+    rows = list(query)
+    deadlines = deadlines_by_task(r.task_id for r in rows)
+    reminded: dict[int, dt.date] = {}
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 500):
+        reminded.update(
+            ReminderLog.select(ReminderLog.assignment, pw.fn.MAX(ReminderLog.sent_on))
+            .where(ReminderLog.assignment.in_(ids[start:start + 500]))
+            .group_by(ReminderLog.assignment).tuples()
+        )
+    items = []
+    for a in rows:
+        due, kind = effective_due(a.due_override, deadlines.get(a.task_id, []), today)
+        recurrence = next((d.recurrence for d in deadlines.get(a.task_id, []) if d.kind == "recurring"), None)
+        items.append(ChatItem(
+            a.id, a.task_id, a.unit_id, a.unit.name, a.role, a.state, a.task.plan.code, a.task.seq,
+            a.task.subcategory, a.task.requirement, due, kind, recurrence, reminded.get(a.id),
+        ))
+    items.sort(key=urgency_key)
+    return items
+
+
+def _assignment_query() -> pw.ModelSelect:
+    return (
+        Assignment.select(Assignment, Unit, Task, Plan)
+        .join(Unit).switch(Assignment).join(Task).join(Plan)
+        .where(Plan.active == True)  # noqa: E712
+    )
+
+
+def open_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
+    """These units' assignments not yet done, in active plans, most urgent first."""
+    if not unit_ids:
+        return []
+    query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Assignment.state != "done"))
+    return _items(query, today)
+
+
+def items_by_seq(seq: int, unit_ids: list[int], today: dt.date, plan_code: str | None = None) -> list[ChatItem]:
+    """These units' assignments (any state) on task `seq` of the active plans (or of plan `plan_code`)."""
+    if not unit_ids:
+        return []
+    query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Task.seq == seq))
+    if plan_code:
+        query = query.where(Plan.code == plan_code.upper())
+    return _items(query, today)
+
+
+def get_item(assignment_id: int, today: dt.date) -> ChatItem | None:
+    found = _items(_assignment_query().where(Assignment.id == assignment_id), today)
+    return found[0] if found else None
+
+
+def tasks_by_seq(seq: int, plan_code: str | None = None) -> list[Task]:
+    """Task `seq` in every active plan (a number can exist in several), or in plan `plan_code`."""
+    query = Task.select(Task, Plan).join(Plan).where((Plan.active == True) & (Task.seq == seq))  # noqa: E712
+    if plan_code:
+        query = query.where(Plan.code == plan_code.upper())
+    return list(query.order_by(Plan.code))
+
+
+def unit_plan_codes(unit_ids: list[int]) -> list[str]:
+    """The active plans in which these units have assignments."""
+    if not unit_ids:
+        return []
+    query = (
+        Plan.select(Plan.code).join(Task).join(Assignment)
+        .where((Plan.active == True) & Assignment.unit.in_(unit_ids))  # noqa: E712
+        .distinct().order_by(Plan.code).tuples()
+    )
+    return [code for (code,) in query]
+
+
+def active_plan_codes() -> list[str]:
+    return [p.code for p in Plan.select(Plan.code).where(Plan.active == True).order_by(Plan.code)]  # noqa: E712
+
+
+def plan_titles(codes: list[str]) -> list[tuple[str, str]]:
+    """(code, title) for these plan codes, in the order given."""
+    titles = dict(Plan.select(Plan.code, Plan.title).where(Plan.code.in_(codes)).tuples()) if codes else {}
+    return [(code, titles.get(code, "")) for code in codes]
+
+
+@dataclass(slots=True)
+class TaskView:
+    task: Task
+    plan_code: str
+    deadlines: list[Deadline]
+    assignments: list[Assignment]  # strongest role first
+    reports: list[Report]  # newest first, at most `history`
+    report_count: int
+    extensions: list[Extension]  # newest first
+
+
+def task_view(task_id: int, history: int = 5) -> TaskView:
+    task = Task.select(Task, Plan).join(Plan).where(Task.id == task_id).get()
+    assignments = sorted(
+        Assignment.select(Assignment, Unit).join(Unit).where(Assignment.task == task),
+        key=lambda a: (ROLES.index(a.role) if a.role in ROLES else 9, a.unit.name),
+    )
+    reports = (
+        Report.select(Report, Assignment, Unit).join(Assignment).join(Unit)
+        .where((Assignment.task == task) & (Report.kind != "undo"))
+    )
+    extensions = (
+        Extension.select(Extension, Assignment, Unit).join(Assignment).join(Unit)
+        .where(Assignment.task == task).order_by(Extension.id.desc()).limit(history)
+    )
+    return TaskView(
+        task, task.plan.code, list(task.deadlines.order_by(Deadline.position)), assignments,
+        list(reports.order_by(Report.at.desc(), Report.id.desc()).limit(history)), reports.count(),
+        list(extensions),
+    )
+
+
+# --- recording ------------------------------------------------------------------------------------------------
+
+
+def report_by_msgid(msgid: str | None) -> Report | None:
+    if not msgid:
+        return None
+    return Report.get_or_none(Report.msgid == msgid)
+
+
+def _insert_report(assignment_id: int, contact: Contact | None, kind: str, text: str, percent: int | None,
+                   msgid: str | None, now: dt.datetime) -> tuple[Report, bool]:
+    """(report, created). A MsgId seen before returns its report; the savepoint keeps PostgreSQL usable."""
+    existing = report_by_msgid(msgid)
+    if existing is not None:
+        return existing, False
+    try:
+        with database.atomic():
+            report = Report.create(assignment=assignment_id, contact=contact, at=now, kind=kind, text=text,
+                                   percent=percent, msgid=msgid or None)
+    except pw.IntegrityError:
+        existing = report_by_msgid(msgid)
+        if existing is None:
+            raise
+        return existing, False
+    return report, True
+
+
+def _id(assignment: Assignment | ChatItem | int) -> int:
+    if isinstance(assignment, int):
+        return assignment
+    return assignment.assignment_id if isinstance(assignment, ChatItem) else assignment.id
+
+
+def record_report(assignment: Assignment | ChatItem | int, contact: Contact | None, kind: str, text: str,
+                  percent: int | None, msgid: str | None, now: dt.datetime) -> Report:
+    """Add a report to an assignment's history; the same msgid again returns the first report, writing nothing."""
+    with database.atomic():
+        report, created = _insert_report(_id(assignment), contact, kind, text, percent, msgid, now)
+        if created:
+            Assignment.update(last_report_at=now).where(Assignment.id == _id(assignment)).execute()
+    return report
+
+
+def mark_done(assignment: Assignment | ChatItem | int, contact: Contact | None, text: str, msgid: str | None,
+              now: dt.datetime) -> Report:
+    """The unit says it is done: state done, a 'done' report; a pending extension request is withdrawn."""
+    aid = _id(assignment)
+    with database.atomic():
+        existing = report_by_msgid(msgid)
+        if existing is not None:
+            return existing
+        current = Assignment.get_by_id(aid)
+        if current.state == "done":
+            raise ChatDataError("already_done", f"assignment {aid} is already done")
+        report, created = _insert_report(aid, contact, "done", text, None, msgid, now)
+        if created:
+            Assignment.update(state="done", done_at=now, last_report_at=now).where(Assignment.id == aid).execute()
+            _withdraw_pending(aid, now)
+    return report
+
+
+def _withdraw_pending(assignment_id: int, now: dt.datetime) -> int:
+    return (
+        Extension.update(state="withdrawn", decided_at=now)
+        .where((Extension.assignment == assignment_id) & (Extension.state == "pending"))
+        .execute()
+    )
+
+
+@dataclass(slots=True)
+class ExtensionRequest:
+    extension: Extension | None
+    report: Report
+    created: bool  # False: this msgid was recorded before and nothing was written now
+    replaced: list[int] = field(default_factory=list)  # ids of earlier pending requests this one replaces
+
+
+def request_extension(assignment: Assignment | ChatItem | int, contact: Contact | None, new_due: dt.date,
+                      reason: str, msgid: str | None, now: dt.datetime) -> ExtensionRequest:
+    """A pending Extension, state 'extension_requested' and an 'extension' report; replaces an earlier pending one."""
+    aid = _id(assignment)
+    with database.atomic():
+        existing = report_by_msgid(msgid)
+        if existing is not None:
+            return ExtensionRequest(extension_of_report(existing), existing, False)
+        current = Assignment.get_by_id(aid)
+        if current.state == "done":
+            raise ChatDataError("already_done", f"assignment {aid} is already done")
+        text = f"延至{new_due.isoformat()}" + (f"：{reason}" if reason else "")
+        report, created = _insert_report(aid, contact, "extension", text, None, msgid, now)
+        if not created:
+            return ExtensionRequest(extension_of_report(report), report, False)
+        replaced = [
+            e.id for e in Extension.select(Extension.id).where(
+                (Extension.assignment == aid) & (Extension.state == "pending"))
+        ]
+        _withdraw_pending(aid, now)
+        extension = Extension.create(assignment=aid, requested_by=contact, new_due=new_due, reason=reason,
+                                     created_at=now)
+        Assignment.update(state="extension_requested", last_report_at=now).where(Assignment.id == aid).execute()
+    return ExtensionRequest(extension, report, True, replaced)
+
+
+def extension_of_report(report: Report) -> Extension | None:
+    """The extension an 'extension' report asked for: the newest from that contact on that assignment."""
+    query = Extension.select().where((Extension.assignment == report.assignment_id) & (Extension.created_at <= report.at
+                                     + dt.timedelta(seconds=1)))
+    if report.contact_id:
+        query = query.where(Extension.requested_by == report.contact_id)
+    return query.order_by(Extension.id.desc()).first()
+
+
+def get_extension(extension_id: int) -> Extension | None:
+    return (
+        Extension.select(Extension, Assignment, Unit, Task, Plan)
+        .join(Assignment).join(Unit).switch(Assignment).join(Task).join(Plan)
+        .where(Extension.id == extension_id).first()
+    )
+
+
+def decide_extension(extension_id: int, decider: Contact, approve: bool, note: str, now: dt.datetime) -> Extension:
+    """Approve (the assignment's due date becomes new_due) or reject (it keeps its date); either way it reopens."""
+    with database.atomic():
+        extension = get_extension(extension_id)
+        if extension is None:
+            raise ChatDataError("no_extension", f"no extension request {extension_id}")
+        if extension.state != "pending":
+            raise ChatDataError("already_decided", f"extension {extension_id} is {extension.state}")
+        changed = (
+            Extension.update(state="approved" if approve else "rejected",
+                             decided_by=f"{decider.name}({decider.userid})"[:100], decision_note=note, decided_at=now)
+            .where((Extension.id == extension_id) & (Extension.state == "pending")).execute()
+        )
+        if not changed:  # decided by someone else a moment ago
+            raise ChatDataError("already_decided", f"extension {extension_id} was just decided")
+        if approve:  # recorded even when the unit finished meanwhile: the later date is the one agreed
+            Assignment.update(due_override=extension.new_due).where(Assignment.id == extension.assignment_id).execute()
+        (Assignment.update(state="open")
+         .where((Assignment.id == extension.assignment_id) & (Assignment.state == "extension_requested")).execute())
+    return get_extension(extension_id)
+
+
+# --- undo -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Undone:
+    report: Report  # the report taken back
+    reopened: bool  # a 'done' was taken back and the assignment is open again
+    withdrawn: int | None  # the extension request withdrawn, if the report asked for one
+    created: bool  # False: this msgid undid something before and nothing was written now
+
+
+def undo_last_report(contact: Contact, now: dt.datetime, minutes: int, msgid: str | None) -> Undone:
+    """Take back the contact's newest report if it is at most `minutes` old."""
+    with database.atomic():
+        previous = report_by_msgid(msgid)
+        if previous is not None:
+            if previous.kind != "undo":
+                raise ChatDataError("msgid_used", f"message {msgid} already recorded a {previous.kind}")
+            return Undone(undone_target(previous) or previous, False, None, False)
+        last = (
+            Report.select().where((Report.contact == contact) & (Report.undone == False)  # noqa: E712
+                                  & Report.kind.in_(REPORT_KINDS_UNDOABLE))
+            .order_by(Report.at.desc(), Report.id.desc()).first()
+        )
+        if last is None:
+            raise ChatDataError("nothing_to_undo", "nothing to undo")
+        if last.at < now - dt.timedelta(minutes=minutes):
+            raise ChatDataError("too_late", f"the last report is older than {minutes} minutes")
+        extension = extension_of_report(last) if last.kind == "extension" else None
+        if extension is not None and extension.state in ("approved", "rejected"):
+            raise ChatDataError("extension_decided", f"extension {extension.id} is already {extension.state}")
+        _undo, created = _insert_report(last.assignment_id, contact, "undo", f"{UNDO_PREFIX}{last.id}", None,
+                                       msgid, now)
+        if not created:
+            return Undone(last, False, None, False)
+        Report.update(undone=True).where(Report.id == last.id).execute()
+        last.undone = True
+        withdrawn = None
+        if extension is not None and extension.state == "pending":
+            Extension.update(state="withdrawn", decided_at=now).where(Extension.id == extension.id).execute()
+            withdrawn = extension.id
+        state = Assignment.get_by_id(last.assignment_id).state
+        reopened = last.kind == "done" and state == "done"
+        latest = (
+            Report.select(Report.at)
+            .where((Report.assignment == last.assignment_id) & (Report.undone == False)  # noqa: E712
+                   & (Report.kind != "undo"))
+            .order_by(Report.at.desc()).first()
+        )
+        changes: dict = {"last_report_at": latest.at if latest else None}
+        if reopened:
+            changes.update(state="open", done_at=None)
+        elif withdrawn and state == "extension_requested":
+            changes["state"] = "open"
+        Assignment.update(**changes).where(Assignment.id == last.assignment_id).execute()
+    return Undone(last, reopened, withdrawn, True)
+
+
+def undone_target(undo: Report) -> Report | None:
+    """The report an 'undo' report took back."""
+    if undo.kind != "undo" or not undo.text.startswith(UNDO_PREFIX):
+        return None
+    ref = undo.text[len(UNDO_PREFIX):]
+    return Report.get_or_none(Report.id == int(ref)) if ref.isdigit() else None
