@@ -32,15 +32,62 @@ def emulator(port: int, webhook_keys: tuple[str, ...], token_lifetime: int) -> N
 
 @click.command()
 @click.option("--no-callback", is_flag=True, help="Do not serve the WeCom callback (reminders and digests only).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info", show_default=True)
 @pass_app
-def serve(app: App, no_callback: bool) -> None:
+def serve(app: App, no_callback: bool, log_level: str) -> None:
     """Run duban: daily reminders, weekly digests, the outbox dispatcher and the WeCom callback.
 
     Reminders go out at [schedule] remind_at on working days; the dispatcher sends the outbox every
     [schedule] dispatch_interval_seconds; the callback listens on [server] host:port path. Several
     `duban serve` on one database are safe: one schedules, the others stand by. SIGTERM stops cleanly.
     """
-    from jobs.service import run_service
-
     app.connect()
+    configure_logging(log_level)
     run_service(app.config, callback=not no_callback)
+
+
+def configure_logging(level: str) -> None:
+    import logging
+
+    logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # urllib3 at DEBUG prints request URLs, which carry the corp secret and access token.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def run_service(config, *, callback: bool = True, stop_event=None) -> None:
+    """Wire the rooms together and run until SIGTERM/SIGINT (or `stop_event` is set)."""
+    import logging
+    import signal
+    import threading
+
+    from commands.chatops import make_chat_handler, make_outbox_notifier
+    from jobs.outbox import Dispatcher, make_sender
+    from jobs.scheduler import Service
+
+    log = logging.getLogger("duban.serve")
+    dispatcher = Dispatcher(make_sender(config), config)
+    service = Service(config, dispatch=dispatcher.flush)
+    stop = stop_event or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    running = None
+    w = config["wecom"]
+    if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
+        from wecom.callback import start_callback
+
+        running = start_callback(config, make_chat_handler(config), make_outbox_notifier())
+        log.info("WeCom callback on %s%s", running.url, config["server"]["path"])
+    elif callback:
+        log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")
+    service.start()
+    log.info("duban serving: reminders at %s, dispatcher every %ss", config["schedule"]["remind_at"],
+             config["schedule"]["dispatch_interval_seconds"])
+    try:
+        stop.wait()
+    finally:
+        log.info("stopping")
+        service.stop()
+        if running is not None:
+            running.stop()
+        log.info("stopped")

@@ -297,3 +297,58 @@ __all__ = [
     "CONTACT_ROLES", "add_contact", "remove_contact", "set_away", "list_contacts", "import_contacts",
     "export_rows", "add_leader_group", "list_leader_groups", "remove_leader_group",
 ]
+
+
+# --- recipients of an admin notice (`duban notify`) ----------------------------------------------------------
+
+
+@dataclass
+class NotifyRecipients:
+    userids: list[str]  # who gets the notice, in a stable order
+    without_liaison: list[str]  # named units with no reachable liaison
+    skipped: list[str]  # liaisons left out: WeCom could not reach them (Contact.problem)
+
+
+def notify_recipients(units: Sequence[str] = (), groups: Sequence[str] = (), all_liaisons: bool = False,
+                      userids: Sequence[str] = ()) -> NotifyRecipients:
+    """Resolve units, unit groups, "all liaisons" and explicit userids to the liaisons' userids.
+
+    An away liaison with a delegate is replaced by the delegate; liaisons WeCom could not reach are skipped
+    (and named); explicitly named userids are always included.
+    """
+    from store.clock import clock
+    from store.models import UnitGroupMember
+    from store.units import get_group
+
+    wanted: dict[int, str] = {}
+    for name in units:
+        unit = get_unit(name)
+        wanted[unit.id] = unit.name
+    for name in groups:
+        members = UnitGroupMember.select(UnitGroupMember, Unit).join(Unit).where(UnitGroupMember.group == get_group(name))
+        for member in members:
+            wanted[member.unit.id] = member.unit.name
+    chosen: dict[str, None] = {}
+    skipped: list[str] = []
+    reached: set[int] = set()
+    if wanted or all_liaisons:
+        query = Contact.select().where((Contact.role == "liaison") & (Contact.active == True))  # noqa: E712
+        if not all_liaisons:
+            query = query.where(Contact.unit << list(wanted))
+        today = clock.today()
+        for contact in query.order_by(Contact.unit, Contact.id):
+            unit_id = contact.unit_id
+            if contact.away_until and contact.away_until >= today and contact.delegate_id:
+                stand_in = contact.delegate
+                if stand_in.active and not stand_in.problem:
+                    contact = stand_in
+            if contact.problem:
+                skipped.append(contact.userid)
+                continue
+            chosen[contact.userid] = None
+            reached.add(unit_id)
+    for userid in userids:
+        chosen[get_contact(userid).userid] = None
+    if not chosen:
+        raise StoreError("nobody to notify: the named units have no reachable liaison (see `duban contact list`)")
+    return NotifyRecipients(list(chosen), [wanted[u] for u in wanted if u not in reached], skipped)

@@ -1,0 +1,352 @@
+"""The outbox dispatcher: claims due rows, sends them through WeCom, records what happened.
+
+- Never twice: app messages go with WeCom's duplicate check, so a row resent after a crash (claimed, sent,
+  not recorded) is dropped by WeCom; claims are exclusive (see store.outbox.claim_due).
+- Never too fast: a robot key gets at most 20 messages a minute and a person at most 30 app messages a
+  minute (WeCom silently drops the excess); a row over a limit is deferred, not tried. The whole dispatcher
+  keeps to [outbox] messages_per_second by pacing.
+- Never stuck: retryable failures back off (30 s doubling to an hour, with jitter) until [outbox] max_attempts
+  or max_age_hours; a configuration error holds the channel (or the robot / group) for this flush and
+  raises an alert instead of burning attempts.
+
+Time comes from the injected `clock` (epoch seconds) and waiting goes through the injected `sleep`, so
+tests run on a fake clock and never sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import math
+import os
+import random
+import socket
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from store import outbox as box
+from store.clock import clock as store_clock
+from store.config import Config, ConfigError
+from store.db import database
+from store.models import Outbox
+from wecom.client import WeComSender, make_client
+from wecom.errors import SendError, SendResult
+from wecom.shaping import (
+    APP_MARKDOWN_LIMIT,
+    APP_TEXT_LIMIT,
+    WEBHOOK_MARKDOWN_LIMIT,
+    WEBHOOK_TEXT_LIMIT,
+    split_message,
+)
+
+log = logging.getLogger(__name__)
+
+BYTE_LIMITS = {
+    ("app", "text"): APP_TEXT_LIMIT, ("app", "markdown"): APP_MARKDOWN_LIMIT,
+    ("appchat", "text"): APP_TEXT_LIMIT, ("appchat", "markdown"): APP_MARKDOWN_LIMIT,
+    ("webhook", "text"): WEBHOOK_TEXT_LIMIT, ("webhook", "markdown"): WEBHOOK_MARKDOWN_LIMIT,
+}
+WEBHOOK_PER_MINUTE = 20
+USER_PER_MINUTE = 30
+CLAIM_BATCH = 50
+DUPLICATE_CHECK_MAX = 14400  # WeCom's longest duplicate_check_interval
+
+__all__ = ["Dispatcher", "FlushResult", "enqueue_message", "make_sender", "BYTE_LIMITS"]
+
+
+# --- enqueueing ------------------------------------------------------------------------------------------------
+
+
+def enqueue_message(dedupe_key: str, channel: str, target: str, text: str | dict, msgtype: str = "text",
+                    now: dt.datetime | None = None) -> list[Outbox]:
+    """Put a message in the outbox, shaped to fit: a long text or markdown body becomes numbered parts
+    (keys KEY#1, KEY#2 …), an app message to more than 1000 people one row per 1000 (KEY@1, KEY@2 …).
+    Idempotent by key; all rows or none. Other msgtypes take a dict body (stored as JSON)."""
+    if isinstance(text, dict):
+        parts = [json.dumps(text, ensure_ascii=False)]
+    elif (channel, msgtype) in BYTE_LIMITS:
+        parts = split_message(text, BYTE_LIMITS[(channel, msgtype)])
+    else:
+        parts = [text]
+    targets = [target]
+    if channel == "app":
+        users = list(dict.fromkeys(u for u in target.split("|") if u))
+        targets = ["|".join(users[i:i + box.MAX_TOUSER]) for i in range(0, len(users), box.MAX_TOUSER)] or [target]
+    rows = []
+    with database.atomic() if len(targets) * len(parts) > 1 else contextlib.nullcontext():
+        for t_index, part_target in enumerate(targets, start=1):
+            base = dedupe_key if len(targets) == 1 else f"{dedupe_key}@{t_index}"
+            for p_index, body in enumerate(parts, start=1):
+                key = base if len(parts) == 1 else f"{base}#{p_index}"
+                rows.append(box.enqueue(key, channel, part_target, body, msgtype, now=now))
+    return rows
+
+
+def make_sender(config: Config) -> WeComSender:
+    """A sender for the app in [wecom] (api_base_url and timeout included)."""
+    w = config["wecom"]
+    missing = [k for k in ("corp_id", "secret", "agent_id") if not w[k]]
+    if missing:
+        raise ConfigError(f"[wecom] {', '.join(missing)} not set: duban cannot send. Set them in duban.toml or "
+                          "DUBAN_WECOM_* (`duban emulator` gives values to try with).")
+    client = make_client(w["corp_id"], w["secret"], int(w["agent_id"]), api_base_url=w["api_base_url"],
+                         timeout=float(w["timeout"]))
+    return WeComSender(client)
+
+
+# --- rate limits -----------------------------------------------------------------------------------------------
+
+
+class SlidingWindow:
+    """At most `limit` events per `period` seconds for each key."""
+
+    def __init__(self, limit: int, period: float = 60.0) -> None:
+        self.limit, self.period = limit, period
+        self.events: dict[str, deque] = defaultdict(deque)
+
+    def wait(self, key: str, t: float) -> float:
+        """Seconds until one more event for `key` fits (0 when it fits now)."""
+        window = self.events.get(key)
+        if not window:
+            return 0.0
+        while window and window[0] <= t - self.period:
+            window.popleft()
+        if len(window) < self.limit:
+            return 0.0
+        return window[len(window) - self.limit] + self.period - t
+
+    def record(self, key: str, t: float) -> None:
+        self.events[key].append(t)
+
+
+class Pacer:
+    """At most `per_second` sends in each second of the clock. Robust to a clock that does not move
+    while we sleep (frozen for `--at`): after sleeping it trusts the sleep."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.per_second = max(1, int(per_second))
+        self.clock, self.sleep = clock, sleep
+        self.window_end = float("-inf")
+        self.count = 0
+
+    def pace(self) -> None:
+        t = self.clock()
+        if t >= self.window_end:
+            self.window_end, self.count = t + 1.0, 0
+        elif self.count >= self.per_second:
+            self.sleep(self.window_end - t)
+            self.window_end, self.count = max(self.clock(), self.window_end) + 1.0, 0
+        self.count += 1
+
+
+# --- the dispatcher --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    failed: int = 0  # tried and failed this flush, will be retried
+    dead: int = 0  # given up this flush
+    remaining: int = 0  # rows not sent yet (pending, failed or sending) after the flush
+    deferred: int = 0  # held back by a rate limit, not tried
+    held: int = 0  # held back by a configuration error, not tried
+    alerts: list[str] = field(default_factory=list)  # configuration errors for the admin
+    dead_rows: list[tuple[int, str]] = field(default_factory=list)  # (id, reason)
+    unreachable: list[str] = field(default_factory=list)  # userids WeCom did not deliver to
+
+    @property
+    def all_sent(self) -> bool:
+        return not (self.failed or self.dead or self.held or self.alerts)
+
+    def as_dict(self) -> dict:
+        return {"sent": self.sent, "failed": self.failed, "dead": self.dead, "remaining": self.remaining,
+                "deferred": self.deferred, "held": self.held, "alerts": list(self.alerts),
+                "dead_rows": [{"id": i, "reason": r} for i, r in self.dead_rows],
+                "unreachable": list(self.unreachable)}
+
+
+def _stored(t: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).replace(tzinfo=None)
+
+
+def _epoch(stored: dt.datetime) -> float:
+    return stored.replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def _store_now() -> float:
+    return store_clock.now().timestamp()
+
+
+class Dispatcher:
+    """Sends the outbox. One per process is plenty; several (threads or processes) never send a row twice."""
+
+    def __init__(self, sender: WeComSender, config: Config, worker_name: str | None = None,
+                 clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None, *,
+                 lease_seconds: float = box.LEASE_SECONDS, batch_size: int = CLAIM_BATCH,
+                 rand: Callable[[], float] = random.random) -> None:
+        o = config["outbox"]
+        self.sender = sender
+        self.worker = worker_name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.clock = clock or _store_now
+        self.sleep = sleep or time.sleep
+        self.lease_seconds = float(lease_seconds)
+        self.batch_size = max(1, int(batch_size))
+        self.rand = rand
+        self.max_attempts = int(o["max_attempts"])
+        self.max_age_hours = float(o["max_age_hours"])
+        self.duplicate_check_interval = min(int(o["duplicate_check_interval"]), DUPLICATE_CHECK_MAX)
+        self.pacer = Pacer(float(o["messages_per_second"]), self._now, self.sleep)
+        self._offset = 0.0
+
+    def _now(self) -> float:
+        return self.clock() + self._offset
+
+    def flush(self, now: dt.datetime | None = None, limit: int | None = None) -> FlushResult:
+        """Send every row due now (at most `limit` tries). `now` (naive UTC) shifts this flush's clock."""
+        self._offset = _epoch(now) - self.clock() if now is not None else 0.0
+        result = FlushResult()
+        self._prime_windows()
+        blocked: set[tuple[str, str | None]] = set()
+        tried = 0
+        while limit is None or tried < limit:
+            size = self.batch_size if limit is None else min(self.batch_size, limit - tried)
+            claimed_at = self._now()
+            batch = box.claim_due(self.worker, _stored(claimed_at), size, lease_seconds=self.lease_seconds,
+                                  exclude=sorted(blocked, key=str))
+            if not batch:
+                break
+            for index, row in enumerate(batch):
+                if self.lease_seconds and self._now() - claimed_at > self.lease_seconds / 2:
+                    # Slow sends: hand the rest back before the claim lapses and another worker resends them.
+                    for rest in batch[index:]:
+                        box.release(rest)
+                    break
+                if (row.channel, None) in blocked or (row.channel, row.target) in blocked:
+                    box.release(row)
+                    result.held += 1
+                    continue
+                if self._send_row(row, result, blocked):
+                    tried += 1
+        result.remaining = box.unsent_count()
+        return result
+
+    # ----- one row -----
+
+    def _send_row(self, row: Outbox, result: FlushResult, blocked: set) -> bool:
+        """Send one claimed row and record the outcome; False when it was not tried (deferred)."""
+        t = self._now()
+        wait = self._rate_wait(row, t)
+        if wait > 0:
+            # Whole seconds: MariaDB stores no fractions, and a row due a fraction early would spin.
+            box.defer(row, _stored(math.ceil(t + wait)))
+            result.deferred += 1
+            return False
+        self.pacer.pace()
+        answer = self._send(row)
+        t = self._now()
+        now = _stored(t)
+        if answer.ok:
+            box.mark_sent(row, answer.msgid, now)
+            self._record(row.channel, row.target, t)
+            result.sent += 1
+            if answer.failed_users and row.channel == "app":
+                self._unreachable(answer.failed_users, "WeCom accepted a message but did not deliver it to "
+                                  "this userid (invaliduser / unlicenseduser)", now, result)
+            return True
+        error = answer.error or SendError("unknown", None, "no error given")
+        if error.kind == "config":
+            self._hold(row, error, now, result, blocked)
+        elif error.kind in ("recipient", "too_large"):
+            reason = (f"recipient rejected ({error.message})" if error.kind == "recipient"
+                      else f"too large for WeCom, a splitting bug ({error.message})")
+            box.mark_dead(row, reason, now)
+            self._dead(row, reason, result)
+            if error.kind == "recipient" and row.channel == "app":
+                users = answer.failed_users or row.target.split("|")
+                self._unreachable(users, f"WeCom cannot deliver to this userid ({error.message})", now, result)
+        else:
+            # A timed-out app send may have arrived: retry while WeCom's duplicate check still remembers it.
+            max_delay = 0.9 * self.duplicate_check_interval if row.channel == "app" else None
+            state = box.mark_failed(row, error.message, now, error.retry_after, max_attempts=self.max_attempts,
+                                    max_age_hours=self.max_age_hours, max_delay=max_delay, rand=self.rand)
+            if state == "dead":
+                self._dead(row, row.last_error, result)
+            elif state == "failed":
+                result.failed += 1
+        return True
+
+    def _send(self, row: Outbox) -> SendResult:
+        try:
+            content = row.body if row.msgtype in ("text", "markdown") else json.loads(row.body)
+            if row.channel == "app":
+                return self.sender.send_app(row.target.split("|"), row.msgtype, content,
+                                            duplicate_check_interval=self.duplicate_check_interval)
+            if row.channel == "appchat":
+                return self.sender.send_appchat(row.target, row.msgtype, content)
+            if row.channel == "webhook":
+                return self.sender.send_webhook(row.target, row.msgtype, content)
+            raise ValueError(f"unknown channel {row.channel!r}")
+        except ValueError as exc:  # a row that can never be sent as it is (bad JSON, bad recipients)
+            return SendResult(False, None, [], SendError("too_large", None, f"unsendable row: {exc}"))
+
+    def _hold(self, row: Outbox, error: SendError, now: dt.datetime, result: FlushResult, blocked: set) -> None:
+        """A configuration error: no attempt burnt, the channel (app) or the robot / group waits for the admin."""
+        if row.channel == "app":
+            scope, what = (row.channel, None), "app messages"
+        else:
+            scope = (row.channel, row.target)
+            what = (f"messages to robot {box.masked_target(row.channel, row.target)}" if row.channel == "webhook"
+                    else f"messages to group chat {row.target}")
+        blocked.add(scope)
+        alert = (f"WeCom refused {what} because of a configuration error ({error.message}); they are held "
+                 "until it is fixed: check [wecom] corp_id, secret, agent_id, the app's trusted IPs and "
+                 "visible range, robot keys and group chats (`duban wecom check`).")
+        log.error("%s", alert)
+        result.alerts.append(alert)
+        if now - row.created_at >= dt.timedelta(hours=self.max_age_hours):
+            reason = f"configuration error for longer than {self.max_age_hours:g} h ({error.message})"
+            box.mark_dead(row, reason, now, attempt=False)
+            self._dead(row, reason, result)
+        else:
+            box.release(row)
+            result.held += 1
+
+    def _dead(self, row: Outbox, reason: str, result: FlushResult) -> None:
+        log.warning("outbox message %s is dead: %s", row.id, reason)
+        result.dead += 1
+        result.dead_rows.append((row.id, reason))
+
+    def _unreachable(self, users: Sequence[str], reason: str, now: dt.datetime, result: FlushResult) -> None:
+        day = store_clock.to_local(now).date().isoformat()
+        box.mark_contacts_unreachable(users, f"{reason}, {day}")
+        result.unreachable.extend(u for u in users if u not in result.unreachable)
+        log.warning("WeCom could not deliver to %d userid(s): %s", len(users), ", ".join(users[:10]))
+
+    # ----- rate windows -----
+
+    def _prime_windows(self) -> None:
+        """Start from what was sent in the last minute (by this or any other process)."""
+        self.webhooks = SlidingWindow(WEBHOOK_PER_MINUTE)
+        self.users = SlidingWindow(USER_PER_MINUTE)
+        t = self._now()
+        for channel, target, sent_at in box.recent_sends(_stored(t - 61)):
+            # +1 s: MariaDB drops the fraction, so a stored time can be up to a second early.
+            self._record(channel, target, _epoch(sent_at) + 1.0)
+
+    def _rate_wait(self, row: Outbox, t: float) -> float:
+        if row.channel == "webhook":
+            return self.webhooks.wait(row.target, t)
+        if row.channel == "app":
+            return max((self.users.wait(u, t) for u in row.target.split("|")), default=0.0)
+        return 0.0
+
+    def _record(self, channel: str, target: str, t: float) -> None:
+        if channel == "webhook":
+            self.webhooks.record(target, t)
+        elif channel == "app":
+            for user in target.split("|"):
+                self.users.record(user, t)

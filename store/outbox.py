@@ -1,0 +1,316 @@
+"""The durable outbox: every message duban sends is a row here first, sent later by one dispatcher.
+
+Life of a row: pending → sending (claimed by a dispatcher) → sent | failed (retried after a backoff) | dead.
+A row stuck in 'sending' longer than the lease (its dispatcher crashed) is claimable again; WeCom's duplicate
+check makes that resend harmless for app messages.
+
+Times are naive UTC, passed in by the caller (the dispatcher's clock), so tests travel in time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterable, Sequence
+
+import peewee as pw
+
+from store.clock import clock, utcnow
+from store.db import StoreError, backend, database
+from store.models import CHANNELS, OUTBOX_STATES, Contact, Outbox
+
+LEASE_SECONDS = 300.0  # a claim older than this belongs to a dead dispatcher
+BACKOFF_BASE_SECONDS = 30.0
+BACKOFF_CAP_SECONDS = 3600.0
+MAX_TOUSER = 1000
+KEY_MAX = 190
+CLAIM_ROUNDS = 5
+TEXT_MAX_BYTES = 65535
+UNSENT_STATES = ("pending", "sending", "failed")
+
+# (channel, target) pairs a claim must skip; target None means the whole channel.
+Exclusion = tuple[str, "str | None"]
+
+
+def enqueue(dedupe_key: str, channel: str, target: str, body: str, msgtype: str = "text",
+            now: dt.datetime | None = None) -> Outbox:
+    """Put one message in the outbox, once per `dedupe_key`: a second call returns the first row unchanged.
+
+    Safe inside the caller's transaction on every backend: INSERT … ON CONFLICT DO NOTHING / INSERT IGNORE
+    never raises on a duplicate key, so a PostgreSQL transaction is not aborted. The returned row has
+    `inserted` True when this call created it.
+    """
+    _check_message(dedupe_key, channel, target, body, msgtype)
+    now = now or utcnow()
+    fields = {"dedupe_key": dedupe_key, "channel": channel, "target": target, "msgtype": msgtype, "body": body,
+              "state": "pending", "attempts": 0, "next_try_at": now, "created_at": now}
+    new_id = _insert_ignore(fields)
+    if new_id is not None:
+        row = Outbox(id=new_id, **fields)
+        row.inserted = True
+        return row
+    row = _by_key(dedupe_key)
+    row.inserted = False
+    return row
+
+
+_INSERT_COLUMNS = ("dedupe_key", "channel", "target", "msgtype", "body", "state", "attempts", "next_try_at",
+                   "created_at")
+
+
+def _insert_ignore(fields: dict) -> int | None:
+    """INSERT that does nothing on a duplicate key; the new id, or None when the key existed.
+
+    Written out rather than built by peewee for each row: building the statement was most of the cost of
+    an enqueue (10,000 took 1.4 s; see bench/bench_dispatch.py). Values still go through the fields' db_value.
+    """
+    kind = backend()
+    db = database.obj
+    quote = db.quote
+    columns = ", ".join(quote[0] + Outbox._meta.fields[c].column_name + quote[1] for c in _INSERT_COLUMNS)
+    table = quote[0] + Outbox._meta.table_name + quote[1]
+    values = ", ".join([db.param] * len(_INSERT_COLUMNS))
+    params = [Outbox._meta.fields[c].db_value(fields[c]) for c in _INSERT_COLUMNS]
+    if kind == "postgresql":
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {quote[0]}id{quote[1]}"
+        found = database.execute_sql(sql, params).fetchone()
+        return found[0] if found else None
+    verb = "INSERT IGNORE" if kind == "mysql" else "INSERT OR IGNORE"
+    cursor = database.execute_sql(f"{verb} INTO {table} ({columns}) VALUES ({values})", params)
+    return cursor.lastrowid if cursor.rowcount == 1 else None  # lastrowid is stale after an ignored insert
+
+
+def _by_key(dedupe_key: str) -> Outbox:
+    query = Outbox.select().where(Outbox.dedupe_key == dedupe_key)
+    row = query.first()
+    if row is None and backend() != "sqlite":
+        # MySQL's repeatable read may hide a row another transaction committed after our snapshot began;
+        # a locking read sees the latest committed version.
+        row = query.for_update().first()
+    if row is None:
+        raise StoreError(f"outbox row {dedupe_key!r} vanished while being enqueued")
+    return row
+
+
+def _check_message(dedupe_key: str, channel: str, target: str, body: str, msgtype: str) -> None:
+    if not dedupe_key or len(dedupe_key) > KEY_MAX:
+        raise StoreError(f"an outbox dedupe key needs 1 to {KEY_MAX} characters")
+    if channel not in CHANNELS:
+        raise StoreError(f"unknown channel {channel!r}: {', '.join(CHANNELS)}")
+    if not target:
+        raise StoreError("an outbox message needs a target (userids, chat id or webhook key)")
+    if channel == "app" and len([u for u in target.split("|") if u]) > MAX_TOUSER:
+        raise StoreError(f"an app message reaches at most {MAX_TOUSER} userids per row")
+    if not body:
+        raise StoreError("an outbox message needs a body")
+    # MySQL's TEXT holds 65,535 bytes, and INSERT IGNORE would truncate silently rather than fail.
+    if len(body.encode("utf-8")) > TEXT_MAX_BYTES or len(target.encode("utf-8")) > TEXT_MAX_BYTES:
+        raise StoreError(f"an outbox body or target is limited to {TEXT_MAX_BYTES} bytes")
+    if not msgtype or len(msgtype) > 20:
+        raise StoreError(f"invalid msgtype {msgtype!r}")
+
+
+# --- claiming --------------------------------------------------------------------------------------------------
+
+
+def claim_due(worker: str, now: dt.datetime, limit: int = 50, *, lease_seconds: float = LEASE_SECONDS,
+              exclude: Iterable[Exclusion] = ()) -> list[Outbox]:
+    """Claim up to `limit` rows due at `now` for `worker`: they become 'sending' and no other worker gets them.
+
+    PostgreSQL and MariaDB lock the chosen rows with FOR UPDATE SKIP LOCKED, so concurrent dispatchers take
+    disjoint rows. SQLite takes the database write lock first (BEGIN IMMEDIATE), which serialises claims.
+    """
+    stale = now - dt.timedelta(seconds=lease_seconds)
+    due = ((Outbox.state << ["pending", "failed"]) & (Outbox.next_try_at <= now)) | (
+        (Outbox.state == "sending") & (Outbox.claimed_at <= stale))
+    for channel, target in exclude:
+        if target is None:
+            due &= Outbox.channel != channel
+        else:
+            due &= ~((Outbox.channel == channel) & (Outbox.target == target))
+    order = (Outbox.next_try_at, Outbox.id)
+    rows: list[Outbox] = []
+    if backend() == "sqlite":
+        top_level = database.transaction_depth() == 0
+        with database.atomic("IMMEDIATE") if top_level else database.atomic():
+            rows = list(Outbox.select().where(due).order_by(*order).limit(limit))
+            _mark_claimed(rows, worker, now)
+    else:
+        # Pick candidates with a plain read, then lock just those rows by primary key. A locking read with
+        # the due condition itself would make InnoDB lock every row it scans (all of the queue), and a
+        # second dispatcher would find nothing. Candidates another dispatcher is claiming right now are
+        # skipped, so read more candidates than needed, and more again when all of them were taken.
+        for attempt in range(CLAIM_ROUNDS):
+            with database.atomic():
+                candidates = [r.id for r in Outbox.select(Outbox.id).where(due).order_by(*order)
+                              .limit(limit * (attempt + 2))]
+                if not candidates:
+                    break
+                rows = list(Outbox.select().where((Outbox.id << candidates) & due).order_by(*order).limit(limit)
+                            .for_update("FOR UPDATE SKIP LOCKED"))
+                _mark_claimed(rows, worker, now)
+            if rows:
+                break
+    for row in rows:
+        row.previous_state = "failed" if row.attempts else "pending"
+        row.state, row.claimed_by, row.claimed_at = "sending", worker, now
+    return rows
+
+
+def _mark_claimed(rows: list[Outbox], worker: str, now: dt.datetime) -> None:
+    if rows:
+        Outbox.update(state="sending", claimed_by=worker, claimed_at=now).where(
+            Outbox.id << [r.id for r in rows]).execute()
+
+
+def _mine(row: Outbox) -> pw.Expression:
+    """Only the worker holding the claim may settle a row (a lapsed claim may have moved on)."""
+    return (Outbox.id == row.id) & (Outbox.state == "sending") & (Outbox.claimed_by == row.claimed_by)
+
+
+def mark_sent(row: Outbox, msgid: str | None, now: dt.datetime) -> bool:
+    """Record a send WeCom accepted. False when the claim had lapsed to another worker."""
+    done = Outbox.update(state="sent", sent_at=now, wecom_msgid=msgid, attempts=Outbox.attempts + 1,
+                         claimed_by=None).where(_mine(row)).execute()
+    if done:
+        row.state, row.sent_at, row.wecom_msgid, row.attempts = "sent", now, msgid, row.attempts + 1
+    return bool(done)
+
+
+def backoff_seconds(attempt: int, rand: Callable[[], float] = random.random) -> float:
+    """Delay before try `attempt` + 1: 30 s doubling to at most an hour, with jitter (half fixed, half random)."""
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return delay / 2 + rand() * delay / 2
+
+
+def mark_failed(row: Outbox, error: str, now: dt.datetime, retry_after: float | None = None, *,
+                max_attempts: int = 12, max_age_hours: float = 48.0, max_delay: float | None = None,
+                rand: Callable[[], float] = random.random) -> str:
+    """Record a failed try: 'failed' with the next try after a backoff (at least `retry_after` seconds, at
+    most `max_delay`), or 'dead' once `max_attempts` tries were made or the row is older than `max_age_hours`.
+    Returns the new state ('' when the claim had lapsed to another worker)."""
+    attempts = row.attempts + 1
+    too_old = now - row.created_at >= dt.timedelta(hours=max_age_hours)
+    if attempts >= max_attempts or too_old:
+        why = f"gave up after {attempts} tries" if attempts >= max_attempts else f"older than {max_age_hours:g} h"
+        state, next_try, last_error = "dead", now, f"{why}: {error}"
+    else:
+        delay = backoff_seconds(attempts, rand)
+        delay = max(min(delay, max_delay) if max_delay else delay, retry_after or 0.0)
+        state, next_try, last_error = "failed", now + dt.timedelta(seconds=delay), error
+    done = Outbox.update(state=state, attempts=attempts, next_try_at=next_try, last_error=last_error,
+                         claimed_by=None).where(_mine(row)).execute()
+    if not done:
+        return ""
+    row.state, row.attempts, row.next_try_at, row.last_error = state, attempts, next_try, last_error
+    return state
+
+
+def mark_dead(row: Outbox, reason: str, now: dt.datetime, *, attempt: bool = True) -> bool:
+    """Give up on a row for good (a recipient that does not exist, a body WeCom refuses)."""
+    done = Outbox.update(state="dead", last_error=reason, next_try_at=now, claimed_by=None,
+                         attempts=Outbox.attempts + (1 if attempt else 0)).where(_mine(row)).execute()
+    if done:
+        row.state, row.last_error = "dead", reason
+    return bool(done)
+
+
+def defer(row: Outbox, until: dt.datetime) -> bool:
+    """Hand a claimed row back unsent, due again at `until`; not counted as an attempt."""
+    previous = getattr(row, "previous_state", "failed" if row.attempts else "pending")
+    done = Outbox.update(state=previous, next_try_at=until, claimed_by=None).where(_mine(row)).execute()
+    if done:
+        row.state, row.next_try_at = previous, until
+    return bool(done)
+
+
+def release(row: Outbox) -> bool:
+    """Hand a claimed row back unsent, keeping its place in the queue."""
+    return defer(row, row.next_try_at)
+
+
+# --- admin -----------------------------------------------------------------------------------------------------
+
+
+def retry(ids: Sequence[int], now: dt.datetime | None = None) -> int:
+    """Make failed or dead rows due now, with a fresh count of tries and a fresh age. Refuses sent rows."""
+    now = now or utcnow()
+    ids = sorted(set(int(i) for i in ids))
+    with database.atomic():
+        found = {r.id: r.state for r in Outbox.select(Outbox.id, Outbox.state).where(Outbox.id << ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StoreError(f"no outbox message with id {', '.join(map(str, missing))}; see `duban outbox list`")
+        sent = [i for i in ids if found[i] == "sent"]
+        if sent:
+            raise StoreError(f"outbox message {', '.join(map(str, sent))} was already sent; nothing retried")
+        return _requeue(Outbox.id << [i for i in ids if found[i] != "sending"], now)
+
+
+def retry_dead(now: dt.datetime | None = None) -> int:
+    """Make every dead row due again now."""
+    with database.atomic():
+        return _requeue(Outbox.state == "dead", now or utcnow())
+
+
+def _requeue(where: pw.Expression, now: dt.datetime) -> int:
+    # A fresh created_at restarts the max-age clock: the admin asked for this message now.
+    return Outbox.update(state="pending", attempts=0, next_try_at=now, created_at=now, claimed_by=None).where(
+        where).execute()
+
+
+def list_outbox(state: str | None = None, limit: int = 200) -> list[dict]:
+    """Newest first; webhook keys are masked (a key is a credential)."""
+    if state is not None and state not in OUTBOX_STATES:
+        raise StoreError(f"unknown outbox state {state!r}: {', '.join(OUTBOX_STATES)}")
+    query = Outbox.select().order_by(Outbox.id.desc()).limit(limit)
+    if state:
+        query = query.where(Outbox.state == state)
+    return [outbox_dict(row) for row in query]
+
+
+def outbox_dict(row: Outbox) -> dict:
+    def local(value: dt.datetime | None) -> str | None:
+        return clock.to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else None
+
+    return {
+        "id": row.id, "key": row.dedupe_key, "channel": row.channel, "target": masked_target(row.channel, row.target),
+        "msgtype": row.msgtype, "state": row.state, "attempts": row.attempts,
+        "next_try_at": local(row.next_try_at) if row.state in ("pending", "failed") else None,
+        "created_at": local(row.created_at), "sent_at": local(row.sent_at), "last_error": row.last_error,
+        "preview": row.body[:40].replace("\n", " "),
+    }
+
+
+def masked_target(channel: str, target: str) -> str:
+    if channel == "webhook":
+        return f"key ***{target[-4:]}"
+    users = target.split("|")
+    return target if channel != "app" or len(users) <= 3 else f"{'|'.join(users[:3])}|… ({len(users)} people)"
+
+
+def counts_by_state() -> dict[str, int]:
+    counts = dict.fromkeys(OUTBOX_STATES, 0)
+    for state, n in Outbox.select(Outbox.state, pw.fn.COUNT(Outbox.id)).group_by(Outbox.state).tuples():
+        counts[state] = n
+    return counts
+
+
+def unsent_count() -> int:
+    return Outbox.select().where(Outbox.state << list(UNSENT_STATES)).count()
+
+
+def recent_sends(since: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
+    """(channel, target, sent_at) of rows sent at or after `since`: seeds the dispatcher's rate windows."""
+    query = (Outbox.select(Outbox.channel, Outbox.target, Outbox.sent_at)
+             .where((Outbox.state == "sent") & (Outbox.sent_at >= since) & (Outbox.channel << ["app", "webhook"]))
+             .order_by(Outbox.sent_at).tuples())
+    return list(query)
+
+
+def mark_contacts_unreachable(userids: Iterable[str], reason: str) -> int:
+    """Flag contacts WeCom could not deliver to; reminders skip them and `duban doctor` lists them."""
+    userids = sorted(set(userids))
+    if not userids:
+        return 0
+    return Contact.update(problem=reason).where(Contact.userid << userids).execute()
