@@ -1,0 +1,123 @@
+"""Talking to the bot from the terminal (`duban say`) and running its WeCom callback alone (`duban callback …`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from commands.common import App, pass_app
+from store.config import Config
+
+
+def make_chat_handler(config: Config) -> Callable[[str, str, str], Any]:
+    """The callback's handler: the chat room's entry point, with the clock's now and this configuration."""
+    from chat.handler import handle
+    from store.clock import clock
+
+    def handler(userid: str, text: str, msgid: str) -> Any:
+        return handle(userid, text, msgid=msgid, now=clock.now(), config=config)
+
+    return handler
+
+
+def make_outbox_notifier() -> Callable[[str, str, str], None]:
+    """The callback's `enqueue_notify`: one app message to `userid` through the outbox, once per key."""
+    from jobs.outbox import enqueue_message
+
+    def enqueue_notify(userid: str, text: str, dedupe_key: str) -> None:
+        enqueue_message(dedupe_key, "app", userid, text)
+
+    return enqueue_notify
+
+
+@click.command()
+@click.option("--as", "userid", required=True, metavar="USERID", help="The WeCom userid to speak as.")
+@click.option("--url", metavar="URL", help="The callback URL (default: http://[server] host:port path).")
+@click.argument("text")
+@pass_app
+def say(app: App, userid: str, text: str, url: str | None) -> None:
+    """Send TEXT to the running bot as USERID would from WeCom, and print its answer.
+
+    \b
+      duban say --as zhangsan "任务"
+      duban say --as zhangsan "进度 24 已完成初稿 60%"
+    The message is encrypted and signed with [wecom] token / encoding_aes_key / corp_id exactly as WeCom
+    does, so this also checks that the server's keys match yours. Needs `duban serve` (or
+    `duban callback serve`) running. Prints "(no reply)" when the bot answers nothing right away.
+    """
+    from wecom.say import SayError, default_url
+    from wecom.say import say as say_to
+
+    config = app.config
+    _require_callback_keys(config)
+    try:
+        answer = say_to(url or default_url(config), config, userid, text)
+    except SayError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(answer if answer else "(no reply)")
+
+
+@click.group()
+def callback() -> None:
+    """The WeCom callback (where liaisons' messages arrive)."""
+
+
+@callback.command("serve")
+@click.option("--host", help="Listen address (default: [server] host).")
+@click.option("--port", type=int, help="Port (default: [server] port).")
+@pass_app
+def callback_serve(app: App, host: str | None, port: int | None) -> None:
+    """Serve only the WeCom callback (no reminders, no dispatcher): answers chat messages until Ctrl-C.
+
+    Replies that take longer than WeCom's window and messages to other people are queued in the outbox;
+    `duban serve` or `duban outbox flush` sends them.
+    """
+    from wecom.callback import serve_callback
+
+    config = app.config
+    _require_callback_keys(config)
+    app.connect()
+    s = config["server"]
+    click.echo(f"WeCom callback on http://{host or s['host']}:{port if port is not None else s['port']}{s['path']}; "
+               "Ctrl-C stops it.")
+    serve_callback(config, make_chat_handler(config), make_outbox_notifier(), host=host, port=port)
+
+
+@callback.command("check")
+@click.option("--url", metavar="URL", help="The callback URL (default: http://[server] host:port path).")
+@pass_app
+def callback_check(app: App, url: str | None) -> None:
+    """Do what WeCom does when you save the callback URL (the signed echostr check) and report the result."""
+    import secrets
+
+    import requests
+
+    from wecom.say import default_url, url_check_params
+
+    config = app.config
+    _require_callback_keys(config)
+    target = url or default_url(config)
+    echo = secrets.token_hex(8)
+    try:
+        response = requests.get(target, params=url_check_params(config, echo), timeout=5)
+    except requests.RequestException:
+        click.echo(f"Error: cannot reach the callback at {target}: is it running?", err=True)
+        raise SystemExit(1) from None
+    if response.status_code == 200 and response.text == echo:
+        click.echo(f"OK: {target} answers WeCom's URL check in {response.elapsed.total_seconds() * 1000:.0f} ms.")
+        return
+    click.echo(f"Error: {target} answered HTTP {response.status_code} without the expected echo: the server's "
+               "[wecom] token, encoding_aes_key or corp_id differ from yours.", err=True)
+    raise SystemExit(1)
+
+
+def _require_callback_keys(config: Config) -> None:
+    from store.config import ConfigError
+
+    w = config["wecom"]
+    missing = [k for k in ("corp_id", "token", "encoding_aes_key") if not w[k]]
+    if missing:
+        raise ConfigError(f"[wecom] {', '.join(missing)} not set: needed to encrypt and verify callback messages")

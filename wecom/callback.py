@@ -1,0 +1,336 @@
+"""The WeCom callback endpoint: verify, decrypt, deduplicate, hand text to the chat room, answer in time.
+
+GET  [server] path ?msg_signature&timestamp&nonce&echostr  → the plain echostr (WeCom's URL check).
+POST [server] path ?msg_signature&timestamp&nonce           → an encrypted passive reply, or an empty 200.
+
+- Once per message: every callback is recorded in the inbox by MsgId (events: FromUserName:CreateTime). A
+  retry of a message already answered gets the same stored reply again, encrypted anew; the handler runs once.
+- In time: WeCom waits 5 seconds and then retries. The handler runs in a worker pool with a budget (3.5 s by
+  default); past it the request answers an empty 200 ("no reply") and the handler's reply, when it comes, goes
+  through `enqueue_notify` (the outbox) instead.
+- Never a 500 for client garbage (WeCom would retry it): every malformed, forged, oversized or foreign request
+  is a 4xx and nothing is stored for it. Secrets never reach the logs.
+
+`handler(userid, text, msgid)` returns the reply text, or an object with `.reply` (str) and `.notify`
+(a list of (userid, text) for other people). `enqueue_notify(userid, text, dedupe_key)` queues a message;
+the key is stable per message, so queuing twice sends once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from store.clock import clock
+from store.config import Config
+from store.inbox import record_incoming, save_reply
+from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
+from wecom.shaping import APP_TEXT_LIMIT, split_message
+
+log = logging.getLogger("duban.callback")
+
+Handler = Callable[[str, str, str], Any]
+Notifier = Callable[[str, str, str], Any]
+
+DEFAULT_BUDGET_SECONDS = 3.5
+DEFAULT_WORKERS = 8
+WAITRESS_THREADS = 8
+PASSIVE_LIMIT_BYTES = APP_TEXT_LIMIT  # longer replies: the first part passively, the rest through the outbox
+DEFERRED_MEMORY = 10_000
+
+WELCOME = "欢迎使用督办助手。发送「任务」查看本单位待办事项，发送「帮助」查看全部用法。"
+TEXT_ONLY = "请发送文字命令，发送「帮助」查看用法。"
+HANDLER_FAILED = "抱歉，系统暂时无法处理这条消息，请稍后再发一次。如仍有问题，请联系管理员。"
+
+
+@dataclass
+class HandlerAnswer:
+    reply: str
+    notify: list[tuple[str, str]] = field(default_factory=list)
+
+
+def normalize_answer(result: Any) -> HandlerAnswer:
+    """A handler's return value (a str, or an object with .reply and .notify) as a HandlerAnswer."""
+    if result is None:
+        return HandlerAnswer("")
+    if isinstance(result, str):
+        return HandlerAnswer(result)
+    reply = getattr(result, "reply", "") or ""
+    notify = [(str(u), str(t)) for u, t in (getattr(result, "notify", None) or [])]
+    return HandlerAnswer(str(reply), notify)
+
+
+def outbox_key(kind: str, inbox_key: str, suffix: str = "") -> str:
+    """A stable outbox dedupe key for something sent because of one inbox message (at most 190 chars)."""
+    if len(inbox_key) > 120:
+        inbox_key = "h" + hashlib.sha1(inbox_key.encode("utf-8")).hexdigest()
+    return f"chat-{kind}:{inbox_key}{suffix}"
+
+
+class _InFlight:
+    """One message whose handler is running here; request threads for it (the first and retries) wait on it.
+
+    Exactly one way of delivering the reply wins: 'passive' (a waiter got the result in time) or 'deferred'
+    (every waiter had given up when the result came, so it goes through the outbox).
+    """
+
+    def __init__(self, incoming: IncomingMessage) -> None:
+        self.incoming = incoming
+        self.lock = threading.Lock()
+        self.waiters = 1  # the request that started it
+        self.state = "pending"
+        self.future: Future[HandlerAnswer] | None = None
+
+
+class CallbackService:
+    """The callback's behaviour, independent of Flask: one instance per server."""
+
+    def __init__(self, config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
+                 budget_seconds: float = DEFAULT_BUDGET_SECONDS, workers: int = DEFAULT_WORKERS,
+                 codec: CallbackCodec | None = None) -> None:
+        self.codec = codec or CallbackCodec.from_config(config)
+        self.handler = handler
+        self.enqueue_notify = enqueue_notify
+        self.budget = budget_seconds
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="duban-chat")
+        self._lock = threading.Lock()
+        self._inflight: dict[str, _InFlight] = {}
+        self._deferred: OrderedDict[str, None] = OrderedDict()  # keys whose reply went through the outbox
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=False)
+
+    # --- requests ---------------------------------------------------------------------------------------------
+
+    def answer(self, incoming: IncomingMessage, started: float) -> str:
+        """The reply text to give `incoming` passively ('' = an empty body)."""
+        deadline = started + self.budget
+        if incoming.msg_type == "text":
+            return self._answer_text(incoming, deadline)
+        if incoming.msg_type == "event":
+            fixed = WELCOME if incoming.event == "subscribe" else ""
+        else:
+            fixed = TEXT_ONLY
+        row, is_new = record_incoming(incoming.key, incoming.from_user, "", clock.utcnow())
+        if is_new:
+            save_reply(row, fixed)
+            return fixed
+        return row.reply or ""
+
+    def _answer_text(self, incoming: IncomingMessage, deadline: float) -> str:
+        row, is_new = record_incoming(incoming.key, incoming.from_user, incoming.content, clock.utcnow())
+        if is_new:
+            entry = _InFlight(incoming)
+            entry.future = self.pool.submit(self._run, incoming, row)
+            with self._lock:
+                self._inflight[incoming.key] = entry
+            # Added after registering, so _settle (which unregisters) always runs after it.
+            entry.future.add_done_callback(lambda _f: self._settle(entry))
+            return self._wait(entry, deadline)
+        with self._lock:
+            entry = self._inflight.get(incoming.key)
+            deferred = incoming.key in self._deferred
+            if entry is not None:
+                with entry.lock:
+                    entry.waiters += 1
+        log.info("callback retry of %s from %s", incoming.key, incoming.from_user)
+        if entry is not None:
+            return self._wait(entry, deadline)
+        if deferred or row.reply is None:
+            # Its reply went (or will go) through the outbox, or another server is still working on it.
+            return ""
+        return self._passive(incoming, row.reply)
+
+    def _wait(self, entry: _InFlight, deadline: float) -> str:
+        assert entry.future is not None
+        try:
+            answer = entry.future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            answer = None
+        with entry.lock:
+            entry.waiters -= 1
+            if answer is None and entry.future.done() and entry.state == "pending":
+                answer = entry.future.result()  # finished while we were giving up: still ours to answer
+            if answer is None or entry.state == "deferred":
+                return ""
+            entry.state = "passive"
+        return self._passive(entry.incoming, answer.reply)
+
+    def _settle(self, entry: _InFlight) -> None:
+        """Runs when a handler finishes: send the reply through the outbox if nobody waits for it any more."""
+        with entry.lock:
+            defer = entry.state == "pending" and entry.waiters == 0
+            if defer:
+                entry.state = "deferred"
+        key = entry.incoming.key
+        with self._lock:
+            self._inflight.pop(key, None)
+            if defer:
+                self._deferred[key] = None
+                while len(self._deferred) > DEFERRED_MEMORY:
+                    self._deferred.popitem(last=False)
+        if defer:
+            answer = entry.future.result() if entry.future else HandlerAnswer("")
+            log.info("callback %s: reply after the time budget, sent through the outbox", key)
+            if answer.reply:
+                self._notify(entry.incoming.from_user, answer.reply, outbox_key("reply", key))
+
+    def _run(self, incoming: IncomingMessage, row: Any) -> HandlerAnswer:
+        """The worker: run the handler, queue its messages to others, remember the reply. Never raises."""
+        try:
+            answer = normalize_answer(self.handler(incoming.from_user, incoming.content, incoming.key))
+        except Exception:  # noqa: BLE001 - a bug in chat must not kill the worker or lose the answer
+            log.exception("chat handler failed on %s", incoming.key)
+            answer = HandlerAnswer(HANDLER_FAILED)
+        for n, (userid, text) in enumerate(answer.notify, start=1):
+            self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
+        try:
+            save_reply(row, answer.reply)
+        except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
+            log.exception("could not store the reply to %s", incoming.key)
+        return answer
+
+    def _passive(self, incoming: IncomingMessage, reply: str) -> str:
+        """The part of `reply` that goes in the passive answer; any further parts go through the outbox."""
+        if not reply:
+            return ""
+        parts = split_message(reply, PASSIVE_LIMIT_BYTES)
+        for n, part in enumerate(parts[1:], start=2):
+            self._notify(incoming.from_user, part, outbox_key("rest", incoming.key, f"#{n}"))
+        return parts[0]
+
+    def _notify(self, userid: str, text: str, key: str) -> None:
+        if self.enqueue_notify is None:
+            log.warning("no outbox: dropped a message for %s (%s)", userid, key)
+            return
+        try:
+            self.enqueue_notify(userid, text, key)
+        except Exception:  # noqa: BLE001
+            log.exception("could not queue a message for %s (%s)", userid, key)
+
+
+def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
+               budget_seconds: float = DEFAULT_BUDGET_SECONDS, workers: int = DEFAULT_WORKERS) -> Flask:
+    """The callback as a Flask app (its CallbackService is `app.extensions['duban_callback']`)."""
+    service = CallbackService(config, handler, enqueue_notify, budget_seconds=budget_seconds, workers=workers)
+    path = config["server"]["path"]
+    app = Flask("duban.callback")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["duban_callback"] = service
+
+    def refused(exc: CallbackRefused) -> Response:
+        log.warning("callback refused from %s: %s (%s)", request.remote_addr, exc.status, exc.reason)
+        return Response("", status=exc.status, mimetype="text/plain")
+
+    @app.get(path)
+    def verify() -> Response:
+        try:
+            plain = service.codec.verify_url(request.args)
+        except CallbackRefused as exc:
+            return refused(exc)
+        log.info("callback URL verified from %s", request.remote_addr)
+        return Response(plain, status=200, mimetype="text/plain")
+
+    @app.post(path)
+    def receive() -> Response:
+        started = time.monotonic()
+        try:
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                raise CallbackRefused(413, "too-large")
+            try:
+                body = request.get_data(cache=False)
+            except RequestEntityTooLarge:
+                raise CallbackRefused(413, "too-large") from None
+            incoming = service.codec.open(request.args, body)
+        except CallbackRefused as exc:
+            return refused(exc)
+        log.debug("callback %s (%s) from %s", incoming.key, incoming.msg_type, incoming.from_user)
+        try:
+            text = service.answer(incoming, started)
+        except Exception:  # noqa: BLE001 - our fault (database down …): WeCom may retry later
+            log.exception("callback %s could not be handled", incoming.key)
+            return Response("", status=503, mimetype="text/plain")
+        if not text:
+            return Response("", status=200, mimetype="text/plain")  # empty body: no passive reply
+        sealed = service.codec.seal_reply(incoming, text, timestamp=str(int(clock.now().timestamp())))
+        return Response(sealed, status=200, mimetype="application/xml")
+
+    return app
+
+
+class RunningCallback:
+    """A waitress server running the callback in a background thread (tests, benchmarks, `duban serve`)."""
+
+    def __init__(self, app: Flask, host: str, port: int, threads: int = WAITRESS_THREADS) -> None:
+        from waitress.server import create_server
+
+        self.app = app
+        self.server = create_server(app, host=host, port=port, threads=threads,
+                                    max_request_body_size=4 * MAX_BODY_BYTES, ident="duban", _start=True)
+        self.host, self.port = host, int(self.server.effective_port)
+        self.thread = threading.Thread(target=self.server.run, name="duban-callback", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> RunningCallback:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the listening socket and every connection (inside waitress' loop thread, so its select never
+        sees a closed descriptor), then stop waitress' threads and the handler pool."""
+        server = self.server
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):
+                if channel is not server and channel is not server.trigger:
+                    channel.close()
+            server.close()  # the listening socket and the trigger: the loop ends with an empty map
+
+        if self.thread.is_alive():
+            server.trigger.pull_trigger(close_all)
+            self.thread.join(timeout=5)
+        else:
+            close_all()
+        server.task_dispatcher.shutdown()
+        service = self.app.extensions.get("duban_callback")
+        if service is not None:
+            service.close()
+
+
+def start_callback(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
+                   host: str | None = None, port: int | None = None, **options: Any) -> RunningCallback:
+    """Serve the callback in a background thread; port 0 picks a free port (see `.port`, `.url`)."""
+    app = create_app(config, handler, enqueue_notify, **options)
+    host = host if host is not None else config["server"]["host"]
+    port = port if port is not None else config["server"]["port"]
+    return RunningCallback(app, host, port).start()
+
+
+def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
+                   host: str | None = None, port: int | None = None, **options: Any) -> None:
+    """Serve the callback in this thread with waitress (8 threads) until interrupted."""
+    from waitress import serve
+
+    app = create_app(config, handler, enqueue_notify, **options)
+    host = host if host is not None else config["server"]["host"]
+    port = port if port is not None else config["server"]["port"]
+    log.info("WeCom callback listening on http://%s:%s%s", host, port, config["server"]["path"])
+    try:
+        serve(app, host=host, port=port, threads=WAITRESS_THREADS, max_request_body_size=4 * MAX_BODY_BYTES,
+              ident="duban")
+    finally:
+        app.extensions["duban_callback"].close()

@@ -1,0 +1,246 @@
+"""WeCom callback crypto and parsing: verify, decrypt and read a callback; encrypt and sign a passive reply.
+
+Every way a request can be wrong ends in `CallbackRefused(status, reason)` — never another exception — so
+client garbage can never become a 500 (which WeCom would retry). Reasons are safe to log: they never hold
+the token, the AES key or message content.
+
+XML safety: the outer envelope is parsed with defusedxml; wechatpy parses the decrypted message with
+xmltodict (entities disabled in 1.0), and any document declaring a DOCTYPE or an ENTITY is refused before
+either parser sees it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from wechatpy.enterprise import create_reply, parse_message
+from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.messages import BaseMessage
+from wechatpy.utils import WeChatSigner
+
+from store.config import Config, ConfigError
+
+MAX_BODY_BYTES = 64 * 1024
+# 40 hex digits (SHA-1); digits; a nonce WeCom makes of letters and digits.
+_SIGNATURE = re.compile(r"^[0-9a-fA-F]{40}$")
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+_NONCE = re.compile(r"^[0-9A-Za-z_\-]{1,64}$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+# WeCom userids: letters, digits and _ - @ . (at most 64).
+_USERID = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
+_MSGID = re.compile(r"^[0-9A-Za-z_\-]{1,64}$")
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+class CallbackRefused(Exception):
+    """The request is not a valid WeCom callback; `status` is the HTTP answer, `reason` a loggable word."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A verified, decrypted callback message."""
+
+    key: str  # the dedupe key: MsgId, or FromUserName:CreateTime for events
+    from_user: str
+    to_user: str
+    msg_type: str  # text, image, voice, event …
+    event: str  # subscribe, enter_agent … ('' unless msg_type is event)
+    content: str  # the text of a text message ('' otherwise)
+    create_time: int
+    agent_id: int
+    message: BaseMessage  # wechatpy's parsed message, for create_reply
+
+
+def has_dtd(data: bytes | str) -> bool:
+    """True when the document declares a DOCTYPE or an ENTITY (refused before any parser sees it)."""
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+    return _DTD.search(raw) is not None
+
+
+def _signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
+    signer = WeChatSigner()
+    signer.add_data(token, timestamp, nonce, encrypt)
+    return signer.signature
+
+
+def _field(data: Mapping[str, Any], name: str) -> str:
+    """A simple text field of a parsed message; anything else (an element with children) is refused."""
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CallbackRefused(400, f"bad-field-{name}")
+    return value
+
+
+class CallbackCodec:
+    """One app's callback crypto (token, EncodingAESKey, corp id), through wechatpy."""
+
+    def __init__(self, token: str, encoding_aes_key: str, corp_id: str) -> None:
+        if not token or not corp_id or len(encoding_aes_key or "") != 43:
+            raise ConfigError("[wecom] token, encoding_aes_key (43 characters) and corp_id are needed to receive "
+                              "WeCom callbacks")
+        try:
+            self._crypto = WeChatCrypto(token, encoding_aes_key, corp_id)
+        except Exception:  # noqa: BLE001 - wechatpy asserts; never echo the key
+            raise ConfigError("[wecom] encoding_aes_key is not a valid EncodingAESKey") from None
+        self._token = token
+        self.corp_id = corp_id
+
+    @classmethod
+    def from_config(cls, config: Config) -> CallbackCodec:
+        w = config["wecom"]
+        return cls(w["token"], w["encoding_aes_key"], w["corp_id"])
+
+    def __repr__(self) -> str:  # never show the secrets, even in a debugger or a traceback with locals
+        return f"CallbackCodec(corp_id={self.corp_id!r})"
+
+    # --- receiving --------------------------------------------------------------------------------------------
+
+    def _check(self, params: Mapping[str, str], encrypted: str) -> tuple[str, str, str]:
+        signature = params.get("msg_signature") or ""
+        timestamp = params.get("timestamp") or ""
+        nonce = params.get("nonce") or ""
+        if not (_SIGNATURE.match(signature) and _TIMESTAMP.match(timestamp) and _NONCE.match(nonce)):
+            raise CallbackRefused(400, "bad-query")
+        if not encrypted or len(encrypted) > MAX_BODY_BYTES * 2 or not _BASE64.match(encrypted):
+            raise CallbackRefused(400, "bad-ciphertext")
+        expected = _signature(self._token, timestamp, nonce, encrypted)
+        if not hmac.compare_digest(expected, signature.lower()):
+            raise CallbackRefused(403, "bad-signature")
+        return expected, timestamp, nonce
+
+    def verify_url(self, params: Mapping[str, str]) -> str:
+        """The plain echostr of WeCom's URL check (GET ?msg_signature&timestamp&nonce&echostr)."""
+        # base64 has no spaces: a '+' that arrived un-percent-encoded was decoded to one by the query parser
+        echostr = (params.get("echostr") or "").replace(" ", "+")
+        signature, timestamp, nonce = self._check(params, echostr)
+        try:
+            plain = self._crypto.check_signature(signature, timestamp, nonce, echostr)
+        except InvalidSignatureException:
+            raise CallbackRefused(403, "bad-signature") from None
+        except InvalidCorpIdException:
+            raise CallbackRefused(403, "wrong-corp-id") from None
+        except Exception:  # noqa: BLE001 - any decrypt failure of client data is the client's fault
+            raise CallbackRefused(400, "undecryptable") from None
+        return plain
+
+    def open(self, params: Mapping[str, str], body: bytes) -> IncomingMessage:
+        """Verify, decrypt and parse a POSTed callback."""
+        if len(body) > MAX_BODY_BYTES:
+            raise CallbackRefused(413, "too-large")
+        if has_dtd(body):
+            raise CallbackRefused(400, "dtd")
+        envelope = self._envelope(body)
+        encrypted = _element_text(envelope, "Encrypt")
+        signature, timestamp, nonce = self._check(params, encrypted)
+        try:
+            # A dict, so wechatpy does not parse the (untrusted) envelope again.
+            plain = self._crypto.decrypt_message({"Encrypt": encrypted}, signature, timestamp, nonce)
+        except InvalidSignatureException:
+            raise CallbackRefused(403, "bad-signature") from None
+        except InvalidCorpIdException:
+            raise CallbackRefused(403, "wrong-corp-id") from None
+        except Exception:  # noqa: BLE001
+            raise CallbackRefused(400, "undecryptable") from None
+        return self._message(plain)
+
+    @staticmethod
+    def _envelope(body: bytes) -> Element:
+        try:
+            root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except (SafeET.ParseError, DefusedXmlException, ValueError):
+            raise CallbackRefused(400, "bad-xml") from None
+        if root.tag != "xml":
+            raise CallbackRefused(400, "bad-xml")
+        return root
+
+    def _message(self, plain: str) -> IncomingMessage:
+        if has_dtd(plain):
+            raise CallbackRefused(400, "dtd")
+        try:
+            message = parse_message(plain)
+        except Exception:  # noqa: BLE001 - xmltodict raises ExpatError, ValueError, KeyError, TypeError …
+            raise CallbackRefused(400, "bad-message-xml") from None
+        if message is None or not isinstance(message._data, dict):
+            raise CallbackRefused(400, "bad-message-xml")
+        data = message._data
+        to_user, from_user = _field(data, "ToUserName"), _field(data, "FromUserName")
+        msg_type, create_time = _field(data, "MsgType").lower(), _field(data, "CreateTime")
+        if to_user != self.corp_id:
+            raise CallbackRefused(403, "wrong-corp-id")
+        if not _USERID.match(from_user):
+            raise CallbackRefused(400, "bad-from-user")
+        if not msg_type or not _TIMESTAMP.match(create_time):
+            raise CallbackRefused(400, "bad-message")
+        agent = _field(data, "AgentID") or "0"
+        if not agent.isdigit() or len(agent) > 12:
+            raise CallbackRefused(400, "bad-agent-id")
+        event = _field(data, "Event").lower() if msg_type == "event" else ""
+        msg_id = _field(data, "MsgId")
+        if msg_type != "event" and msg_id:
+            if not _MSGID.match(msg_id):
+                raise CallbackRefused(400, "bad-msgid")
+            key = msg_id
+        else:
+            key = f"{from_user}:{create_time}"  # WeCom's rule for events (which carry no MsgId)
+        content = _field(data, "Content") if msg_type == "text" else ""
+        return IncomingMessage(key=key, from_user=from_user, to_user=to_user, msg_type=msg_type, event=event,
+                               content=content, create_time=int(create_time), agent_id=int(agent), message=message)
+
+    # --- answering --------------------------------------------------------------------------------------------
+
+    def seal_reply(self, incoming: IncomingMessage, text: str, *, nonce: str | None = None,
+                   timestamp: str | None = None) -> str:
+        """An encrypted, signed passive text reply to `incoming` (the XML body to answer with)."""
+        reply = create_reply(cdata_safe(text), message=incoming.message)
+        return self.seal(reply.render(), nonce=nonce, timestamp=timestamp)
+
+    def seal(self, plain_xml: str, *, nonce: str | None = None, timestamp: str | None = None) -> str:
+        """`plain_xml` encrypted and signed the way WeCom does both ways (the <Encrypt> envelope)."""
+        nonce = nonce or secrets.token_hex(8)
+        timestamp = timestamp or str(int(time.time()))
+        return self._crypto.encrypt_message(plain_xml, nonce, timestamp)
+
+    def open_reply(self, body: bytes | str) -> str:
+        """The plain XML of an encrypted passive reply (what WeCom does with our answer); for `duban say`."""
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        if has_dtd(raw):
+            raise CallbackRefused(400, "dtd")
+        root = self._envelope(raw)
+        encrypted = _element_text(root, "Encrypt")
+        params = {"msg_signature": _element_text(root, "MsgSignature"),
+                  "timestamp": _element_text(root, "TimeStamp"), "nonce": _element_text(root, "Nonce")}
+        signature, timestamp, nonce = self._check(params, encrypted)
+        try:
+            return PrpCrypto(self._crypto.key).decrypt(encrypted, self.corp_id)
+        except InvalidCorpIdException:
+            raise CallbackRefused(403, "wrong-corp-id") from None
+        except Exception:  # noqa: BLE001
+            raise CallbackRefused(400, "undecryptable") from None
+
+
+def _element_text(root: Element, name: str) -> str:
+    child = root.find(name)
+    return (child.text or "").strip() if child is not None else ""
+
+
+def cdata_safe(text: str) -> str:
+    """`text` that cannot end wechatpy's CDATA section early ("]]>" is split across two sections)."""
+    return text.replace("]]>", "]]]]><![CDATA[>")
