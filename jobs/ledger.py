@@ -1,0 +1,206 @@
+"""The plan's 台账 (ledger) and the unit scorecard as .xlsx workbooks, laid out as offices keep them.
+
+One sheet per plan: a title row, a frozen header row, one row per task; overdue rows filled light red;
+text wrapped; column widths from the text itself, a Chinese character counting two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Callable
+from copy import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
+
+from store.clock import clock
+from store.db import StoreError
+from store.digest_data import LedgerRow, UnitStatus, calendar_days, ledger_rows, plans_in_scope
+from store.models import ROLE_LABELS, ROLES, Plan
+from store.plans import get_plan
+from store.scorecard_data import UnitScore, scorecard
+
+LEDGER_HEADER = ["序号", "工作任务", "具体要求", "责任单位", "完成时限", "完成情况", "最新进展", "进展日期", "完成日期"]
+LEDGER_MAX_WIDTH = [6, 28, 60, 36, 16, 32, 48, 14, 14]
+SCORECARD_HEADER = ["单位", "到期事项", "按期完成", "按期完成率", "逾期事项·天", "提醒（已到回复期）", "两个工作日内回复",
+                    "按时回复率", "回复用时中位数（小时）"]
+OVERDUE_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")  # Excel's light red
+HEADER_FILL = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+STATUS_WORDS = {"done": "已完成", "overdue": "逾期", "open": "推进中"}
+
+
+def text_width(text: str) -> int:
+    """Columns the widest line of `text` takes in Excel: a Chinese character counts two."""
+    return max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+                for line in str(text).split("\n")), default=0)
+
+
+def md(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def units_text(row: LedgerRow) -> str:
+    """牵头：区政府办公室；配合：区财政局、区审计局 — a unit group named by the plan stays one name."""
+    by_role: dict[str, list[str]] = {}
+    for u in row.units:
+        name = u.via_group or u.unit
+        names = by_role.setdefault(u.role, [])
+        if name not in names:
+            names.append(name)
+    parts = [f"{ROLE_LABELS.get(role, role)}：{'、'.join(by_role[role])}" for role in ROLES if by_role.get(role)]
+    if row.unresolved:
+        parts.append(f"未识别：{'、'.join(row.unresolved)}")
+    return "；".join(parts)
+
+
+def unit_status_text(u: UnitStatus) -> str:
+    if u.status == "done":
+        return f"{u.unit}：已完成" + (f"（{md(u.done_on)}）" if u.done_on else "")
+    if u.status == "overdue":
+        return f"{u.unit}：逾期{u.days_overdue}天"
+    if u.state == "extension_requested":
+        return f"{u.unit}：申请延期中"
+    return f"{u.unit}：推进中"
+
+
+def ledger_values(row: LedgerRow) -> list:
+    work = "／".join(x for x in (row.category, row.subcategory) if x)
+    progress = f"{row.last_progress_unit}：{row.last_progress}" if row.last_progress else ""
+    return [row.seq, work, row.requirement, units_text(row), row.deadline_raw,
+            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on]
+
+
+def _plans(plan_ref: str | None) -> list[Plan]:
+    plans = [get_plan(plan_ref)] if plan_ref else plans_in_scope(None)
+    if not plans:
+        raise StoreError("no active plan: run `duban plan import FILE`")
+    return plans
+
+
+def _sheet_title(plan: Plan, used: set[str]) -> str:
+    bad = '[]:*?/\\'
+    base = "".join(ch for ch in f"{plan.code} {plan.title}" if ch not in bad)[:31]
+    title, n = base, 2
+    while title in used:
+        title, n = f"{base[:28]}({n})", n + 1
+    used.add(title)
+    return title
+
+
+def _write_table(ws, title: str, header: list[str], rows: list[list], max_width: list[int],
+                 highlight: Callable[[int], bool] = lambda i: False, formats: dict[int, str] | None = None) -> None:
+    """Title row, frozen header, wrapped body; `highlight(i)` fills body row i light red."""
+    formats = formats or {}
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    ws.cell(1, 1).alignment = CENTER
+    ws.append(header)
+    for col in range(1, len(header) + 1):
+        cell = ws.cell(2, col)
+        cell.font, cell.fill, cell.alignment, cell.border = Font(bold=True), HEADER_FILL, CENTER, BORDER
+    ws.freeze_panes = "A3"
+    widths = [text_width(h) for h in header]
+    templates: dict[tuple[bool, int], StyleArray] = {}
+
+    def style_of(cell, overdue: bool, col: int) -> StyleArray:
+        # Setting fill, border and alignment cell by cell hashes each style object every time, which
+        # dominates a 10,000-row export; style one cell per kind and copy its style array (as
+        # openpyxl's own worksheet copy does).
+        key = (overdue, col)
+        if key not in templates:
+            cell.alignment, cell.border = WRAP, BORDER
+            if overdue:
+                cell.fill = OVERDUE_FILL
+            if col in formats:
+                cell.number_format = formats[col]
+            templates[key] = copy(cell._style)
+        return templates[key]
+
+    for i, values in enumerate(rows):
+        ws.append(values)
+        overdue = highlight(i)
+        for col in range(1, len(values) + 1):
+            cell = ws.cell(i + 3, col)  # not ws[row]: that scans the whole sheet for its width
+            cell._style = copy(style_of(cell, overdue, col))
+            value = values[col - 1]
+            if isinstance(value, str):
+                widths[col - 1] = max(widths[col - 1], text_width(value))
+            elif isinstance(value, dt.date):
+                widths[col - 1] = max(widths[col - 1], 12)
+            elif value is not None:
+                widths[col - 1] = max(widths[col - 1], len(str(value)))
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = min(max_width[col - 1], width + 2)
+
+
+def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None) -> int:
+    """Write the 台账 of one plan (or of every active plan, a sheet each) to `path`; returns the task rows."""
+    today = today or clock.today()
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    total = 0
+    for plan in _plans(plan_ref):
+        rows = ledger_rows(plan, today)
+        ws = wb.create_sheet(_sheet_title(plan, used))
+        _write_table(ws, f"{plan.title}工作台账（截至{today.year}年{md(today)}）", LEDGER_HEADER,
+                     [ledger_values(r) for r in rows], LEDGER_MAX_WIDTH, lambda i, rows=rows: rows[i].overdue,
+                     {8: DATE_FORMAT, 9: DATE_FORMAT})
+        total += len(rows)
+    wb.save(path)
+    return total
+
+
+@dataclass
+class Scorecard:
+    plans: list[Plan]
+    start: dt.date
+    end: dt.date
+    today: dt.date
+    scores: list[UnitScore]
+
+    def as_dict(self) -> dict:
+        return {"plans": [p.code for p in self.plans], "from": self.start.isoformat(), "to": self.end.isoformat(),
+                "today": self.today.isoformat(), "units": [s.as_dict() for s in self.scores]}
+
+
+def build_scorecard(plan_ref: str | None = None, start: dt.date | None = None, end: dt.date | None = None,
+                    today: dt.date | None = None,
+                    working_days: Callable[[dt.date, dt.date], int] = calendar_days) -> Scorecard:
+    """Scores for the period (default: from the plans' issue date, else 1 January of their year, to today)."""
+    today = today or clock.today()
+    plans = _plans(plan_ref)
+    start = start or min(p.issued_on or dt.date(p.year, 1, 1) for p in plans)
+    end = end or today
+    if end < start:
+        raise StoreError(f"the period ends ({end}) before it starts ({start})")
+    return Scorecard(plans, start, end, today, scorecard([p.id for p in plans], start, end, today, working_days))
+
+
+def scorecard_values(s: UnitScore) -> list:
+    return [s.unit, s.due, s.on_time, s.on_time_rate, s.overdue_item_days, s.reminders, s.answered_in_time,
+            s.answer_rate, s.median_reply_hours]
+
+
+def scorecard_xlsx(path: str | Path, card: Scorecard) -> int:
+    """Write a scorecard to `path`; returns the unit rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "单位评分"
+    names = "、".join(p.title for p in card.plans)
+    _write_table(ws, f"{names}单位评分（{card.start.isoformat()}至{card.end.isoformat()}）", SCORECARD_HEADER,
+                 [scorecard_values(s) for s in card.scores], [30, 10, 10, 12, 14, 20, 18, 12, 24],
+                 formats={4: "0.0%", 8: "0.0%"})
+    wb.save(path)
+    return len(card.scores)
