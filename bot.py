@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from commands import admin, chatops, delivery, demo, plans, reports, schedule, service
+from commands import admin, chatops, delivery, demo, extensions, plans, reports, schedule, service
 from commands.common import App, DubanGroup, emit, json_option, pass_app
 
 # --- root ------------------------------------------------------------------------------------------------------
@@ -86,7 +86,8 @@ def config_show(app: App, as_json: bool) -> None:
 for group_command in (admin.unit, admin.group, admin.contact, admin.leaders, plans.plan, plans.task,
                       schedule.calendar, schedule.remind, schedule.doctor,
                       service.emulator, service.serve, delivery.notify, delivery.outbox, delivery.wecom,
-                      chatops.say, chatops.callback, reports.digest, reports.export, reports.report, demo.demo):
+                      chatops.say, chatops.callback, reports.digest, reports.export, reports.report, demo.demo,
+                      extensions.extension):
     cli.add_command(group_command)
 
 

@@ -28,9 +28,9 @@ def _pending_lines(ctx: Context) -> list[str]:
     return lines
 
 
-def _label(ctx: Context, e: Extension) -> str:
+def _label(with_code: bool, e: Extension) -> str:
     task = e.assignment.task
-    return f"第{replies.number(task.seq, task.plan.code, ctx.with_code)}项"
+    return f"第{replies.number(task.seq, task.plan.code, with_code)}项"
 
 
 def _decide(ctx: Context, cmd: Command, approve: bool) -> str:
@@ -53,29 +53,44 @@ def _decide(ctx: Context, cmd: Command, approve: bool) -> str:
             raise
         current = chatdata.get_extension(extension.id)
         return f"申请#{extension.id}{STATE_WORDS.get(current.state, current.state)}，无需再审批。"
-    label = _label(ctx, decided)
+    label = _label(ctx.with_code, decided)
+    notice = decision_notice(decided, approve, ctx.actor.contact.name, cmd.text, ctx.today, ctx.with_code)
+    told = []
+    for person in requesters(decided, ctx.today):
+        ctx.tell(person.userid, notice)
+        if person.userid != ctx.actor.contact.userid:
+            told.append(person.name)
     new_due = replies.md(decided.new_due, ctx.today)
-    if approve:
-        notice = (f"【延期已批准】{unit.name} {label}的截止日期已延至{new_due}（{ctx.actor.contact.name}批准）。"
-                  + (f"\n意见：{replies.clip(cmd.text, 100)}" if cmd.text else ""))
-    else:
-        notice = (f"【延期未批准】{unit.name} {label}申请延至{new_due}未获批准（{ctx.actor.contact.name}）。"
-                  f"\n原因：{replies.clip(cmd.text, 100) or '未说明'}\n请按原截止日期推进。")
-    told = _tell_requester(ctx, decided, notice)
     result = f"已{verb}：申请#{decided.id} {unit.name} {label}" + (f"，截止日期延至{new_due}" if approve else "")
     return result + (f"。已通知{'、'.join(told)}。" if told else "。")
 
 
-def _tell_requester(ctx: Context, extension: Extension, text: str) -> list[str]:
-    """The liaison who asked, else (gone or inactive) the unit's liaisons today."""
+def decision_notice(extension: Extension, approve: bool, decider: str, note: str, today, with_code: bool) -> str:
+    """What the liaison who asked is told, whoever decided (a leader in chat or the admin)."""
+    unit = extension.assignment.unit
+    label = _label(with_code, extension)
+    new_due = replies.md(extension.new_due, today)
+    if approve:
+        return (f"【延期已批准】{unit.name} {label}的截止日期已延至{new_due}（{decider}批准）。"
+                + (f"\n意见：{replies.clip(note, 100)}" if note else ""))
+    return (f"【延期未批准】{unit.name} {label}申请延至{new_due}未获批准（{decider}）。"
+            f"\n原因：{replies.clip(note, 100) or '未说明'}\n请按原截止日期推进。")
+
+
+def decide_as_admin(extension_id: int, approve: bool, note: str, now, today, with_code: bool,
+                    admin: str = "区政府办公室") -> tuple[Extension, list[tuple[str, str]]]:
+    """The admin's decision from the command line: the same effect and notice as a leader's in chat."""
+    decided = chatdata.decide_extension(extension_id, f"admin:{admin}", approve, note, now)
+    notice = decision_notice(decided, approve, admin, note, today, with_code)
+    return decided, [(person.userid, notice) for person in requesters(decided, today)]
+
+
+def requesters(extension: Extension, today) -> list:
+    """Who hears the decision: the liaison who asked, else (gone or inactive) the unit's liaisons today."""
     requester = extension.requested_by if extension.requested_by_id else None
     if requester is not None and requester.active:
-        people = [requester]
-    else:
-        people = chatdata.unit_contacts(extension.assignment.unit_id, "liaison", ctx.today)
-    for person in people:
-        ctx.tell(person.userid, text)
-    return [p.name for p in people if p.userid != ctx.actor.contact.userid]
+        return [requester]
+    return chatdata.unit_contacts(extension.assignment.unit_id, "liaison", today)
 
 
 @registry.command("approve", "批准", "同意", "approve", shape=ID_TEXT, usage="批准 7",

@@ -416,8 +416,11 @@ def get_extension(extension_id: int) -> Extension | None:
     )
 
 
-def decide_extension(extension_id: int, decider: Contact, approve: bool, note: str, now: dt.datetime) -> Extension:
-    """Approve (the assignment's due date becomes new_due) or reject (it keeps its date); either way it reopens."""
+def decide_extension(extension_id: int, decider: Contact | str, approve: bool, note: str,
+                     now: dt.datetime) -> Extension:
+    """Approve (the assignment's due date becomes new_due) or reject (it keeps its date); either way it reopens.
+
+    `decider` is the leader's contact, or a label such as "admin" when decided from the command line."""
     with database.atomic():
         extension = get_extension(extension_id)
         if extension is None:
@@ -426,7 +429,9 @@ def decide_extension(extension_id: int, decider: Contact, approve: bool, note: s
             raise ChatDataError("already_decided", f"extension {extension_id} is {extension.state}")
         changed = (
             Extension.update(state="approved" if approve else "rejected",
-                             decided_by=f"{decider.name}({decider.userid})"[:100], decision_note=note, decided_at=now)
+                             decided_by=(decider if isinstance(decider, str)
+                                         else f"{decider.name}({decider.userid})")[:100],
+                             decision_note=note, decided_at=now)
             .where((Extension.id == extension_id) & (Extension.state == "pending")).execute()
         )
         if not changed:  # decided by someone else a moment ago
@@ -502,3 +507,20 @@ def undone_target(undo: Report) -> Report | None:
         return None
     ref = undo.text[len(UNDO_PREFIX):]
     return Report.get_or_none(Report.id == int(ref)) if ref.isdigit() else None
+
+
+def list_extensions(state: str | None = "pending") -> list[dict]:
+    """Extension requests for the admin, newest first."""
+    query = (
+        Extension.select(Extension, Assignment, Unit, Task, Plan)
+        .join(Assignment).join(Unit).switch(Assignment).join(Task).join(Plan)
+        .order_by(Extension.id.desc())
+    )
+    if state:
+        query = query.where(Extension.state == state)
+    return [
+        {"id": e.id, "plan": e.assignment.task.plan.code, "seq": e.assignment.task.seq, "unit": e.assignment.unit.name,
+         "new_due": e.new_due.isoformat(), "reason": e.reason, "state": e.state, "decided_by": e.decided_by,
+         "requested_by": e.requested_by.name if e.requested_by_id else None}
+        for e in query
+    ]
