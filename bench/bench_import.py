@@ -66,8 +66,8 @@ def main() -> None:
         fresh_db()
         path = Path(tempfile.mkdtemp()) / f"plan{tasks}.xlsx"
         make_xlsx(path, tasks)
-        parse_s, parsed = timed(lambda: read_plan(path, year=2019))
-        save_s, report = timed(lambda: save_plan(parsed, likely_duplicates=likely_duplicates))
+        parse_s, parsed = timed(lambda p=path: read_plan(p, year=2019))
+        save_s, report = timed(lambda p=parsed: save_plan(p, likely_duplicates=likely_duplicates))
         assert report.tasks == tasks, report.tasks
         total = parse_s + save_s
         print(f"{tasks:>6} {parse_s:>8.2f} {save_s:>8.2f} {total:>8.2f} {total / tasks * 1000:>8.2f}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from jobs.calendar import WorkCalendar
 from store.config import Config
 from store.db import database
+from store.due import next_occurrence
 from store.reminders import (
     ContactRow,
     DeadlineRow,
@@ -174,7 +175,7 @@ class Planner:
         return Item(a, d, f"checkin_{today:%Y-%m}", 5000, f"{label}，请报告本月进展", d.due)
 
     def recurring(self, a: OpenAssignment, d: DeadlineRow) -> Item | None:
-        occurrence = next_occurrence(d, self.today)
+        occurrence = next_occurrence(None, d.recurrence, d.day_of_period, self.today)
         if occurrence is None:
             return None
         item = self.dated_stage(a, d, occurrence, suffix=f"@{occurrence:%m%d}")
@@ -205,21 +206,6 @@ class Planner:
                 if item:
                     items.append(item)
         return items
-
-
-def next_occurrence(d: DeadlineRow, today: dt.date) -> dt.date | None:
-    """The next due day (today or later) of a recurring deadline."""
-    import calendar as cal
-
-    months = range(1, 13) if d.recurrence != "quarterly" else (3, 6, 9, 12)
-    for year in (today.year, today.year + 1):
-        for month in months:
-            last = cal.monthrange(year, month)[1]
-            day = min(d.day_of_period or last, last)
-            candidate = dt.date(year, month, day)
-            if candidate >= today:
-                return candidate
-    return None
 
 
 def choose_recipients(unit_id: int, contacts: dict[int, list[ContactRow]], by_id: dict[int, ContactRow],

@@ -7,7 +7,6 @@ All datetimes here are naive UTC (as stored); `today` is the local calendar date
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from store.db import StoreError, database
+from store.due import effective_due
 from store.models import (
     ROLES,
     Assignment,
@@ -133,37 +133,6 @@ class ChatItem:
     due_kind: str  # override | fixed | year_round | recurring | ongoing | none
     recurrence: str | None = None
     reminded_on: dt.date | None = None  # the last day a reminder about it went out
-
-
-def next_occurrence(due: dt.date | None, recurrence: str | None, day: int | None, today: dt.date) -> dt.date | None:
-    """The next due day (today or later) of a recurring deadline."""
-    months = (3, 6, 9, 12) if recurrence == "quarterly" else range(1, 13)
-    for year in (today.year, today.year + 1):
-        for month in months:
-            last = calendar.monthrange(year, month)[1]
-            candidate = dt.date(year, month, min(day or last, last))
-            if candidate >= today:
-                return candidate
-    return due
-
-
-def effective_due(override: dt.date | None, deadlines: list[Deadline], today: dt.date) -> tuple[dt.date | None, str]:
-    """An approved extension, else the earliest fixed date, else year-round's 12-31, else the next recurrence."""
-    if override:
-        return override, "override"
-    fixed = [d.due for d in deadlines if d.kind == "fixed" and d.due]
-    if fixed:
-        return min(fixed), "fixed"
-    rounds = [d.due for d in deadlines if d.kind == "year_round" and d.due]
-    if rounds:
-        return min(rounds), "year_round"
-    recurring = [d for d in deadlines if d.kind == "recurring"]
-    if recurring:
-        d = recurring[0]
-        return next_occurrence(d.due, d.recurrence, d.day_of_period, today), "recurring"
-    if any(d.kind == "ongoing" for d in deadlines):
-        return None, "ongoing"
-    return None, "none"
 
 
 def urgency_key(item: ChatItem) -> tuple:

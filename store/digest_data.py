@@ -26,6 +26,7 @@ import peewee as pw
 
 from store.clock import clock
 from store.db import backend, database
+from store.due import effective_due
 from store.models import (
     ROLES,
     Assignment,
@@ -74,11 +75,11 @@ class TaskInfo:
     requirement: str
     units_raw: str
     deadline_raw: str
-    deadlines: list[tuple[str, dt.date | None]] = field(default_factory=list)  # (kind, due) by position
+    deadlines: list[Deadline] = field(default_factory=list)  # by position
 
     @property
     def kinds(self) -> set[str]:
-        return {kind for kind, _ in self.deadlines}
+        return {d.kind for d in self.deadlines}
 
 
 @dataclass(slots=True)
@@ -104,8 +105,9 @@ class Fact:
         return "open"
 
 
-def load_facts(plan_ids: Iterable[int]) -> tuple[dict[int, TaskInfo], list[Fact]]:
-    """Tasks and assignments of these plans, in plan and task order."""
+def load_facts(plan_ids: Iterable[int], today: dt.date | None = None) -> tuple[dict[int, TaskInfo], list[Fact]]:
+    """Tasks and assignments of these plans, in plan and task order; due dates as of `today`."""
+    today = today or clock.today()
     plan_ids = list(plan_ids)
     if not plan_ids:
         return {}, []
@@ -115,12 +117,13 @@ def load_facts(plan_ids: Iterable[int]) -> tuple[dict[int, TaskInfo], list[Fact]
              .where(Task.plan.in_(plan_ids)).order_by(Task.plan, Task.seq).tuples())
     for row in query:
         tasks[row[0]] = TaskInfo(*row)
-    deadlines = (Deadline.select(Deadline.task, Deadline.kind, Deadline.due).join(Task)
-                 .where(Task.plan.in_(plan_ids)).order_by(Deadline.task, Deadline.position).tuples())
-    for task_id, kind, due in deadlines:
-        tasks[task_id].deadlines.append((kind, due))
+    deadlines = (Deadline.select(Deadline.task, Deadline.kind, Deadline.due, Deadline.recurrence,
+                                 Deadline.day_of_period).join(Task)
+                 .where(Task.plan.in_(plan_ids)).order_by(Deadline.task, Deadline.position))
+    for d in deadlines:
+        tasks[d.task_id].deadlines.append(d)
     groups = {gid: name for gid, name in UnitGroup.select(UnitGroup.id, UnitGroup.name).tuples()}
-    earliest = {tid: min((d for _, d in t.deadlines if d is not None), default=None) for tid, t in tasks.items()}
+    earliest = {tid: effective_due(None, t.deadlines, today)[0] for tid, t in tasks.items()}
     facts = []
     query = (Assignment.select(Assignment.id, Assignment.task, Assignment.unit, Unit.name, Assignment.role,
                                Assignment.via_group, Assignment.state, Assignment.due_override, Assignment.done_at)
@@ -132,7 +135,7 @@ def load_facts(plan_ids: Iterable[int]) -> tuple[dict[int, TaskInfo], list[Fact]
         if done_at is not None:
             done_on = done_days.get(done_at) or done_days.setdefault(done_at, local_date(done_at))
         facts.append(Fact(aid, tasks[task_id], unit_id, unit, role, groups.get(via), state,
-                          override or earliest[task_id], done_at, done_on))
+                          override or earliest[task_id], done_at, done_on))  # the override is effective_due's first rule
     return tasks, facts
 
 
@@ -275,7 +278,7 @@ class PlanFigures:
 def plan_figures(plan: Plan, today: dt.date, *, due_soon_days: int = 14, since: dt.datetime | None = None,
                  working_days: WorkingDays = calendar_days) -> PlanFigures:
     """Everything a digest says about one plan on local date `today`; `since` (naive UTC) bounds "completed"."""
-    tasks, facts = load_facts([plan.id])
+    tasks, facts = load_facts([plan.id], today)
     fig = PlanFigures(plan.id, plan.code, plan.title, today, since, due_soon_days, tasks=len(tasks),
                       assignments=len(facts))
     soon_end = today + dt.timedelta(days=due_soon_days)
@@ -349,7 +352,7 @@ def silent_units(plan_ids: list[int], today: dt.date, working_days: WorkingDays,
                  facts: list[Fact] | None = None) -> list[SilentUnit]:
     """Units with a reminder on a still-open item that no report followed within the reply window."""
     if facts is None:
-        facts = load_facts(plan_ids)[1]
+        facts = load_facts(plan_ids, today)[1]
     open_ids = {f.id for f in facts if f.state != "done"}
     seq_of = {f.id: f.task.seq for f in facts}
     by_unit: dict[str, list[ReminderFact]] = defaultdict(list)
@@ -448,7 +451,7 @@ class LedgerRow:
 
 def ledger_rows(plan: Plan, today: dt.date) -> list[LedgerRow]:
     """One row per task as offices keep their 台账, statuses as of local date `today`."""
-    tasks, facts = load_facts([plan.id])
+    tasks, facts = load_facts([plan.id], today)
     by_task: dict[int, list[Fact]] = defaultdict(list)
     for f in facts:
         by_task[f.task.id].append(f)
@@ -481,6 +484,6 @@ def unit_status_counts(plan_ids: list[int], today: dt.date) -> list[tuple[str, i
     """(unit, done, on track, overdue) per unit, most overdue first."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     index = {"done": 0, "open": 1, "overdue": 2}
-    for f in load_facts(plan_ids)[1]:
+    for f in load_facts(plan_ids, today)[1]:
         counts[f.unit][index[f.status(today)]] += 1
     return sorted(((u, *c) for u, c in counts.items()), key=lambda r: (-r[3], -(r[1] + r[2] + r[3]), r[0]))

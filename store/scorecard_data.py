@@ -54,7 +54,7 @@ def scorecard(plan_ids: Iterable[int], start: dt.date, end: dt.date, today: dt.d
     unanswered reminder younger than the reply window is still pending.
     """
     plan_ids = list(plan_ids)
-    _, facts = load_facts(plan_ids)
+    _, facts = load_facts(plan_ids, today)
     scores: dict[str, UnitScore] = {}
     last_day = min(end, today)
     for f in facts:

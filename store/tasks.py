@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from store.clock import clock, utcnow
 from store.db import StoreError, database
+from store.due import effective_due
 from store.models import (
     ROLE_LABELS,
     Assignment,
@@ -26,12 +27,8 @@ from store.units import get_unit
 STATUSES = ("open", "done", "overdue")
 
 
-def effective_due(assignment: Assignment, deadlines: list[Deadline]) -> dt.date | None:
-    """The date an assignment is due: an approved extension, else the task's earliest dated deadline."""
-    if assignment.due_override:
-        return assignment.due_override
-    dates = [d.due for d in deadlines if d.due is not None]
-    return min(dates) if dates else None
+def assignment_due(assignment: Assignment, deadlines: list[Deadline], today: dt.date) -> dt.date | None:
+    return effective_due(assignment.due_override, deadlines, today)[0]
 
 
 def assignment_status(assignment: Assignment, due: dt.date | None, today: dt.date) -> str:
@@ -79,8 +76,10 @@ def list_tasks(
         if only_unit and not mine:
             continue
         dls = deadlines.get(task.id, [])
-        states = [assignment_status(a, effective_due(a, dls), today) for a in mine]
-        dues = [d for d in (effective_due(a, dls) for a in mine) if d] or [d.due for d in dls if d.due]
+        states = [assignment_status(a, assignment_due(a, dls, today), today) for a in mine]
+        dues = [d for d in (assignment_due(a, dls, today) for a in mine) if d]
+        if not mine:
+            dues = [d for d in [effective_due(None, dls, today)[0]] if d]
         due = min(dues) if dues else None
         if states and all(s == "done" for s in states):
             task_status = "done"
@@ -149,8 +148,8 @@ def task_detail(seq: int, plan: str | None = None, today: dt.date | None = None)
             {
                 "unit": a.unit.name, "role": a.role, "role_label": ROLE_LABELS[a.role],
                 "via_group": a.via_group.name if a.via_group_id else None, "state": a.state,
-                "due": (effective_due(a, dls) or "") and effective_due(a, dls).isoformat(),
-                "status": assignment_status(a, effective_due(a, dls), today),
+                "due": (assignment_due(a, dls, today) or "") and assignment_due(a, dls, today).isoformat(),
+                "status": assignment_status(a, assignment_due(a, dls, today), today),
             }
             for a in sorted(assignments, key=lambda a: (list(ROLE_LABELS).index(a.role), a.unit.name))
         ],
