@@ -297,11 +297,14 @@ class RunningCallback:
         def close_all() -> None:
             for channel in list(server._map.values()):
                 if channel is not server and channel is not server.trigger:
-                    channel.close()
-            server.close()  # the listening socket and the trigger: the loop ends with an empty map
+                    _quietly(channel.close)
+            _quietly(server.close)  # the listening socket and the trigger: the loop ends with an empty map
 
         if self.thread.is_alive():
-            server.trigger.pull_trigger(close_all)
+            try:
+                server.trigger.pull_trigger(close_all)
+            except OSError:  # the loop already closed its trigger: nothing left to wake
+                close_all()
             self.thread.join(timeout=5)
         else:
             close_all()
@@ -309,6 +312,14 @@ class RunningCallback:
         service = self.app.extensions.get("duban_callback")
         if service is not None:
             service.close()
+
+
+def _quietly(close: Any) -> None:
+    """Closing during shutdown: a descriptor already closed by waitress' own loop is not an error."""
+    try:
+        close()
+    except OSError:
+        log.debug("closing an already closed descriptor during shutdown", exc_info=True)
 
 
 def start_callback(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
