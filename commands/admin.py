@@ -21,7 +21,11 @@ def unit() -> None:
 @click.option("--alias", "aliases", multiple=True, help="Another name for the unit (repeatable).")
 @pass_app
 def unit_add(app: App, name: str, aliases: tuple[str, ...]) -> None:
-    """Add a unit, e.g. `duban unit add 区政府办公室 --alias 区政府办`."""
+    """Add a unit and the other names plans use for it.
+
+    Example: `duban unit add 区政府办公室 --alias 区政府办`. For a unit a plan import already created under two
+    names, use `duban unit merge` instead.
+    """
     from store.units import add_unit
 
     app.connect()
@@ -196,7 +200,10 @@ def contact() -> None:
 @click.option("--role", type=click.Choice(["liaison", "leader"]), default="liaison", show_default=True)
 @pass_app
 def contact_add(app: App, unit_name: str, name: str, userid: str, mobile: str | None, role: str) -> None:
-    """Add a contact, e.g. `duban contact add --unit 区财政局 --name 张三 --userid zhangsan`."""
+    """Add a contact: a unit's liaison (联络员) or leader (领导) in WeCom.
+
+    Example: `duban contact add --unit 区财政局 --name 张三 --userid zhangsan --mobile 13800138000`.
+    """
     from store.contacts import add_contact
 
     app.connect()

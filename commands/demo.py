@@ -31,7 +31,8 @@ WEEKDAYS = "一二三四五六日"
 
 
 def _first_line(text: str, width: int = 46) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip() and not re.fullmatch(r"（\d+/\d+）", ln.strip())]
+    line = lines[0] if lines else ""
     line = re.sub(r"</?font[^>]*>|\*\*|^#+\s*", "", line)
     return line if len(line) <= width else line[: width - 1] + "…"
 
@@ -97,7 +98,8 @@ class Demo:
         if not calendar.is_workday(day):
             return
         clock.freeze(dt.datetime.combine(day, dt.time(9, 10)))
-        click.echo(click.style(f"{day} 周{WEEKDAYS[day.weekday()]}", bold=True))
+        makeup = "（调休上班）" if day.weekday() >= 5 else ""
+        click.echo(click.style(f"{day} 周{WEEKDAYS[day.weekday()]}{makeup}", bold=True))
         send_reminders(day, clock.utcnow(), self.config, calendar,
                        lambda key, userid, text: enqueue_message(key, "app", userid, text)[0].id)
         send_digests(clock.now(), self.config, calendar)
@@ -201,7 +203,8 @@ def demo(app: App, folder: str, start: str, end: str, speed: float, seed: int, v
         c = show.counts
         click.echo(f"\nDone: {c['reminders']} reminders, {c['escalations']} escalations, {c['digests']} digest "
                    f"messages, {c['replies']} replies recorded.")
-        click.echo(f"Look around: DUBAN_DATABASE_URL=sqlite:///{path / 'duban.db'} duban task list --status overdue")
+        click.echo(f"Look around (statuses are as of today, not {last}): "
+                   f"DUBAN_DATABASE_URL=sqlite:///{path / 'duban.db'} .venv/bin/duban plan show A")
     finally:
         emulator.stop()
         clock.unfreeze()

@@ -129,7 +129,7 @@ def plan_show(app: App, plan_ref: str | None, as_json: bool) -> None:
 @click.option("--issued", help="The plan's issue date (YYYY-MM-DD), to flag deadlines already past.")
 @json_option
 def plan_parse_deadline(phrase: str, year: int, issued: str | None, as_json: bool) -> None:
-    """Show how a deadline phrase is read, e.g. `duban plan parse-deadline "10月底前"`."""
+    """Show how a deadline phrase is read: `duban plan parse-deadline "10月底前"`."""
     from plan.deadlines import describe_deadline, parse_deadlines
 
     deadlines = parse_deadlines(phrase, year, parse_date(issued) if issued else None)
@@ -146,7 +146,7 @@ def plan_parse_deadline(phrase: str, year: int, issued: str | None, as_json: boo
 @click.argument("phrase")
 @json_option
 def plan_parse_units(phrase: str, as_json: bool) -> None:
-    """Show how a unit phrase is read, e.g. `duban plan parse-units "区司法局牵头，各行政执法部门具体负责落实"`."""
+    """Show how a unit phrase is read: `duban plan parse-units "区司法局牵头，各行政执法部门负责"`."""
     from plan.units import parse_units
 
     parsed = parse_units(phrase)
@@ -241,7 +241,7 @@ def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @pass_app
 def task_done(app: App, seq: int, unit_name: str, note: str, plan_ref: str | None) -> None:
-    """Record that a unit finished its part of a task (e.g. reported by phone)."""
+    """Record that a unit finished its part of a task, as reported by phone or on paper."""
     from store.tasks import set_done
 
     app.connect()

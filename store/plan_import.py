@@ -5,6 +5,7 @@ The parsed plan is taken as a plain object (duck-typed), so store/ does not depe
 
 from __future__ import annotations
 
+import re
 import string
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -194,6 +195,17 @@ def _plan_to_replace(parsed: Any) -> Plan | None:
     return candidates[0] if candidates else None
 
 
+def _already_one_unit(warning: Any) -> bool:
+    """A "may be the same unit" warning about two names the admin already made one (an alias)."""
+    if warning.code != "likely_duplicate_unit":
+        return False
+    names = re.findall(r"'([^']+)'", warning.message)
+    if len(names) != 2:
+        return False
+    first, second = (lookup_unit(n) for n in names)
+    return first is not None and second is not None and first.id == second.id
+
+
 def save_plan(
     parsed: Any,
     *,
@@ -260,7 +272,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         task.delete_instance(recursive=True)
         report.tasks_removed.append(seq)
 
-    warnings = [{"seq": w.seq, "code": w.code, "message": w.message} for w in parsed.warnings]
+    warnings = [{"seq": w.seq, "code": w.code, "message": w.message} for w in parsed.warnings
+                if not _already_one_unit(w)]
     for name, group in resolver.groups.items():
         if not resolver.members[group.id]:
             warnings.append({

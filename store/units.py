@@ -39,7 +39,7 @@ def closest_units(name: str, limit: int = 3) -> list[str]:
     """Names or aliases that look like `name`, best first (for "did you mean")."""
     name = clean_name(name)
     known = _known_names()
-    close = difflib.get_close_matches(name, known, n=limit, cutoff=0.5)
+    close = difflib.get_close_matches(name, known, n=limit, cutoff=0.6)
     contains = [k for k in known if name and (name in k or k in name) and k not in close]
     return (close + contains)[:limit]
 

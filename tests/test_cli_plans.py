@@ -147,3 +147,11 @@ def test_parse_commands(cli):
     units = json.loads(cli("plan", "parse-units", "区司法局牵头，各行政执法部门具体负责落实", "--json").output)
     assert units["units"] == [{"name": "区司法局", "role": "lead"}]
     assert units["groups"] == [{"name": "各行政执法部门", "role": "responsible"}]
+
+
+def test_duplicate_warning_skipped_once_the_admin_made_the_names_one(cli):
+    assert cli("unit", "add", "区政府办公室", "--alias", "区政府办").exit_code == 0
+    out = _import_sample(cli).output
+    assert "'区政府办' and '区政府办公室'" not in out
+    assert "'区发改局' and '市发改局'" in out
+    assert Unit.get_or_none(Unit.name == "区政府办") is None
