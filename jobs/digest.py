@@ -6,6 +6,12 @@ ISO week (2019-10-07, National Day, moves to Tuesday 10-08), or, when none is le
 before it in that week. A run that missed the day (the service was down) sends on a later working day of
 the same week: each group gets one digest per ISO week, whatever restarts happen — the DigestLog row
 (unique per group and week) is written in the same transaction as the outbox rows.
+
+With [digest] attach_xlsx / attach_chart the digest also carries the 台账 .xlsx (msgtype 'file') and a status
+chart per plan (msgtype 'image'). The files are written inside that transaction, into a folder of their own
+under `attachments_root()`, and their outbox rows name them ({"path", "filename"}); the dispatcher uploads
+them at send time (a media_id lives only 3 days). A file that cannot be rendered is logged and left out: the
+markdown digest goes anyway.
 """
 
 from __future__ import annotations
@@ -13,14 +19,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import secrets
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from jobs.calendar import WorkCalendar
 from jobs.digest_words import pack, plan_sections
 from store.clock import clock
 from store.config import Config
-from store.db import StoreError, database
+from store.db import StoreError, backend, database
 from store.digest_data import (
     PlanFigures,
     claim_digest,
@@ -43,6 +53,8 @@ WEEKDAYS = {
     "fri": 4, "friday": 4, "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
 }
 CHINESE_DAYS = "一二三四五六日"
+KEEP_ATTACHMENT_WEEKS = 5  # week folders older than this are removed (outbox rows die after 48 h by default)
+WEEK_FOLDER = re.compile(r"(\d{4})-W(\d{2})")
 
 # enqueue(dedupe_key, channel, target, body, msgtype=...): jobs.outbox.enqueue_message fits.
 Enqueue = Callable[..., object]
@@ -60,6 +72,7 @@ class Digest:
     limit: int
     parts: list[str] = field(default_factory=list)  # WeCom markdown, each within `limit` bytes
     figures: list[PlanFigures] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)  # file names enqueued with the digest (send_digests)
 
     @property
     def markdown(self) -> str:

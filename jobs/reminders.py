@@ -18,6 +18,7 @@ from jobs.calendar import WorkCalendar
 from store.config import Config
 from store.db import database
 from store.due import next_occurrence
+from store.reach import reachable
 from store.reminders import (
     ContactRow,
     DeadlineRow,
@@ -211,22 +212,11 @@ class Planner:
 def choose_recipients(unit_id: int, contacts: dict[int, list[ContactRow]], by_id: dict[int, ContactRow],
                       today: dt.date, role: str = "liaison") -> list[ContactRow]:
     """Who hears about a unit: its liaisons, a delegate for one who is away, else its leader."""
-
-    def away(c: ContactRow) -> bool:
-        return c.away_until is not None and c.away_until >= today
-
-    people = contacts.get(unit_id, [])
-    chosen: dict[int, ContactRow] = {}
-    for c in people:
-        if c.role != role:
-            continue
-        if not away(c):
-            chosen[c.id] = c
-        elif c.delegate_id in by_id and not away(by_id[c.delegate_id]):
-            chosen[c.delegate_id] = by_id[c.delegate_id]
+    people = [c for c in contacts.get(unit_id, []) if c.role == role]
+    chosen = reachable(people, today, by_id.get)
     if not chosen and role == "liaison":
         return choose_recipients(unit_id, contacts, by_id, today, role="leader")
-    return list(chosen.values())
+    return chosen
 
 
 def _line(item: Item, with_code: bool) -> str:

@@ -29,6 +29,7 @@ from store.models import (
     Task,
     Unit,
 )
+from store.reach import reachable
 
 REPORT_KINDS_UNDOABLE = ("progress", "done", "extension")
 UNDO_PREFIX = "撤回#"  # an 'undo' report's text: this prefix and the id of the report it took back
@@ -55,10 +56,6 @@ class Actor:
     @property
     def is_leader(self) -> bool:
         return self.contact.role == "leader"
-
-
-def _away(contact: Contact, today: dt.date) -> bool:
-    return contact.away_until is not None and contact.away_until >= today
 
 
 def find_actor(userid: str, today: dt.date) -> Actor | None:
@@ -94,15 +91,10 @@ def recent_command_count(userid: str, now: dt.datetime, seconds: int = 60) -> in
 
 
 def _reachable(people: Iterable[Contact], today: dt.date) -> list[Contact]:
-    chosen: dict[int, Contact] = {}
-    for person in people:
-        if not _away(person, today):
-            chosen[person.id] = person
-        elif person.delegate_id:
-            stand_in = Contact.get_or_none((Contact.id == person.delegate_id) & (Contact.active == True))  # noqa: E712
-            if stand_in is not None and not _away(stand_in, today):
-                chosen[stand_in.id] = stand_in
-    return list(chosen.values())
+    def delegate_of(contact_id: int) -> Contact | None:
+        return Contact.get_or_none((Contact.id == contact_id) & (Contact.active == True))  # noqa: E712
+
+    return reachable(people, today, delegate_of)
 
 
 def unit_contacts(unit_id: int, role: str, today: dt.date) -> list[Contact]:

@@ -68,6 +68,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "digest": {
         "attach_xlsx": False,
         "attach_chart": False,
+        "attachments_dir": "",
         "due_soon_days": 14,
     },
 }
