@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from jobs.calendar import WorkCalendar
@@ -189,12 +190,128 @@ def _utc(now: dt.datetime) -> dt.datetime:
     return now.astimezone(dt.timezone.utc).replace(tzinfo=None) if now.tzinfo else now
 
 
+# --- attachments: the 台账 and the status chart -----------------------------------------------------------------
+
+
+@dataclass
+class Attachment:
+    key: str  # the end of the outbox dedupe key: 'xlsx', 'chart', or 'chart:PLAN_ID' when several plans
+    msgtype: str  # 'file' or 'image'
+    path: Path
+
+    def body(self) -> dict:
+        """The outbox body: the dispatcher uploads the file when it sends the row."""
+        return {"path": str(self.path), "filename": self.path.name}
+
+
+def attaching(config: Config) -> bool:
+    return bool(config["digest"]["attach_xlsx"] or config["digest"]["attach_chart"])
+
+
+def attachments_root(config: Config) -> Path:
+    """Where attachments wait to be sent: [digest] attachments_dir, else "digest-files" beside the SQLite
+    database, else the system temp dir (a server database has no folder of its own)."""
+    configured = str(config["digest"]["attachments_dir"] or "").strip()
+    if configured:
+        return Path(configured).expanduser().resolve()
+    name = getattr(database.obj, "database", None)
+    if backend() == "sqlite" and isinstance(name, str) and name and name != ":memory:" and not name.startswith("file:"):
+        return Path(name).resolve().parent / "digest-files"
+    return Path(tempfile.gettempdir()) / "duban-digest-files"
+
+
+def prune_attachments(root: Path, today: dt.date, keep_weeks: int = KEEP_ATTACHMENT_WEEKS) -> int:
+    """Remove week folders (named like 2019-W43) more than `keep_weeks` weeks before `today`; returns how many."""
+    oldest = today - dt.timedelta(weeks=keep_weeks)
+    removed = 0
+    try:
+        entries = list(root.iterdir()) if root.is_dir() else []
+    except OSError as exc:
+        log.warning("cannot list digest attachments in %s: %s", root, exc)
+        return 0
+    for entry in entries:
+        match = WEEK_FOLDER.fullmatch(entry.name)
+        if not match or not entry.is_dir():
+            continue
+        try:
+            monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            continue
+        if monday < oldest:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w-]", "", text)[:40]
+
+
+def _render(write: Callable[[], object], path: Path, group: str) -> bool:
+    try:
+        with database.atomic():  # a savepoint: a failed read must not abort the digest's transaction
+            write()
+        return True
+    except Exception:  # a missing font, a full disk …: the markdown digest goes without this file
+        log.exception("leader group %s: %s could not be written, sending the digest without it", group, path.name)
+        path.unlink(missing_ok=True)
+        return False
+
+
+def render_attachments(group: LeaderGroup, digest: Digest, config: Config,
+                       root: Path) -> tuple[Path | None, list[Attachment]]:
+    """Write the files [digest] asks for into a new folder of this digest's own; returns (folder, files).
+
+    A file that fails is logged and left out. The folder name is unique, so a transaction that rolls back
+    can remove its folder without touching the files of a process that claimed the digest after it.
+    """
+    if not attaching(config):
+        return None, []
+    folder = root / digest.week / f"group{digest.group_id}-{secrets.token_hex(4)}"
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        log.error("leader group %s: cannot create %s (%s), sending the digest without attachments", group.name,
+                  folder, exc)
+        return None, []
+    files: list[Attachment] = []
+    if config["digest"]["attach_xlsx"]:
+        from jobs.ledger import export_ledger_xlsx
+
+        path = folder / f"台账-{digest.week}.xlsx"
+        plan_ref = str(group.plan_id) if group.plan_id else None  # None: every active plan, a sheet each
+        if _render(partial(export_ledger_xlsx, path, plan_ref, digest.day), path, group.name):
+            files.append(Attachment("xlsx", "file", path))
+    if config["digest"]["attach_chart"]:
+        from jobs.chart import render_status_chart_png
+
+        several = len(digest.figures) > 1
+        for fig in digest.figures:
+            label = f"-{_safe_name(fig.code)}" if several else ""
+            path = folder / f"完成情况{label}-{digest.week}.png"
+            if _render(partial(render_status_chart_png, path, str(fig.plan_id), digest.day), path, group.name):
+                files.append(Attachment(f"chart:{fig.plan_id}" if several else "chart", "image", path))
+    if not files:
+        _discard(folder)
+        return None, []
+    return folder, files
+
+
+def _discard(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- sending ---------------------------------------------------------------------------------------------------
+
+
 def send_digests(now: dt.datetime, config: Config, calendar: WorkCalendar, enqueue: Enqueue | None = None,
                  groups: list[LeaderGroup] | None = None) -> list[Digest]:
     """Enqueue the digest of every due group (or of `groups`, due or not), once per group and ISO week.
 
-    Per group, ONE transaction logs the digest (DigestLog, unique per group and week) and enqueues its parts;
-    a group another process logged first is skipped. Returns the digests enqueued now.
+    Per group, ONE transaction logs the digest (DigestLog, unique per group and week) and enqueues its parts,
+    then the attachments [digest] asks for (files written before it commits); a group another process logged
+    first is skipped. Returns the digests enqueued now.
     """
     if enqueue is None:
         from jobs.outbox import enqueue_message as enqueue
@@ -203,12 +320,16 @@ def send_digests(now: dt.datetime, config: Config, calendar: WorkCalendar, enque
     today = now_local.date()
     week = iso_week(today)
     targets = due_digests(now_local, config, calendar) if groups is None else groups
+    root = attachments_root(config) if targets and attaching(config) else None
+    if root is not None:
+        prune_attachments(root, today)
     sent = []
     for group in targets:
         digest = build_digest(group, today, now_utc, config, calendar)
         if not digest.parts:
             log.info("leader group %s: no active plan in scope, no digest", group.name)
             continue
+        folder: Path | None = None
         try:
             with database.atomic():
                 if not claim_digest(group.id, week, now_utc):
@@ -216,8 +337,18 @@ def send_digests(now: dt.datetime, config: Config, calendar: WorkCalendar, enque
                     continue
                 for i, part in enumerate(digest.parts, start=1):
                     enqueue(f"digest:{group.id}:{week}:{i}", group.channel, group.target, part, msgtype="markdown")
+                if root is not None:
+                    folder, files = render_attachments(group, digest, config, root)
+                    for item in files:
+                        enqueue(f"digest:{group.id}:{week}:{item.key}", group.channel, group.target, item.body(),
+                                msgtype=item.msgtype)
+                    digest.attachments = [item.path.name for item in files]
         except StoreError as exc:  # a bad target must not stop the other groups' digests
+            _discard(folder)
             log.error("leader group %s: digest not enqueued: %s", group.name, exc)
             continue
+        except BaseException:
+            _discard(folder)  # rolled back: no row names these files
+            raise
         sent.append(digest)
     return sent

@@ -5,6 +5,9 @@
 - Never too fast: a robot key gets at most 20 messages a minute and a person at most 30 app messages a
   minute (WeCom silently drops the excess); a row over a limit is deferred, not tried. The whole dispatcher
   keeps to [outbox] messages_per_second by pacing.
+- Attachments: a 'file' / 'image' row whose body names a file ({"path", "filename"}) is uploaded when it is
+  sent, not when it was enqueued (a media_id lives 3 days), then sent by media_id; a robot image goes
+  inline as base64 + md5 instead. The media_id is noted in the row, so a resend repeats the same request.
 - Never stuck: retryable failures back off (30 s doubling to an hour, with jitter) until [outbox] max_attempts
   or max_age_hours; a configuration error holds the channel (or the robot / group) for this flush and
   raises an alert instead of burning attempts.
@@ -15,8 +18,10 @@ tests run on a fake clock and never sleep.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import math
@@ -27,6 +32,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from store import outbox as box
 from store.clock import clock as store_clock
@@ -54,6 +60,10 @@ WEBHOOK_PER_MINUTE = 20
 USER_PER_MINUTE = 30
 CLAIM_BATCH = 50
 DUPLICATE_CHECK_MAX = 14400  # WeCom's longest duplicate_check_interval
+ATTACHMENT_MSGTYPES = ("file", "image")
+WEBHOOK_IMAGE_LIMIT = 2 * 1024 * 1024  # a robot's inline image; a bigger one goes as a file
+MEDIA_REUSE_SECONDS = 2 * 24 * 3600.0  # a media_id lives 3 days: an upload younger than this is reused
+INVALID_MEDIA_ERRCODE = 40007
 
 __all__ = ["Dispatcher", "FlushResult", "enqueue_message", "make_sender", "BYTE_LIMITS"]
 
@@ -169,6 +179,11 @@ class FlushResult:
                 "unreachable": list(self.unreachable)}
 
 
+def _unsendable(reason: str) -> SendResult:
+    """A row that no retry can send (its file is gone): it goes dead with `reason`."""
+    return SendResult(False, None, [], SendError("unsendable", None, reason))
+
+
 def _stored(t: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(t, dt.timezone.utc).replace(tzinfo=None)
 
@@ -260,9 +275,15 @@ class Dispatcher:
         error = answer.error or SendError("unknown", None, "no error given")
         if error.kind == "config":
             self._hold(row, error, now, result, blocked)
-        elif error.kind in ("recipient", "too_large"):
-            reason = (f"recipient rejected ({error.message})" if error.kind == "recipient"
-                      else f"too large for WeCom, a splitting bug ({error.message})")
+        elif error.kind in ("recipient", "too_large", "unsendable"):
+            if error.kind == "recipient":
+                reason = f"recipient rejected ({error.message})"
+            elif error.kind == "unsendable":
+                reason = error.message
+            elif row.msgtype in ATTACHMENT_MSGTYPES:
+                reason = f"file too large for WeCom ({error.message})"
+            else:
+                reason = f"too large for WeCom, a splitting bug ({error.message})"
             box.mark_dead(row, reason, now)
             self._dead(row, reason, result)
             if error.kind == "recipient" and row.channel == "app":
@@ -282,16 +303,57 @@ class Dispatcher:
     def _send(self, row: Outbox) -> SendResult:
         try:
             content = row.body if row.msgtype in ("text", "markdown") else json.loads(row.body)
-            if row.channel == "app":
-                return self.sender.send_app(row.target.split("|"), row.msgtype, content,
-                                            duplicate_check_interval=self.duplicate_check_interval)
-            if row.channel == "appchat":
-                return self.sender.send_appchat(row.target, row.msgtype, content)
-            if row.channel == "webhook":
-                return self.sender.send_webhook(row.target, row.msgtype, content)
-            raise ValueError(f"unknown channel {row.channel!r}")
+            if row.msgtype in ATTACHMENT_MSGTYPES and isinstance(content, dict) and "path" in content:
+                return self._send_file(row, content)
+            return self._post(row, row.msgtype, content)
         except ValueError as exc:  # a row that can never be sent as it is (bad JSON, bad recipients)
             return SendResult(False, None, [], SendError("too_large", None, f"unsendable row: {exc}"))
+
+    def _post(self, row: Outbox, msgtype: str, content: dict | str) -> SendResult:
+        if row.channel == "app":
+            return self.sender.send_app(row.target.split("|"), msgtype, content,
+                                        duplicate_check_interval=self.duplicate_check_interval)
+        if row.channel == "appchat":
+            return self.sender.send_appchat(row.target, msgtype, content)
+        if row.channel == "webhook":
+            return self.sender.send_webhook(row.target, msgtype, content)
+        raise ValueError(f"unknown channel {row.channel!r}")
+
+    def _send_file(self, row: Outbox, spec: dict) -> SendResult:
+        """A file on disk: a robot image goes inline (base64 + md5, at most 2 MB); anything else is uploaded
+        (by the robot itself for a webhook: only that robot can use the id), then sent by media_id."""
+        path = str(spec["path"])
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            return _unsendable(f"attachment file missing or unreadable: {path} ({exc.strerror or exc})")
+        if not data:
+            return _unsendable(f"attachment file is empty: {path}")
+        msgtype = row.msgtype
+        if row.channel == "webhook" and msgtype == "image":
+            if len(data) <= WEBHOOK_IMAGE_LIMIT:
+                image = {"base64": base64.b64encode(data).decode("ascii"),
+                         "md5": hashlib.md5(data, usedforsecurity=False).hexdigest()}
+                return self.sender.send_webhook(row.target, "image", image)
+            msgtype = "file"  # too big for a robot's image message: it still goes, as a file
+        media_id = spec.get("media_id")
+        reused = bool(media_id and spec.get("media_type") == msgtype
+                      and self._now() - float(spec.get("uploaded_at") or 0) < MEDIA_REUSE_SECONDS)
+        if not reused:
+            filename = str(spec.get("filename") or os.path.basename(path))
+            upload = self.sender.upload_media(data, filename, msgtype,
+                                              webhook_key=row.target if row.channel == "webhook" else None)
+            if not upload.ok or not upload.media_id:
+                return SendResult(False, None, [], upload.error or SendError("unknown", None, "upload gave no media_id"))
+            media_id = upload.media_id
+            box.update_body(row, json.dumps({**spec, "media_id": media_id, "media_type": msgtype,
+                                             "uploaded_at": self._now()}, ensure_ascii=False))
+        answer = self._post(row, msgtype, {"media_id": media_id})
+        if reused and answer.error is not None and answer.error.errcode == INVALID_MEDIA_ERRCODE:
+            # WeCom forgot the upload early: upload again on the next try.
+            fields = {k: v for k, v in spec.items() if k not in ("media_id", "media_type", "uploaded_at")}
+            box.update_body(row, json.dumps(fields, ensure_ascii=False))
+        return answer
 
     def _hold(self, row: Outbox, error: SendError, now: dt.datetime, result: FlushResult, blocked: set) -> None:
         """A configuration error: no attempt burnt, the channel (app) or the robot / group waits for the admin."""

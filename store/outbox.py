@@ -177,6 +177,17 @@ def mark_sent(row: Outbox, msgid: str | None, now: dt.datetime) -> bool:
     return bool(done)
 
 
+def update_body(row: Outbox, body: str) -> bool:
+    """Replace a claimed row's body (the dispatcher notes an uploaded media_id in it, so that a resend repeats
+    the same request and WeCom's duplicate check can drop it). False when the claim had lapsed."""
+    if not body or len(body.encode("utf-8")) > TEXT_MAX_BYTES:
+        raise StoreError(f"an outbox body needs 1 to {TEXT_MAX_BYTES} bytes")
+    done = Outbox.update(body=body).where(_mine(row)).execute()
+    if done:
+        row.body = body
+    return bool(done)
+
+
 def backoff_seconds(attempt: int, rand: Callable[[], float] = random.random) -> float:
     """Delay before try `attempt` + 1: 30 s doubling to at most an hour, with jitter (half fixed, half random)."""
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
