@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from jobs.reminders import short_title
+from jobs.words import md, short_title
 from store.clock import clock
 from store.digest_data import REPLY_WINDOW_WORKING_DAYS, PlanFigures
 from wecom.shaping import part_marker, split_message, utf8_len
@@ -28,10 +28,6 @@ TITLE_CHARS = 12
 class Section:
     heading: str | None  # None: the plan's headline block
     lines: list[str]
-
-
-def md(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日"
 
 
 def warn(text: str) -> str:

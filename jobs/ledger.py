@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
+from jobs.words import md
 from store.clock import clock
 from store.db import StoreError
 from store.digest_data import LedgerRow, UnitStatus, calendar_days, ledger_rows, plans_in_scope
@@ -43,10 +44,6 @@ def text_width(text: str) -> int:
     """Columns the widest line of `text` takes in Excel: a Chinese character counts two."""
     return max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
                 for line in str(text).split("\n")), default=0)
-
-
-def md(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日"
 
 
 def units_text(row: LedgerRow) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobs.calendar import WorkCalendar
+from jobs.words import md, short_title
 from store.config import Config
 from store.db import database
 from store.due import next_occurrence
@@ -106,10 +107,6 @@ class Policy:
                    r["ongoing_cadence"])
 
 
-def _md(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日"
-
-
 class Planner:
     """Works out today's stage for every open assignment × deadline."""
 
@@ -145,20 +142,20 @@ class Planner:
             if remaining == 0:
                 if not self._allowed(a, "due_today"):
                     return None
-                return Item(a, d, "due_today" + suffix, 1000, f"今天截止（{_md(due)}）", due)
+                return Item(a, d, "due_today" + suffix, 1000, f"今天截止（{md(due)}）", due)
             if remaining > self.policy.before[0]:
                 return None
             if not self._allowed(a, "before") or self._recent_progress(a):
                 return None
             window = min(n for n in self.policy.before if n >= remaining)
             return Item(a, d, f"before_{window}{suffix}", 2000 + remaining,
-                        f"截止{_md(due)}（还剩{remaining}个工作日）", due)
+                        f"截止{md(due)}（还剩{remaining}个工作日）", due)
         late = max(1, self.between(due, today))
         if not self._allowed(a, "overdue"):
             return None
         every = self.policy.overdue_every
         bucket = 1 + every * ((late - 1) // every)
-        return Item(a, d, f"overdue_{bucket}{suffix}", -late, f"已逾期{late}个工作日（截止{_md(due)}）", due)
+        return Item(a, d, f"overdue_{bucket}{suffix}", -late, f"已逾期{late}个工作日（截止{md(due)}）", due)
 
     def checkin(self, a: OpenAssignment, d: DeadlineRow, label: str) -> Item | None:
         """The monthly (or quarterly) "how is it going" for year-round and ongoing items."""
@@ -222,12 +219,6 @@ def choose_recipients(unit_id: int, contacts: dict[int, list[ContactRow]], by_id
 def _line(item: Item, with_code: bool) -> str:
     a = item.assignment
     return f"[{_number(item, with_code)}] {short_title(a.subcategory, a.requirement)} {item.status}"
-
-
-def short_title(subcategory: str, requirement: str, limit: int = 12) -> str:
-    """What a person recognises a task by: its sub-category (推进重要决策公开), else the requirement's start."""
-    text = (subcategory or requirement).replace("\n", "").strip()
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def word_reminder(message: Message, with_code: bool) -> str:
