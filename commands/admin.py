@@ -240,6 +240,22 @@ def contact_remove(app: App, userid: str) -> None:
     click.echo(f"Removed {removed.name} ({removed.userid}).")
 
 
+@contact.command("reachable")
+@click.argument("userid")
+@pass_app
+def contact_reachable(app: App, userid: str) -> None:
+    """Clear the problem WeCom reported for a contact (shown by `contact list` and `doctor`) once it is fixed.
+
+    Reminders skip a contact WeCom could not deliver to; after correcting the userid in the WeCom console
+    (or the app's visible range), run this, then `duban wecom check` to confirm.
+    """
+    from store.contacts import clear_problem
+
+    app.connect()
+    fixed = clear_problem(userid)
+    click.echo(f"{fixed.name} ({fixed.userid}) will get messages again.")
+
+
 @contact.command("away")
 @click.argument("userid")
 @click.option("--until", "until", help="Last day away (YYYY-MM-DD).")

@@ -94,6 +94,17 @@ def set_away(userid: str, until: dt.date | None, delegate: str | None = None) ->
     return contact
 
 
+def clear_problem(userid: str) -> Contact:
+    """The admin fixed the userid (or the app's visible range) in WeCom: reminders reach this contact again."""
+    with database.atomic():
+        contact = get_contact(userid)
+        if not contact.problem:
+            raise StoreError(f"{contact.name} ({contact.userid}) has no recorded problem")
+        contact.problem = None
+        contact.save()
+    return contact
+
+
 def contact_dict(c: Contact) -> dict:
     return {
         "unit": c.unit.name,

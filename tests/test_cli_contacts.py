@@ -175,3 +175,13 @@ def test_leaders_add_validation(cli, args, code):
     result = cli("leaders", "add", *args)
     assert result.exit_code == code, result.output
     assert LeaderGroup.select().count() == 0
+
+
+def test_contact_reachable_clears_a_wecom_problem(cli, units):
+    cli("contact", "add", "--unit", "区财政局", "--name", "甲", "--userid", "jia")
+    assert cli("contact", "reachable", "jia").exit_code == 1  # nothing to clear
+    Contact.update(problem="errcode 60111: userid not found").where(Contact.userid == "jia").execute()
+    assert "60111" in cli("contact", "list").output
+    result = cli("contact", "reachable", "jia")
+    assert result.exit_code == 0 and "will get messages again" in result.output
+    assert Contact.get(Contact.userid == "jia").problem is None
