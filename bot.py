@@ -31,6 +31,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
     \b
     First steps:
+      duban demo                          watch it work on a sample plan (no WeCom needed)
       duban init                          create or upgrade the database
       duban plan import plan.docx         import a plan (.txt, .docx, .xlsx, .csv)
       duban contact import contacts.xlsx  who the liaisons (联络员) and leaders are
