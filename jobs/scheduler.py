@@ -57,6 +57,18 @@ def run_digests(config: Config) -> int:
     return len(sent)
 
 
+def away_from_rush(hour: int, minute: int) -> tuple[int, int]:
+    """WeCom asks senders to avoid :00 and :30 (delivery congests): move a start within 2 minutes of them to :03/:33.
+
+    The jitter is added after this, so the run starts between that minute and `jitter_seconds` later.
+    """
+    offset = minute % 30
+    if offset < 3 or offset > 27:
+        total = hour * 60 + minute + ((3 - offset) if offset < 3 else (33 - offset))
+        return (total // 60) % 24, total % 60
+    return hour, minute
+
+
 @dataclass
 class Service:
     """The scheduler with its lease; `start()` returns at once, jobs run in APScheduler's threads."""
@@ -70,7 +82,7 @@ class Service:
     def start(self) -> None:
         tz = self.config.timezone
         sched = self.config["schedule"]
-        hour, minute = (int(x) for x in sched["remind_at"].split(":"))
+        hour, minute = away_from_rush(*(int(x) for x in sched["remind_at"].split(":")))
         jitter = max(0, int(sched["jitter_seconds"]))
         self.scheduler = BackgroundScheduler(
             timezone=tz,

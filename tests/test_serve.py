@@ -121,3 +121,13 @@ def test_demo_runs_a_few_weeks(tmp_path, monkeypatch):
     assert "← " in out and "已记录" in out  # simulated liaisons answered through chat
     assert "2019-10-26" not in out  # a Saturday: nothing happens
     assert "Done:" in out
+
+
+def test_send_times_keep_away_from_the_hour_and_half_hour():
+    from jobs.scheduler import away_from_rush
+
+    assert away_from_rush(9, 10) == (9, 10)
+    assert away_from_rush(9, 0) == (9, 3)
+    assert away_from_rush(8, 58) == (9, 3)
+    assert away_from_rush(9, 29) == (9, 33)
+    assert away_from_rush(23, 59) == (0, 3)
