@@ -58,9 +58,8 @@ class Demo:
         from plan.units import likely_duplicates
         from store.clock import clock
         from store.contacts import add_contact, add_leader_group
-        from store.models import Unit, UnitGroup
         from store.plan_import import save_plan
-        from store.units import add_members, merge_units
+        from store.units import add_members, list_groups, list_units, merge_units
 
         parsed = read_plan(SAMPLE_PLAN)
         clock.freeze(dt.datetime.combine(parsed.issued_on, dt.time(10, 0)))
@@ -71,10 +70,10 @@ class Demo:
         # What an admin does after reading the warnings: two names were the same unit.
         for duplicate, unit in DUPLICATES:
             merge_units(duplicate, unit)
-        units = [u.name for u in Unit.select().order_by(Unit.name)]
+        units = [u["name"] for u in list_units()]
         government = [u for u in units if not u.startswith("区委")]
-        for group in UnitGroup.select():
-            add_members(group.name, GROUP_MEMBERS.get(group.name, government))
+        for group in list_groups():
+            add_members(group["name"], GROUP_MEMBERS.get(group["name"], government))
         for n, name in enumerate(units, start=1):
             short = name.removeprefix("区")[:4]
             add_contact(name, f"{short}联络员", f"liaison{n:02d}")
