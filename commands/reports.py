@@ -23,7 +23,7 @@ def digest(app: App, at: str | None, group_name: str | None, dry_run: bool, as_j
     figures behind it.
     """
     from jobs.calendar import load_calendar
-    from jobs.digest import build_digest, due_digests, send_digests
+    from jobs.digest import attaching, build_digest, due_digests, send_digests
     from store.clock import clock
     from store.db import StoreError
     from store.digest_data import leader_groups
@@ -56,6 +56,10 @@ def digest(app: App, at: str | None, group_name: str | None, dry_run: bool, as_j
         for part in d.parts:
             click.echo(part)
             click.echo("--")
+        if d.attachments:
+            click.echo("attachments: " + ", ".join(d.attachments))
+        elif dry_run and attaching(app.config):
+            click.echo("attachments: the 台账 .xlsx and/or the status chart, as [digest] asks, rendered when sent")
     verb = "Would send" if dry_run else "Enqueued"
     click.echo(f"{verb} {len(digests)} digest(s)." + ("" if dry_run else " `duban serve` or `duban outbox flush` "
                                                       "sends them."))
