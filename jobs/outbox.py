@@ -97,14 +97,17 @@ def enqueue_message(dedupe_key: str, channel: str, target: str, text: str | dict
 
 
 def make_sender(config: Config) -> WeComSender:
-    """A sender for the app in [wecom] (api_base_url and timeout included)."""
+    """A sender for the app in [wecom] (api_base_url and timeout included); its access token is shared with
+    every other duban process through the database."""
     w = config["wecom"]
     missing = [k for k in ("corp_id", "secret", "agent_id") if not w[k]]
     if missing:
         raise ConfigError(f"[wecom] {', '.join(missing)} not set: duban cannot send. Set them in duban.toml or "
                           "DUBAN_WECOM_* (`duban emulator` gives values to try with).")
+    from wecom.token_cache import DatabaseTokenStorage
+
     client = make_client(w["corp_id"], w["secret"], int(w["agent_id"]), api_base_url=w["api_base_url"],
-                         timeout=float(w["timeout"]))
+                         timeout=float(w["timeout"]), session=DatabaseTokenStorage())
     return WeComSender(client)
 
 

@@ -254,8 +254,16 @@ class Lease(BaseModel):
     expires_at = pw.DateTimeField()
 
 
+class KeyValue(BaseModel):
+    """Small shared state with an expiry, e.g. the WeCom access token every process should reuse."""
+
+    key = pw.CharField(max_length=190, unique=True)
+    value = pw.TextField()
+    expires_at = pw.DateTimeField(null=True)
+
+
 ALL_MODELS = [
     SchemaVersion, Unit, UnitAlias, UnitGroup, UnitGroupMember, Plan, PlanWarning, Task, TaskGroup,
     UnresolvedUnit, Assignment, Deadline, Contact, LeaderGroup, Extension, Report, Outbox, Inbox,
-    ReminderLog, CalendarOverride, DigestLog, Lease,
+    ReminderLog, CalendarOverride, DigestLog, Lease, KeyValue,
 ]

@@ -16,7 +16,9 @@ from store.db import database
 
 # Tables added by version 2 (reminders, calendar, digests, the scheduler lease).
 V2_TABLES = [m.ReminderLog, m.CalendarOverride, m.DigestLog, m.Lease]
-V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES]
+# Version 3: shared state between processes (the WeCom access token).
+V3_TABLES = [m.KeyValue]
+V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES]
 
 
 def _v1_core_tables() -> None:
@@ -31,9 +33,14 @@ def _v2_reminders_and_contact_problems() -> None:
     database.create_tables(V2_TABLES, safe=True)
 
 
+def _v3_key_value() -> None:
+    database.create_tables(V3_TABLES, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
+    (3, "key-value table shared by processes (the WeCom access token)", _v3_key_value),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -35,7 +35,7 @@ def test_upgrade_from_version_1_keeps_rows(db_url):
     contact = Contact.get(Contact.userid == "zhangsan")
     assert (contact.name, contact.unit.name, contact.problem) == ("张三", "区财政局", None)
     assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3]
 
 
 def test_cli_init_reports_upgrade(cli, db_url):
@@ -43,7 +43,7 @@ def test_cli_init_reports_upgrade(cli, db_url):
     refused = cli("unit", "list")
     assert refused.exit_code == 1 and "duban init" in refused.output
     result = cli("init")
-    assert result.exit_code == 0 and "from schema version 1 to 2" in result.output
+    assert result.exit_code == 0 and "from schema version 1 to 3" in result.output
     assert cli("unit", "list").exit_code == 0
 
 

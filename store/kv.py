@@ -1,0 +1,32 @@
+"""Small shared values with an expiry, visible to every process on the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from store.db import database
+from store.models import KeyValue
+
+
+def kv_get(key: str, now: dt.datetime) -> str | None:
+    row = KeyValue.get_or_none(KeyValue.key == key)
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    return row.value
+
+
+def kv_set(key: str, value: str, now: dt.datetime, ttl_seconds: float | None = None) -> None:
+    """Insert or replace; works the same on all three backends (no dialect-specific upsert)."""
+    expires = now + dt.timedelta(seconds=ttl_seconds) if ttl_seconds else None
+    with database.atomic():
+        updated = KeyValue.update(value=value, expires_at=expires).where(KeyValue.key == key).execute()
+        if updated:
+            return
+        inserted = (KeyValue.insert(key=key, value=value, expires_at=expires)
+                    .on_conflict_ignore().as_rowcount().execute())
+        if not inserted:  # another process inserted it a moment ago: ours is as fresh
+            KeyValue.update(value=value, expires_at=expires).where(KeyValue.key == key).execute()
+
+
+def kv_delete(key: str) -> None:
+    KeyValue.delete().where(KeyValue.key == key).execute()
