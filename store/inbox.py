@@ -74,6 +74,12 @@ def save_reply(inbox: Inbox, reply: str) -> None:
     inbox.reply = reply
 
 
+def mark_deferred(key: str) -> None:
+    """The reply to `key` goes through the outbox: every server answers a retry of it with nothing."""
+    with _write_lock():
+        Inbox.update(deferred=True).where(Inbox.key == key).execute()
+
+
 def recent_count(from_user: str, since: dt.datetime) -> int:
     """How many messages `from_user` sent since `since` (naive UTC)."""
     return Inbox.select().where((Inbox.from_user == from_user) & (Inbox.received_at >= since)).count()

@@ -216,6 +216,8 @@ class Inbox(BaseModel):
     received_at = pw.DateTimeField()
     content = pw.TextField(default="")
     reply = pw.TextField(null=True)
+    # The reply missed WeCom's window and went through the outbox: a retry, on any server, answers nothing.
+    deferred = pw.BooleanField(default=False)
 
 
 class ReminderLog(BaseModel):

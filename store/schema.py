@@ -33,14 +33,19 @@ def _v2_reminders_and_contact_problems() -> None:
     database.create_tables(V2_TABLES, safe=True)
 
 
-def _v3_key_value() -> None:
+def _v3_key_value_and_deferred_replies() -> None:
     database.create_tables(V3_TABLES, safe=True)
+    columns = {c.name for c in database.get_columns(m.Inbox._meta.table_name)}
+    if "deferred" not in columns:
+        migrator = SchemaMigrator.from_database(database.obj)
+        migrate(migrator.add_column(m.Inbox._meta.table_name, "deferred", m.Inbox.deferred))
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
-    (3, "key-value table shared by processes (the WeCom access token)", _v3_key_value),
+    (3, "key-value table shared by processes (the WeCom access token); inbox replies sent later",
+     _v3_key_value_and_deferred_replies),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

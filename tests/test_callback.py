@@ -190,6 +190,33 @@ def test_a_slow_handler_answers_empty_in_time_and_its_reply_goes_through_the_out
     assert Inbox.get(Inbox.key == "7100").reply == "处理完毕"
 
 
+def test_a_retry_reaching_another_server_does_not_repeat_a_deferred_reply(serve):
+    """Two callback servers behind one URL: the one that sent the reply late through the outbox may not be
+    the one WeCom's retry reaches."""
+    release = threading.Event()
+
+    def slow(userid, text, msgid):
+        release.wait(10)
+        return "处理完毕"
+
+    first_url, first = serve(answer=slow, budget_seconds=0.3)
+    second_url, second = serve()
+    params, body = build_callback_request(make_config(), "wangwu", "汇总", msgid="7200")
+    assert post(first_url, params, body).content == b""
+    release.set()
+    assert first.sent_event.wait(5)
+    _wait_until(lambda: Inbox.get(Inbox.key == "7200").deferred)
+    assert post(second_url, params, body).content == b""
+    assert second.calls == [] and second.sent == []
+
+
+def _wait_until(check, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
 def test_messages_for_other_people_and_long_replies_go_through_the_outbox(serve):
     class Result:
         def __init__(self, reply, notify):

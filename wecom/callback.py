@@ -34,7 +34,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from store.clock import clock
 from store.config import Config
-from store.inbox import record_incoming, save_reply
+from store.inbox import mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
 from wecom.shaping import APP_TEXT_LIMIT, split_message
 
@@ -147,7 +147,7 @@ class CallbackService:
         log.info("callback retry of %s from %s", incoming.key, incoming.from_user)
         if entry is not None:
             return self._wait(entry, deadline)
-        if deferred or row.reply is None:
+        if deferred or row.deferred or row.reply is None:
             # Its reply went (or will go) through the outbox, or another server is still working on it.
             return ""
         return self._passive(incoming, row.reply)
@@ -183,6 +183,10 @@ class CallbackService:
         if defer:
             answer = entry.future.result() if entry.future else HandlerAnswer("")
             log.info("callback %s: reply after the time budget, sent through the outbox", key)
+            try:
+                mark_deferred(key)
+            except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
+                log.exception("could not mark %s as answered through the outbox", key)
             if answer.reply:
                 self._notify(entry.incoming.from_user, answer.reply, outbox_key("reply", key))
 
