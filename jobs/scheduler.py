@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from store.clock import clock
 from store.config import Config
+from store.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,9 @@ class Service:
         from store.lease import acquire_lease
 
         try:
-            held = acquire_lease(LEASE_NAME, self.holder, clock.utcnow(), dt.timedelta(seconds=LEASE_TTL_SECONDS))
+            with unit_of_work():
+                held = acquire_lease(LEASE_NAME, self.holder, clock.utcnow(),
+                                     dt.timedelta(seconds=LEASE_TTL_SECONDS))
         except Exception:  # noqa: BLE001 - a database hiccup: keep the old state, try again next round
             log.exception("could not renew the scheduler lease")
             return
@@ -138,7 +141,8 @@ class Service:
             if not self.active.is_set():
                 return
             try:
-                job()
+                with unit_of_work():
+                    job()
             except Exception:  # noqa: BLE001 - one failed run must not stop the scheduler
                 log.exception("scheduled job failed")
 

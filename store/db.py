@@ -11,6 +11,10 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.db_url import connect as connect_url
 
+POOL_SIZE = 32
+STALE_SECONDS = 300
+POOL_WAIT_SECONDS = 10  # a busy moment waits for a free connection instead of failing
+
 # Every model binds to this proxy; `connect()` points it at a real database.
 database = peewee.DatabaseProxy()
 
@@ -34,18 +38,21 @@ def open_database(url: str) -> peewee.Database:
             folder = os.path.dirname(os.path.abspath(path))
             os.makedirs(folder, exist_ok=True)
         return peewee.SqliteDatabase(path or ":memory:", pragmas=_sqlite_pragmas())
+    # Server databases get a connection pool: each job run and each callback request takes a connection and
+    # gives it back (unit_of_work), and connections idle past stale_timeout are replaced, never reused dead.
+    rest = url.split("://", 1)[1]
     if scheme in ("postgres", "postgresql"):
-        return connect_url(url.replace("postgres://", "postgresql://", 1))
+        return connect_url(f"postgresql+pool://{rest}", max_connections=POOL_SIZE, stale_timeout=STALE_SECONDS,
+                           timeout=POOL_WAIT_SECONDS)
     if scheme in ("mysql", "mariadb"):
-        url = "mysql" + url[len(scheme):]
-        return connect_url(url, charset="utf8mb4")
+        return connect_url(f"mysql+pool://{rest}", charset="utf8mb4", max_connections=POOL_SIZE,
+                           stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS)
     raise StoreError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///, postgresql:// or mysql://")
 
 
 def connect(url: str) -> peewee.Database:
     """Bind the store to the database at `url` and open a connection."""
-    if not database.is_closed() if database.obj is not None else False:
-        database.close()
+    close()
     db = open_database(url)
     database.initialize(db)
     try:
@@ -56,8 +63,14 @@ def connect(url: str) -> peewee.Database:
 
 
 def close() -> None:
-    if database.obj is not None and not database.is_closed():
-        database.close()
+    """Close this thread's connection and, for a pool, every idle one it keeps."""
+    db = database.obj
+    if db is None:
+        return
+    if not db.is_closed():
+        db.close()
+    if hasattr(db, "close_idle"):
+        db.close_idle()
 
 
 def backend() -> str:
@@ -77,3 +90,19 @@ def redact_url(url: str) -> str:
         netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
         return parsed._replace(netloc=netloc).geturl()
     return url
+
+
+class unit_of_work:  # noqa: N801 - used like a function: `with unit_of_work():`
+    """A connection for one job run or one request in this thread, closed after if it opened it.
+
+    Long-lived threads (the scheduler's, the callback's) then never hold a connection the server dropped.
+    """
+
+    def __enter__(self) -> None:
+        self.opened = database.is_closed()
+        if self.opened:
+            database.connect()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.opened and not database.is_closed() and not database.in_transaction():
+            database.close()

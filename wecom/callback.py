@@ -34,6 +34,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from store.clock import clock
 from store.config import Config
+from store.db import unit_of_work
 from store.inbox import mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
 from wecom.shaping import APP_TEXT_LIMIT, split_message
@@ -181,28 +182,30 @@ class CallbackService:
                 while len(self._deferred) > DEFERRED_MEMORY:
                     self._deferred.popitem(last=False)
         if defer:
-            answer = entry.future.result() if entry.future else HandlerAnswer("")
-            log.info("callback %s: reply after the time budget, sent through the outbox", key)
-            try:
-                mark_deferred(key)
-            except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
-                log.exception("could not mark %s as answered through the outbox", key)
-            if answer.reply:
-                self._notify(entry.incoming.from_user, answer.reply, outbox_key("reply", key))
+            with unit_of_work():
+                answer = entry.future.result() if entry.future else HandlerAnswer("")
+                log.info("callback %s: reply after the time budget, sent through the outbox", key)
+                try:
+                    mark_deferred(key)
+                except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
+                    log.exception("could not mark %s as answered through the outbox", key)
+                if answer.reply:
+                    self._notify(entry.incoming.from_user, answer.reply, outbox_key("reply", key))
 
     def _run(self, incoming: IncomingMessage, row: Any) -> HandlerAnswer:
         """The worker: run the handler, queue its messages to others, remember the reply. Never raises."""
-        try:
-            answer = normalize_answer(self.handler(incoming.from_user, incoming.content, incoming.key))
-        except Exception:  # noqa: BLE001 - a bug in chat must not kill the worker or lose the answer
-            log.exception("chat handler failed on %s", incoming.key)
-            answer = HandlerAnswer(HANDLER_FAILED)
-        for n, (userid, text) in enumerate(answer.notify, start=1):
-            self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
-        try:
-            save_reply(row, answer.reply)
-        except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
-            log.exception("could not store the reply to %s", incoming.key)
+        with unit_of_work():
+            try:
+                answer = normalize_answer(self.handler(incoming.from_user, incoming.content, incoming.key))
+            except Exception:  # noqa: BLE001 - a bug in chat must not kill the worker or lose the answer
+                log.exception("chat handler failed on %s", incoming.key)
+                answer = HandlerAnswer(HANDLER_FAILED)
+            for n, (userid, text) in enumerate(answer.notify, start=1):
+                self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
+            try:
+                save_reply(row, answer.reply)
+            except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
+                log.exception("could not store the reply to %s", incoming.key)
         return answer
 
     def _passive(self, incoming: IncomingMessage, reply: str) -> str:
@@ -261,7 +264,8 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
             return refused(exc)
         log.debug("callback %s (%s) from %s", incoming.key, incoming.msg_type, incoming.from_user)
         try:
-            text = service.answer(incoming, started)
+            with unit_of_work():
+                text = service.answer(incoming, started)
         except Exception:  # noqa: BLE001 - our fault (database down …): WeCom may retry later
             log.exception("callback %s could not be handled", incoming.key)
             return Response("", status=503, mimetype="text/plain")
