@@ -96,10 +96,12 @@ class unit_of_work:  # noqa: N801 - used like a function: `with unit_of_work():`
     """A connection for one job run or one request in this thread, closed after if it opened it.
 
     Long-lived threads (the scheduler's, the callback's) then never hold a connection the server dropped.
+    On SQLite each thread keeps its own connection (peewee opens it on first use).
     """
 
     def __enter__(self) -> None:
-        self.opened = database.is_closed()
+        # A SQLite file connection never goes stale, and reopening one costs more than the query: keep it.
+        self.opened = database.is_closed() and not isinstance(database.obj, peewee.SqliteDatabase)
         if self.opened:
             database.connect()
 
