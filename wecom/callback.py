@@ -35,7 +35,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from store.clock import clock
 from store.config import Config
 from store.db import unit_of_work
-from store.inbox import mark_deferred, record_incoming, save_reply
+from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
 from wecom.shaping import APP_TEXT_LIMIT, split_message
 
@@ -148,6 +148,9 @@ class CallbackService:
         log.info("callback retry of %s from %s", incoming.key, incoming.from_user)
         if entry is not None:
             return self._wait(entry, deadline)
+        if not deferred and row.reply is None and not row.deferred:
+            # The first delivery may have finished between reading the row and looking for it in flight.
+            row = get_incoming(incoming.key) or row
         if deferred or row.deferred or row.reply is None:
             # Its reply went (or will go) through the outbox, or another server is still working on it.
             return ""
