@@ -1,6 +1,7 @@
 """Read a simple table (.csv in UTF-8 / UTF-8 with BOM / GBK, or .xlsx) into rows of strings.
 
-Excel in China saves CSV as GBK; GB18030 is its superset, so it is the fallback after UTF-8.
+Excel in China saves CSV as GBK; GB18030 is its superset, so it is the fallback after UTF-8 (the encodings and
+the binary check are the plan readers').
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+from plan.readers.base import TEXT_ENCODINGS, looks_binary
 
 
 class TableReadError(Exception):
@@ -17,9 +18,10 @@ class TableReadError(Exception):
 
 
 def decode_text(data: bytes, name: str) -> str:
-    if b"\x00" in data[:4096]:
+    # The same detection and encodings as the plan readers; only the wording differs (not a plan here).
+    if looks_binary(data):
         raise TableReadError(f"{name}: this is a binary file, not a CSV text file")
-    for encoding in CSV_ENCODINGS:
+    for encoding in TEXT_ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
