@@ -30,7 +30,11 @@ def at_option(f):
 
 @click.group()
 def calendar() -> None:
-    """The working calendar: statutory holidays and 调休 days, plus your overrides."""
+    """The working calendar: holidays and 调休 make-up days, and where they come from.
+
+    Your overrides (`set`) win over an imported State Council notice (`import`), which wins over the
+    chinesecalendar package (2004–2026); a year none of them knows counts Monday–Friday.
+    """
 
 
 @calendar.command("set")
@@ -64,16 +68,95 @@ def calendar_list(app: App, as_json: bool) -> None:
 @click.argument("day", metavar="DATE")
 @pass_app
 def calendar_check(app: App, day: str) -> None:
-    """Say whether DATE is a working day (statutory calendar plus overrides)."""
-    from jobs.calendar import load_calendar, statutory_year_known
+    """Say whether DATE is a working day, and which source said so.
+
+    Sources, strongest first: your override (`calendar set`), an imported State Council notice
+    (`calendar import`), the chinesecalendar package (2004–2026), else Monday–Friday.
+    """
+    from jobs.calendar import FALLBACK, NOTICE, OVERRIDE, STATUTORY, load_calendar
 
     date = parse_date(day)
     app.connect()
     cal = load_calendar()
     word = "a working day" if cal.is_workday(date) else "not a working day"
-    source = "override" if date in cal.overrides else (
-        "statutory calendar" if statutory_year_known(date.year) else "Monday-Friday fallback (year not known)")
-    click.echo(f"{date} ({date:%A}) is {word} ({source}).")
+    source = cal.source(date)
+    name = cal.day_name(date)
+    said = {OVERRIDE: "your override (`duban calendar set`)",
+            NOTICE: f"imported notice: {cal.notice[date][2]}" if date in cal.notice else
+            f"Monday–Friday: the imported {date.year} notice does not name this day",
+            STATUTORY: "chinesecalendar package",
+            FALLBACK: f"Monday–Friday fallback: {date.year} is not known; `duban calendar import` its notice"}[source]
+    click.echo(f"{date} ({date:%A}) is {word}{f' ({name})' if name else ''}; source: {said}.")
+
+
+@calendar.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--dry-run", is_flag=True, help="Read and compare; store nothing.")
+@json_option
+@pass_app
+def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Read the State Council's holiday notice and store that year's days off and make-up working days.
+
+    FILE is the notice 国务院办公厅关于XXXX年部分节假日安排的通知 as .txt (copied from gov.cn or a news
+    site; UTF-8 or GBK), .docx, .html (a saved web page), or - for standard input. Junk lines around it,
+    Traditional characters and full-width punctuation are fine. Several files are read in order, later
+    ones amending earlier ones (e.g. the 2020 notice, then 关于延长2020年春节假期的通知). Importing a
+    year again replaces that year. Where chinesecalendar also knows the year, every day they disagree on is
+    listed. A text that is not a notice, or contradicts itself, is refused and nothing is stored.
+
+    \b
+    Each November, when next year's notice is out:
+      duban calendar import 通知.txt --dry-run
+      duban calendar import 通知.txt
+      duban calendar show 2027
+    """
+    import sys
+
+    from jobs.holiday_import import import_notice_files
+    from plan.holidays import NoticeError
+
+    named = []
+    for path in files:
+        if path == "-":
+            named.append(("-", sys.stdin.buffer.read()))
+        else:
+            with open(path, "rb") as handle:
+                named.append((path, handle.read()))
+    app.connect()
+    try:
+        result = import_notice_files(named, dry_run=dry_run)
+    except NoticeError as exc:
+        raise click.ClickException(f"{exc}; nothing was stored") from None
+    if as_json:
+        emit(result.as_json(), True, print)
+        return
+    for year in result.years:
+        names = list(dict.fromkeys(year.days[day][1] for day in sorted(year.days)))
+        click.echo(f"{year.year}: {len(year.holidays())} day(s) off, {len(year.workdays())} make-up working day(s) "
+                   f"({'; '.join(names)})")
+    for d in result.disagreements:
+        what = "" if d["in_notice"] else " (not in the notice)"
+        click.echo(f"! {d['day']}: the notice says {d['notice']}{what}, chinesecalendar says {d['chinesecalendar']}"
+                   f"{' — ' + d['name'] if d['name'] else ''}")
+    if dry_run:
+        click.echo("Dry run: nothing stored.")
+    else:
+        click.echo(f"Stored {result.stored} day(s); `duban calendar show YEAR` lists them.")
+
+
+@calendar.command("show")
+@click.argument("year", type=int)
+@json_option
+@pass_app
+def calendar_show(app: App, year: int, as_json: bool) -> None:
+    """List YEAR's days off and make-up working days, each with its name and source."""
+    from jobs.holiday_import import calendar_year
+
+    app.connect()
+    rows = calendar_year(year)
+    emit(rows, as_json, lambda rs: table(
+        [[r["day"], "一二三四五六日"[r["weekday"] - 1], r["kind"], r["name"], r["source"]] for r in rs],
+        ["date", "周", "kind", "name", "source"]))
 
 
 def freeze_at(at: str | None) -> None:
