@@ -129,8 +129,36 @@ def next_year_unknown(today: dt.date, notice_years: set[int]) -> str | None:
             f"`duban calendar import FILE`")
 
 
+def next_year_line(today: dt.date, calendar: WorkCalendar) -> str | None:
+    """The weekly digest's line for the admin, from 1 November while next year's holidays are unknown."""
+    year = today.year + 1
+    if today.month < 11 or calendar.year_known(year):
+        return None
+    return (f"提醒管理员：{year}年节假日安排尚未导入，duban 将按周一至周五计算{year}年工作日。国务院办公厅发布"
+            f"《关于{year}年部分节假日安排的通知》后，请运行 duban calendar import 通知.txt")
+
+
 def load_calendar() -> WorkCalendar:
     from store.calendar import calendar_overrides
     from store.holidays import notice_days, notice_years
 
     return WorkCalendar(calendar_overrides(), notice_days(), notice_years())
+
+
+def calendar_warnings() -> list[str]:
+    """What `duban serve` logs at start and once a day: unknown years of active plans, and next year from 1 Nov."""
+    from store.clock import clock
+    from store.health import active_plan_years
+    from store.holidays import notice_years
+
+    today, imported = clock.today(), notice_years()
+    warnings = []
+    unknown = uncovered_years(active_plan_years() + [today.year], imported)
+    if unknown:
+        warnings.append(f"neither chinesecalendar nor an imported notice knows {', '.join(map(str, unknown))}: "
+                        "Monday-Friday is used as working days; `duban calendar import FILE` reads the State "
+                        "Council's holiday notice")
+    upcoming = next_year_unknown(today, imported)
+    if upcoming and today.year + 1 not in unknown:
+        warnings.append(upcoming)
+    return warnings

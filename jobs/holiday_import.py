@@ -26,11 +26,13 @@ def _kind(workday: bool) -> str:
     return "workday" if workday else "holiday"
 
 
-def disagreements(year: HolidayYear) -> list[dict]:
-    """Day by day, where the notice and chinesecalendar answer differently (only for years the package knows)."""
+def disagreements(year: HolidayYear, other_notices: dict[dt.date, tuple[str, str, str]] | None = None) -> list[dict]:
+    """Day by day, where the notice and chinesecalendar answer differently (only for years the package knows).
+    A day of the year that another notice decides (2011-12-31, a make-up day of the 2012 notice) is that one's."""
     import chinese_calendar
 
     found = []
+    others = {d: v for d, v in (other_notices or {}).items() if d not in year.days}
     days = set(year.days)
     day = dt.date(year.year, 1, 1)
     while day.year == year.year:
@@ -39,7 +41,7 @@ def disagreements(year: HolidayYear) -> list[dict]:
             days.add(day)  # chinesecalendar moves this day; does the notice?
         day += dt.timedelta(1)
     for day in sorted(days):
-        if not statutory_year_known(day.year):
+        if not statutory_year_known(day.year) or day in others:
             continue
         statutory = chinese_calendar.is_workday(day)
         kind, name, _ = year.days.get(day, (_kind(day.weekday() < 5), "", ""))
@@ -53,14 +55,17 @@ def import_notice_files(files: list[tuple[str, bytes]], *, dry_run: bool = False
     """Read every file (in order; later ones amend earlier ones), then store all years in one transaction.
     Raises NoticeError, naming the file, before anything is stored."""
     from plan.holiday_files import read_notice
-    from store.holidays import store_holiday_years, stored_festivals
+    from store.holidays import notice_days, store_holiday_years, stored_festivals
 
     notices = [read_notice(data, name) for name, data in files]
     alone = {n.year for n in notices if n.amends} - {n.year for n in notices if not n.amends}
     years = merge_notices(notices, stored_festivals(alone) if alone else None)
     result = NoticeImport(years=years, dry_run=dry_run)
+    decided = notice_days(except_years={y.year for y in years})
     for year in years:
-        result.disagreements += disagreements(year)
+        decided.update(year.days)
+    for year in years:
+        result.disagreements += disagreements(year, decided)
     if not dry_run:
         result.stored = store_holiday_years(years)
     return result

@@ -244,7 +244,7 @@ def _festival(name: str, text: str, year: int, source: str) -> Festival:
     festival = Festival(name=name.strip("、和"))
     context: list[int | None] = [year, None]
     weekend_joined = False
-    for sentence in re.split(r"[。;\n]", text):
+    for sentence in re.split(r"[。;\n]|(?<=\D)\.", text):
         if "鼓励" in sentence:  # 鼓励…安排职工在除夕（2月9日）休息: a wish, not a day off
             continue
         sentence = _mark_weekdays(sentence)

@@ -11,9 +11,12 @@ from store.db import database
 from store.models import NoticeDay
 
 
-def notice_days() -> dict[dt.date, tuple[str, str, str]]:
-    """day -> (kind, name, source) for every imported day."""
-    return {r.day: (r.kind, r.name, r.source) for r in NoticeDay.select()}
+def notice_days(except_years: set[int] | None = None) -> dict[dt.date, tuple[str, str, str]]:
+    """day -> (kind, name, source) for every imported day (but those of the notices of `except_years`)."""
+    query = NoticeDay.select()
+    if except_years:
+        query = query.where(NoticeDay.notice_year.not_in(sorted(except_years)))
+    return {r.day: (r.kind, r.name, r.source) for r in query}
 
 
 def notice_years() -> set[int]:
