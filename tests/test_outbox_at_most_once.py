@@ -15,8 +15,9 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from test_dispatcher import contents, dispatcher, emu, emulator, fake, make_config, stamp  # noqa: F401 - fixtures
-from wecom_support import AGENT_ID, CORP_ID, SECRET, WEBHOOK_KEY
+import pytest
+from test_dispatcher import START, contents, dispatcher, emulator, make_config, stamp
+from wecom_support import AGENT_ID, CORP_ID, SECRET, WEBHOOK_KEY, FakeClock
 
 from jobs.doctor import check_outbox
 from jobs.outbox import Dispatcher, enqueue_message, make_sender
@@ -27,6 +28,17 @@ from store.db import database
 from store.models import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fake():
+    return FakeClock(START)
+
+
+@pytest.fixture
+def emu(fake):
+    with emulator(fake) as e:
+        yield e
 
 
 def test_a_robot_answering_after_the_timeout_is_held_as_unknown_never_posted_twice(db_url, emu, fake, cli):
