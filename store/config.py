@@ -71,6 +71,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "attachments_dir": "",
         "due_soon_days": 14,
     },
+    "ui": {
+        "language": "",
+    },
 }
 
 
@@ -183,6 +186,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[server] port in {where('server', 'port')} must be 0–65535")
     if not config["server"]["path"].startswith("/"):
         raise ConfigError(f"[server] path in {where('server', 'path')} must start with '/'")
+    if config["ui"]["language"] not in ("", "zh", "en"):
+        raise ConfigError(f"[ui] language in {where('ui', 'language')} must be \"zh\", \"en\" or empty (the locale decides)")
     for days in config["reminders"]["before_working_days"]:
         if days < 1:
             raise ConfigError("[reminders] before_working_days must hold positive numbers")
