@@ -18,9 +18,14 @@ from store.db import database
 V2_TABLES = [m.ReminderLog, m.CalendarOverride, m.DigestLog, m.Lease]
 # Version 3: shared state between processes (the WeCom access token).
 V3_TABLES = [m.KeyValue]
-# Version 4: days of the imported State Council holiday notices.
-V4_TABLES = [m.NoticeDay]
-V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES + V4_TABLES]
+# Version 4: cards and evidence (佐证材料).
+V4_TABLES = [m.Evidence, m.MediaDownload, m.CardMessage, m.ChatPrompt]
+# Version 5: per-recipient send budgets shared by every dispatcher.
+V5_TABLES = [m.RateSlot]
+# Version 6: days of the imported State Council holiday notices.
+V6_TABLES = [m.NoticeDay]
+V1_TABLES = [model for model in m.ALL_MODELS
+             if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES + V6_TABLES]
 
 
 def _v1_core_tables() -> None:
@@ -43,8 +48,20 @@ def _v3_key_value_and_deferred_replies() -> None:
         migrate(migrator.add_column(m.Inbox._meta.table_name, "deferred", m.Inbox.deferred))
 
 
-def _v4_holiday_notices() -> None:
+def _v4_cards_and_evidence() -> None:
+    columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
+    if "cards" not in columns:
+        migrator = SchemaMigrator.from_database(database.obj)
+        migrate(migrator.add_column(m.Contact._meta.table_name, "cards", m.Contact.cards))
     database.create_tables(V4_TABLES, safe=True)
+
+
+def _v5_rate_slots() -> None:
+    database.create_tables(V5_TABLES, safe=True)
+
+
+def _v6_holiday_notices() -> None:
+    database.create_tables(V6_TABLES, safe=True)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
@@ -52,7 +69,10 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
     (3, "key-value table shared by processes (the WeCom access token); inbox replies sent later",
      _v3_key_value_and_deferred_replies),
-    (4, "days of imported State Council holiday notices", _v4_holiday_notices),
+    (4, "template cards, evidence files (佐证材料) and their downloads; contacts' card setting",
+     _v4_cards_and_evidence),
+    (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
+    (6, "days of imported State Council holiday notices", _v6_holiday_notices),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

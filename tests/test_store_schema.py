@@ -35,7 +35,8 @@ def test_upgrade_from_version_1_keeps_rows(db_url):
     contact = Contact.get(Contact.userid == "zhangsan")
     assert (contact.name, contact.unit.name, contact.problem) == ("张三", "区财政局", None)
     assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == list(range(1, schema.CURRENT_VERSION + 1))
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == list(
+        range(1, schema.CURRENT_VERSION + 1))
 
 
 def test_cli_init_reports_upgrade(cli, db_url):
@@ -45,6 +46,28 @@ def test_cli_init_reports_upgrade(cli, db_url):
     result = cli("init")
     assert result.exit_code == 0 and f"from schema version 1 to {schema.CURRENT_VERSION}" in result.output
     assert cli("unit", "list").exit_code == 0
+
+
+def test_upgrade_from_version_3_adds_cards_and_evidence(db_url):
+    """Version 4: the contact's card setting and the evidence / card tables, rows of version 3 kept."""
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=3)
+    migrator = SchemaMigrator.from_database(database.obj)
+    migrate(migrator.drop_column("contact", "cards"))
+    for model in schema.V4_TABLES:
+        assert not database.table_exists(model._meta.table_name)
+    unit = Unit.create(name="区财政局", created_at=utcnow())
+    database.execute_sql(
+        "INSERT INTO contact (unit_id, name, userid, role, active, created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+        .replace("%s", database.param),
+        (unit.id, "张三", "zhangsan", "liaison", True, utcnow()),
+    )
+    assert schema.upgrade()[0] == 3
+    assert schema.schema_version() >= 4
+    for model in schema.V4_TABLES:
+        assert database.table_exists(model._meta.table_name)
+    assert Contact.get(Contact.userid == "zhangsan").cards is None
+    assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
 
 
 def test_uninitialised_database_is_refused(tmp_path, monkeypatch):
@@ -62,12 +85,21 @@ def test_uninitialised_database_is_refused(tmp_path, monkeypatch):
     assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
-def test_version_4_adds_notice_days_and_is_idempotent(db_url):
+def test_version_5_adds_the_shared_rate_slots_and_is_idempotent(db_url):
     database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
-    schema.upgrade(target=3)
+    schema.upgrade(target=4)
+    assert not database.table_exists("rate_slot")
+    assert schema.upgrade(target=5) == (4, 5)
+    assert database.table_exists("rate_slot")
+    schema._v5_rate_slots()  # a crash after the step but before its version row: running it again is harmless
+    assert schema.upgrade(target=5) == (5, 5)
+
+
+def test_version_6_adds_notice_days_and_is_idempotent(db_url):
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=5)
     assert not database.table_exists("notice_day")
-    assert schema.upgrade(target=4) == (3, 4)
+    assert schema.upgrade(target=6) == (5, 6)
     assert database.table_exists("notice_day")
-    step = next(s for v, _, s in schema.MIGRATIONS if v == 4)
-    step()  # a crash after the DDL but before the version row: running the step again is harmless
+    schema._v6_holiday_notices()  # a crash after the step but before its version row: running it again is harmless
     assert {c.name for c in database.get_columns("notice_day")} >= {"day", "kind", "name", "notice_year", "source"}
