@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from commands.common import App, emit, json_option, parse_date, pass_app, table
+from i18n import _
 
 
 def parse_at(value: str | None) -> dt.datetime | None:
@@ -73,20 +74,28 @@ def calendar_check(app: App, day: str) -> None:
     Sources, strongest first: your override (`calendar set`), an imported State Council notice
     (`calendar import`), the chinesecalendar package (2004–2026), else Monday–Friday.
     """
-    from jobs.calendar import FALLBACK, NOTICE, OVERRIDE, STATUTORY, load_calendar
+    from jobs.calendar import NOTICE, OVERRIDE, STATUTORY, load_calendar
 
     date = parse_date(day)
     app.connect()
     cal = load_calendar()
-    word = "a working day" if cal.is_workday(date) else "not a working day"
     source = cal.source(date)
     name = cal.day_name(date)
-    said = {OVERRIDE: "your override (`duban calendar set`)",
-            NOTICE: f"imported notice: {cal.notice[date][2]}" if date in cal.notice else
-            f"Monday–Friday: the imported {date.year} notice does not name this day",
-            STATUTORY: "chinesecalendar package",
-            FALLBACK: f"Monday–Friday fallback: {date.year} is not known; `duban calendar import` its notice"}[source]
-    click.echo(f"{date} ({date:%A}) is {word}{f' ({name})' if name else ''}; source: {said}.")
+    if source == OVERRIDE:
+        said = _("your override (`duban calendar set`)")
+    elif source == NOTICE and date in cal.notice:
+        said = _("imported notice {title}").format(title=cal.notice[date][2])
+    elif source == NOTICE:
+        said = _("Monday–Friday: the imported {year} notice does not name this day").format(year=date.year)
+    elif source == STATUTORY:
+        said = _("chinesecalendar package")
+    else:
+        said = _("Monday–Friday fallback: {year} is not known; `duban calendar import` its notice").format(
+            year=date.year)
+    word = _("a working day") if cal.is_workday(date) else _("not a working day")
+    named = f" ({name})" if name else ""
+    click.echo(_("{date} ({weekday}) is {word}{name}; source: {source}.").format(
+        date=date, weekday=f"{date:%A}", word=word, name=named, source=said))
 
 
 @calendar.command("import")
@@ -126,22 +135,24 @@ def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bo
     try:
         result = import_notice_files(named, dry_run=dry_run)
     except NoticeError as exc:
-        raise click.ClickException(f"{exc}; nothing was stored") from None
+        raise click.ClickException(_("{error}; nothing was stored").format(error=exc)) from None
     if as_json:
         emit(result.as_json(), True, print)
         return
     for year in result.years:
         names = list(dict.fromkeys(year.days[day][1] for day in sorted(year.days)))
-        click.echo(f"{year.year}: {len(year.holidays())} day(s) off, {len(year.workdays())} make-up working day(s) "
-                   f"({'; '.join(names)})")
+        click.echo(_("{year}: {off} day(s) off, {on} make-up working day(s) ({names})").format(
+            year=year.year, off=len(year.holidays()), on=len(year.workdays()), names="; ".join(names)))
+    kinds = {"holiday": _("a day off"), "workday": _("a working day")}
     for d in result.disagreements:
-        what = "" if d["in_notice"] else " (not in the notice)"
-        click.echo(f"! {d['day']}: the notice says {d['notice']}{what}, chinesecalendar says {d['chinesecalendar']}"
-                   f"{' — ' + d['name'] if d['name'] else ''}")
+        line = _("! {day}: the notice says {notice}, chinesecalendar says {statutory}") if d["in_notice"] else \
+            _("! {day}: not in the notice (so {notice}), chinesecalendar says {statutory}")
+        click.echo(line.format(day=d["day"], notice=kinds[d["notice"]], statutory=kinds[d["chinesecalendar"]])
+                   + (f" — {d['name']}" if d["name"] else ""))
     if dry_run:
-        click.echo("Dry run: nothing stored.")
+        click.echo(_("Dry run: nothing stored."))
     else:
-        click.echo(f"Stored {result.stored} day(s); `duban calendar show YEAR` lists them.")
+        click.echo(_("Stored {count} day(s); `duban calendar show YEAR` lists them.").format(count=result.stored))
 
 
 @calendar.command("show")
@@ -156,7 +167,7 @@ def calendar_show(app: App, year: int, as_json: bool) -> None:
     rows = calendar_year(year)
     emit(rows, as_json, lambda rs: table(
         [[r["day"], "一二三四五六日"[r["weekday"] - 1], r["kind"], r["name"], r["source"]] for r in rs],
-        ["date", "周", "kind", "name", "source"]))
+        [_("date"), "周", _("kind"), _("name"), _("source")]))
 
 
 def freeze_at(at: str | None) -> None:
