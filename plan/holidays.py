@@ -90,7 +90,7 @@ _PINYIN = re.compile(r"\([A-Za-z\u00c0-\u024f\u1e00-\u1eff]{1,8}\)")
 def _to_simplified(text: str) -> str:
     import opencc  # a compiled dictionary; loaded only when a notice is read
 
-    return opencc.OpenCC("t2s").convert(text)
+    return opencc.OpenCC("t2s.json").convert(text)
 
 
 def normalise(text: str) -> str:

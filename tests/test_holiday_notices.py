@@ -99,7 +99,7 @@ def junk_lines(s: str) -> str:
 def traditional(s: str) -> str:
     import opencc
 
-    return opencc.OpenCC("s2t").convert(s)
+    return opencc.OpenCC("s2t.json").convert(s)
 
 
 PINYIN = {"国": "guó", "务": "wù", "月": "yuè", "日": "rì", "放": "fàng", "假": "jià", "调": "tiáo", "班": "bān",
