@@ -20,6 +20,7 @@ from plan.units import parse_units
 
 _ORDINAL = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十]+部分)\s*")
 _CN_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]?$")
+ROLE_LABELS = {"lead": "牵头单位", "responsible": "责任单位", "cooperate": "配合单位", "guide": "指导单位"}
 _SUB_ORDINAL = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
 
 
@@ -48,13 +49,16 @@ class _Carry:
     category: str = ""
     subcategory: str = ""
     units: str = ""
+    units_parse: str = ""  # the units text with each column's role label, as parse_units reads it
     cooperate: str = ""
     deadline: str = ""
 
 
 class TaskBuilder:
-    def __init__(self, columns: ColumnMap, year: int, issued_on: date | None, source: str) -> None:
+    def __init__(self, columns: ColumnMap, year: int, issued_on: date | None, source: str,
+                 first_is_lead: bool = False) -> None:
         self.columns = columns
+        self.first_is_lead = first_is_lead
         self.year = year
         self.issued_on = issued_on
         self.source = source
@@ -74,10 +78,19 @@ class TaskBuilder:
     def _content_cells(self, row: RawRow) -> list[str]:
         return [c.strip() for i, c in enumerate(row.cells) if c.strip() and i not in row.hspan]
 
-    def _units(self, text: str) -> UnitParse:
-        if text not in self._unit_cache:
-            self._unit_cache[text] = parse_units(text)
-        return self._unit_cache[text]
+    def _units(self, text: str, default_role: str | None = None) -> UnitParse:
+        key = f"{default_role}|{text}"
+        if key not in self._unit_cache:
+            parsed = parse_units(text, default_role)
+            if self.first_is_lead and parsed.refs and not any(r.role == "lead" for r in parsed.refs):
+                # the plan's rule: 列第一位者为牵头单位
+                first = next((i for i, r in enumerate(parsed.refs) if r.role == "responsible"), None)
+                if first is not None:
+                    refs = list(parsed.refs)
+                    refs[first] = replace(refs[first], role="lead")
+                    parsed = replace(parsed, refs=refs)
+            self._unit_cache[key] = parsed
+        return self._unit_cache[key]
 
     def _deadlines(self, text: str) -> list[Deadline]:
         if text not in self._deadline_cache:
@@ -133,7 +146,7 @@ class TaskBuilder:
             return ""
         if text or col in row.hspan:
             return text
-        if (blank_inherits or col in row.vmerged) and carried:
+        if ((blank_inherits and self.columns.inherit_blanks) or col in row.vmerged) and carried:
             inherited.append(field)
             return carried
         return ""
@@ -152,15 +165,19 @@ class TaskBuilder:
         if cols.subcategory is None and carry.subcategory:
             subcategory = carry.subcategory
 
-        units_text = "；".join(t for t in (unit_lines(self._cell(row, c)) for c in cols.units) if t)
+        texts = [(unit_lines(self._cell(row, c)), cols.unit_roles.get(c)) for c in cols.units]
+        units_text = "；".join(t for t, _ in texts if t)
+        units_parse = "；".join(f"{ROLE_LABELS[r]}：{t}" if r else t for t, r in texts if t)
         units_col = cols.units[0] if cols.units else None
         units_raw = self._take(row, units_col, units_text, carry.units, "units", inherited)
+        if units_raw != units_text:
+            units_parse = carry.units_parse
         cooperate_raw = self._take(row, cols.cooperate, unit_lines(self._cell(row, cols.cooperate)),
                                    carry.cooperate, "cooperate", inherited, blank_inherits=False)
         deadline_raw, deadlines = self._deadline_for(row, inherited)
 
-        lead = self._units(units_raw) if units_raw else UnitParse([])
-        coop = self._units(cooperate_raw) if cooperate_raw else UnitParse([])
+        lead = self._units(units_parse) if units_raw else UnitParse([])
+        coop = self._units(cooperate_raw, "cooperate") if cooperate_raw else UnitParse([])
         refs: list[UnitRef] = list(lead.refs) + [replace(r, role="cooperate") for r in coop.refs]
         self.tasks.append(
             ParsedTask(
@@ -176,10 +193,12 @@ class TaskBuilder:
                 inherited=inherited,
                 row=row.number,
                 cooperate_raw=cooperate_raw,
+                ignored_units=list(lead.dropped) + list(coop.dropped),
             )
         )
         carry.category, carry.subcategory = category, subcategory
         carry.units, carry.cooperate, carry.deadline = units_raw, cooperate_raw, deadline_raw
+        carry.units_parse = units_parse
 
     def _deadline_for(self, row: RawRow, inherited: list[str]) -> tuple[str, list[Deadline]]:
         cols = self.columns
@@ -213,8 +232,8 @@ def _dedupe(refs: list[UnitRef]) -> list[UnitRef]:
 
 
 def build_tasks(rows: list[RawRow], columns: ColumnMap, *, year: int, issued_on: date | None,
-                source: str) -> tuple[list[ParsedTask], list[PlanWarning]]:
-    builder = TaskBuilder(columns, year, issued_on, source)
+                source: str, first_is_lead: bool = False) -> tuple[list[ParsedTask], list[PlanWarning]]:
+    builder = TaskBuilder(columns, year, issued_on, source, first_is_lead)
     for row in rows:
         builder.add(row)
     return builder.tasks, builder.warnings

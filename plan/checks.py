@@ -59,6 +59,11 @@ def _units(task: ParsedTask) -> list[PlanWarning]:
         PlanWarning(task.seq, "unit_unresolved", f"task {task.seq}: cannot read the unit phrase {fragment!r}")
         for fragment in task.unresolved_units
     ]
+    warnings += [
+        PlanWarning(task.seq, "unit_fragment_ignored",
+                    f"task {task.seq}: {fragment!r} in the unit cell names no unit; ignored")
+        for fragment in task.ignored_units
+    ]
     written = (task.units_raw + task.cooperate_raw).strip()
     if written and not task.units and not task.unresolved_units:
         warnings.append(PlanWarning(task.seq, "unit_unresolved",
@@ -103,6 +108,47 @@ def _duplicate_units(tasks: list[ParsedTask]) -> list[PlanWarning]:
         PlanWarning(None, "likely_duplicate_unit", f"units {a!r} and {b!r} may be the same unit ({reason})")
         for a, b, reason in likely_duplicates(names)
     ]
+
+
+MAX_WARNINGS = 300
+_MAX_JOINED = 8
+_TASK_PREFIX = re.compile(r"^task [0-9-]+: ")
+
+
+def limit_warnings(warnings: list[PlanWarning]) -> list[PlanWarning]:
+    """At most one warning of a kind per task (the others' details joined into it), and at most MAX_WARNINGS
+    in all, the rest counted in a last "… N more" warning."""
+    merged: dict[tuple[int | None, str], list[PlanWarning]] = {}
+    order: list[tuple[int | None, str]] = []
+    out: list[PlanWarning] = []
+    for warning in warnings:
+        if warning.seq is None:
+            out.append(warning)
+            order.append((None, str(len(out))))
+            continue
+        key = (warning.seq, warning.code)
+        if key not in merged:
+            merged[key] = []
+            order.append(key)
+        merged[key].append(warning)
+    single = {(None, str(i + 1)): w for i, w in enumerate(out)}
+    result: list[PlanWarning] = []
+    for key in order:
+        if key in single:
+            result.append(single[key])
+            continue
+        group = merged[key]
+        first = group[0]
+        extra = [_TASK_PREFIX.sub("", w.message) for w in group[1:]]
+        if extra:
+            shown = "; ".join(extra[:_MAX_JOINED])
+            more = f"; … {len(extra) - _MAX_JOINED} more" if len(extra) > _MAX_JOINED else ""
+            first = PlanWarning(first.seq, first.code, f"{first.message}; {shown}{more}")
+        result.append(first)
+    if len(result) > MAX_WARNINGS:
+        rest = len(result) - MAX_WARNINGS + 1
+        result = result[: MAX_WARNINGS - 1] + [PlanWarning(None, "more_warnings", f"… {rest} more warnings")]
+    return result
 
 
 def check_plan(tasks: list[ParsedTask], *, year: int, issued_on: date | None) -> list[PlanWarning]:

@@ -69,6 +69,9 @@ class ColumnMap:
     deadline: int | None = None
     note: int | None = None
     labels: list[str] = field(default_factory=list)  # the squeezed header cells, after span fixes
+    # role of units written without a role word, per units column (None: borrow from the next clause, else lead)
+    unit_roles: dict[int, str] = field(default_factory=dict)
+    inherit_blanks: bool = True  # a blank cell means "same as above" (tables); paragraph plans say it explicitly
 
     def is_usable(self) -> bool:
         has_task = self.seq is not None or self.category is not None or self.subcategory is not None
