@@ -20,7 +20,8 @@ UNIT_LABELS = (
     "参与部门", "协办单位", "协办部门", "协作单位", "落实单位", "承办单位", "主办单位", "责任主体", "牵头",
 )
 DEADLINE_LABELS = ("完成时限", "完成时间", "时间节点", "时间安排", "进度安排", "完成期限", "时限")
-PEOPLE_LABELS = ("牵头领导", "责任领导", "分管领导", "联系人", "责任人")
+PEOPLE_LABELS = ("牵头领导", "责任领导", "分管领导", "联系人", "项目责任人", "责任人", "牵头市领导", "牵头区领导",
+                 "分管市领导", "分管区领导", "实际完成情况", "完成情况", "进展情况")
 _ALL = sorted((*UNIT_LABELS, *DEADLINE_LABELS, *PEOPLE_LABELS), key=len, reverse=True)
 LABEL_RE = re.compile("(" + "|".join(_ALL) + r")\s*[:：]")
 LINE_LABEL_RE = re.compile(r"^\s*(?:" + "|".join(_ALL) + r")\s*[:：]")

@@ -8,7 +8,7 @@ text (一、着眼稳定预期), otherwise it is reported and skipped; so is a r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from plan.deadlines import parse_deadlines
@@ -20,7 +20,6 @@ from plan.units import parse_units
 
 _ORDINAL = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十]+部分)\s*")
 _CN_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]?$")
-ROLE_LABELS = {"lead": "牵头单位", "responsible": "责任单位", "cooperate": "配合单位", "guide": "指导单位"}
 _SUB_ORDINAL = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
 
 
@@ -49,7 +48,8 @@ class _Carry:
     category: str = ""
     subcategory: str = ""
     units: str = ""
-    units_parse: str = ""  # the units text with each column's role label, as parse_units reads it
+    # the units cells with each column's default role, as parse_units reads them
+    units_parts: list[tuple[str, str | None]] = field(default_factory=list)
     cooperate: str = ""
     deadline: str = ""
 
@@ -67,7 +67,9 @@ class TaskBuilder:
         self._carry = _Carry()
         self._unit_cache: dict[str, UnitParse] = {}
         self._deadline_cache: dict[str, list[Deadline]] = {}
-        self._note_is_deadline = columns.deadline is None and columns.note is not None
+        # a 备注 column may hold the deadline; a 进展情况 column's dates are progress, not deadlines
+        self._note_is_deadline = (columns.deadline is None and columns.note is not None
+                                  and "备注" in columns.labels[columns.note])
 
     # -- cell access -------------------------------------------------------------------------------------------
     def _cell(self, row: RawRow, col: int | None) -> str:
@@ -81,16 +83,20 @@ class TaskBuilder:
     def _units(self, text: str, default_role: str | None = None) -> UnitParse:
         key = f"{default_role}|{text}"
         if key not in self._unit_cache:
-            parsed = parse_units(text, default_role)
-            if self.first_is_lead and parsed.refs and not any(r.role == "lead" for r in parsed.refs):
-                # the plan's rule: 列第一位者为牵头单位
-                first = next((i for i, r in enumerate(parsed.refs) if r.role == "responsible"), None)
-                if first is not None:
-                    refs = list(parsed.refs)
-                    refs[first] = replace(refs[first], role="lead")
-                    parsed = replace(parsed, refs=refs)
-            self._unit_cache[key] = parsed
+            self._unit_cache[key] = parse_units(text, default_role)
         return self._unit_cache[key]
+
+    def _first_leads(self, parsed: UnitParse) -> UnitParse:
+        """The plan's rule 列第一位者为牵头单位: in a list without a lead, the first responsible unit leads."""
+        named = [r for r in parsed.refs if r.role != "cooperate"]
+        if not self.first_is_lead or len(named) < 2 or any(r.role == "lead" for r in parsed.refs):
+            return parsed
+        first = next((i for i, r in enumerate(parsed.refs) if r.role == "responsible"), None)
+        if first is None:
+            return parsed
+        refs = list(parsed.refs)
+        refs[first] = replace(refs[first], role="lead")
+        return replace(parsed, refs=refs)
 
     def _deadlines(self, text: str) -> list[Deadline]:
         if text not in self._deadline_cache:
@@ -109,9 +115,16 @@ class TaskBuilder:
         if _trimmed([squeeze(c) for c in row.cells]) == _trimmed(cols.labels):
             return  # the header row repeated (a table that runs over several pages)
         seq_text = self._cell(row, cols.seq)
+        sub = 0
         if cols.seq is not None:
             seq = parse_seq(seq_text)
-            if seq is None:
+            if seq is None and self._is_sub_row(row, seq_text, content):
+                # a row under a merged (or, in a text table, blank) 序号 with its own requirement: task 4-2
+                previous = self.tasks[-1]
+                if previous.sub == 0:
+                    previous.sub = 1
+                seq, sub = previous.seq, previous.sub + 1
+            elif seq is None:
                 self._non_task_row(row, seq_text, content)
                 return
         else:
@@ -122,6 +135,17 @@ class TaskBuilder:
                        f"{self.source} row {row.number}: task {seq} has no 具体要求; row skipped")
             return
         self._add_task(row, seq, requirement)
+        if sub:
+            self.tasks[-1].sub = sub
+
+    def _is_sub_row(self, row: RawRow, seq_text: str, content: list[str]) -> bool:
+        cols = self.columns
+        if seq_text or not self.tasks or not self.columns.inherit_blanks:
+            return False
+        if cols.seq not in row.vmerged and len({flat(c) for c in content}) < 2:
+            return False  # a lone text in a blank-序号 row is a heading
+        requirement = paragraphs(self._cell(row, cols.requirement))
+        return bool(requirement) and requirement != self.tasks[-1].requirement
 
     def _non_task_row(self, row: RawRow, seq_text: str, content: list[str]) -> None:
         distinct = {flat(c) for c in content}
@@ -167,16 +191,21 @@ class TaskBuilder:
 
         texts = [(unit_lines(self._cell(row, c)), cols.unit_roles.get(c)) for c in cols.units]
         units_text = "；".join(t for t, _ in texts if t)
-        units_parse = "；".join(f"{ROLE_LABELS[r]}：{t}" if r else t for t, r in texts if t)
+        units_parts = [(t, r) for t, r in texts if t]
         units_col = cols.units[0] if cols.units else None
         units_raw = self._take(row, units_col, units_text, carry.units, "units", inherited)
         if units_raw != units_text:
-            units_parse = carry.units_parse
+            units_parts = carry.units_parts
         cooperate_raw = self._take(row, cols.cooperate, unit_lines(self._cell(row, cols.cooperate)),
                                    carry.cooperate, "cooperate", inherited, blank_inherits=False)
         deadline_raw, deadlines = self._deadline_for(row, inherited)
 
-        lead = self._units(units_parse) if units_raw else UnitParse([])
+        lead = UnitParse([])
+        for text, role in units_parts if units_raw else []:
+            parsed = self._units(text, role)
+            lead = UnitParse(lead.refs + parsed.refs, lead.unresolved + parsed.unresolved,
+                             lead.dropped + parsed.dropped)
+        lead = self._first_leads(lead)
         coop = self._units(cooperate_raw, "cooperate") if cooperate_raw else UnitParse([])
         refs: list[UnitRef] = list(lead.refs) + [replace(r, role="cooperate") for r in coop.refs]
         self.tasks.append(
@@ -198,7 +227,7 @@ class TaskBuilder:
         )
         carry.category, carry.subcategory = category, subcategory
         carry.units, carry.cooperate, carry.deadline = units_raw, cooperate_raw, deadline_raw
-        carry.units_parse = units_parse
+        carry.units_parts = units_parts
 
     def _deadline_for(self, row: RawRow, inherited: list[str]) -> tuple[str, list[Deadline]]:
         cols = self.columns

@@ -18,6 +18,10 @@ _REQUIREMENT_DATE = re.compile(
 )
 
 
+def _warn(task: ParsedTask, code: str, message: str) -> PlanWarning:
+    return PlanWarning(task.seq, code, message, sub=task.sub)
+
+
 def requirement_dates(text: str, year: int) -> set[date]:
     """Fixed dates the requirement itself names."""
     dues: set[date] = set()
@@ -35,8 +39,8 @@ def _date_mismatch(task: ParsedTask, year: int) -> list[PlanWarning]:
         return []
     said = ", ".join(sorted(d.isoformat() for d in written))
     cell_text = ", ".join(sorted(d.isoformat() for d in cell))
-    return [PlanWarning(task.seq, "date_mismatch",
-                        f"task {task.seq}: the requirement names {said} but the deadline cell "
+    return [_warn(task, "date_mismatch",
+                        f"task {task.label}: the requirement names {said} but the deadline cell "
                         f"({task.deadline_raw}) gives {cell_text}")]
 
 
@@ -44,8 +48,8 @@ def _past_at_issue(task: ParsedTask, issued_on: date | None) -> list[PlanWarning
     if issued_on is None:
         return []
     return [
-        PlanWarning(task.seq, "deadline_past_at_issue",
-                    f"task {task.seq}: deadline {d.raw} ({d.due.isoformat()}) is before the plan's issue date "
+        _warn(task, "deadline_past_at_issue",
+                    f"task {task.label}: deadline {d.raw} ({d.due.isoformat()}) is before the plan's issue date "
                     f"{issued_on.isoformat()}")
         for d in task.deadlines
         if d.kind in ("fixed", "year_round") and d.due is not None and (d.past_at_issue or d.due < issued_on)
@@ -56,30 +60,30 @@ def _units(task: ParsedTask) -> list[PlanWarning]:
     if "units" in task.inherited or "cooperate" in task.inherited:
         return []  # reported once, on the row that wrote the cell
     warnings = [
-        PlanWarning(task.seq, "unit_unresolved", f"task {task.seq}: cannot read the unit phrase {fragment!r}")
+        _warn(task, "unit_unresolved", f"task {task.label}: cannot read the unit phrase {fragment!r}")
         for fragment in task.unresolved_units
     ]
     warnings += [
-        PlanWarning(task.seq, "unit_fragment_ignored",
-                    f"task {task.seq}: {fragment!r} in the unit cell names no unit; ignored")
+        _warn(task, "unit_fragment_ignored",
+                    f"task {task.label}: {fragment!r} in the unit cell names no unit; ignored")
         for fragment in task.ignored_units
     ]
     written = (task.units_raw + task.cooperate_raw).strip()
     if written and not task.units and not task.unresolved_units:
-        warnings.append(PlanWarning(task.seq, "unit_unresolved",
-                                    f"task {task.seq}: no unit found in {written!r}"))
+        warnings.append(_warn(task, "unit_unresolved",
+                                    f"task {task.label}: no unit found in {written!r}"))
     if not written:
-        warnings.append(PlanWarning(task.seq, "units_missing", f"task {task.seq}: no responsible unit given"))
+        warnings.append(_warn(task, "units_missing", f"task {task.label}: no responsible unit given"))
     return warnings
 
 
 def _deadlines(task: ParsedTask) -> list[PlanWarning]:
     if not task.deadline_raw:
-        return [PlanWarning(task.seq, "deadline_missing", f"task {task.seq}: no deadline given")]
+        return [_warn(task, "deadline_missing", f"task {task.label}: no deadline given")]
     if "deadline" in task.inherited:
         return []
     return [
-        PlanWarning(task.seq, "deadline_unreadable", f"task {task.seq}: cannot read the deadline {d.raw!r}")
+        _warn(task, "deadline_unreadable", f"task {task.label}: cannot read the deadline {d.raw!r}")
         for d in task.deadlines
         if d.kind == "unknown"
     ]
@@ -88,8 +92,9 @@ def _deadlines(task: ParsedTask) -> list[PlanWarning]:
 def _seq_order(tasks: list[ParsedTask]) -> list[PlanWarning]:
     warnings: list[PlanWarning] = []
     counts = Counter(t.seq for t in tasks)
+    whole = Counter((t.seq, t.sub) for t in tasks)
     for seq, count in sorted(counts.items()):
-        if count > 1:
+        if count > 1 and any(whole[(seq, t.sub)] > 1 for t in tasks if t.seq == seq):
             rows = ", ".join(str(t.row) for t in tasks if t.seq == seq)
             warnings.append(PlanWarning(seq, "duplicate_seq", f"序号 {seq} is used {count} times (rows {rows})"))
     previous = 0
@@ -118,15 +123,15 @@ _TASK_PREFIX = re.compile(r"^task [0-9-]+: ")
 def limit_warnings(warnings: list[PlanWarning]) -> list[PlanWarning]:
     """At most one warning of a kind per task (the others' details joined into it), and at most MAX_WARNINGS
     in all, the rest counted in a last "… N more" warning."""
-    merged: dict[tuple[int | None, str], list[PlanWarning]] = {}
-    order: list[tuple[int | None, str]] = []
+    merged: dict[tuple, list[PlanWarning]] = {}
+    order: list[tuple] = []
     out: list[PlanWarning] = []
     for warning in warnings:
         if warning.seq is None:
             out.append(warning)
             order.append((None, str(len(out))))
             continue
-        key = (warning.seq, warning.code)
+        key = (warning.seq, warning.sub, warning.code)
         if key not in merged:
             merged[key] = []
             order.append(key)
@@ -143,7 +148,7 @@ def limit_warnings(warnings: list[PlanWarning]) -> list[PlanWarning]:
         if extra:
             shown = "; ".join(extra[:_MAX_JOINED])
             more = f"; … {len(extra) - _MAX_JOINED} more" if len(extra) > _MAX_JOINED else ""
-            first = PlanWarning(first.seq, first.code, f"{first.message}; {shown}{more}")
+            first = PlanWarning(first.seq, first.code, f"{first.message}; {shown}{more}", sub=first.sub)
         result.append(first)
     if len(result) > MAX_WARNINGS:
         rest = len(result) - MAX_WARNINGS + 1

@@ -65,7 +65,7 @@ def to_json_dict(plan: ParsedPlan) -> dict:
         },
         "tasks": [
             {
-                "seq": task.seq,
+                "seq": task.label if task.sub else task.seq,
                 "category": task.category,
                 "subcategory": task.subcategory,
                 "requirement": task.requirement,
@@ -79,5 +79,7 @@ def to_json_dict(plan: ParsedPlan) -> dict:
             }
             for task in plan.tasks
         ],
-        "warnings": [{"seq": w.seq, "code": w.code, "message": w.message} for w in plan.warnings],
+        "warnings": [
+            {"seq": w.label if w.sub else w.seq, "code": w.code, "message": w.message} for w in plan.warnings
+        ],
     }

@@ -50,3 +50,8 @@ class PlanWarning:
     # 'unit_unresolved', 'group_without_members', 'likely_duplicate_unit', 'missing_requirement'
     code: str
     message: str  # English, one line
+    sub: int = 0  # the sub-row of task `seq` (task 4-2: seq 4, sub 2), 0 for a whole task
+
+    @property
+    def label(self) -> str | None:
+        return None if self.seq is None else (f"{self.seq}-{self.sub}" if self.sub else str(self.seq))

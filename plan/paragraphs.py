@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from plan.annotations import LINE_LABEL_RE, Annotation, read_annotation, strip_annotations
 from plan.header import ColumnMap
 from plan.readers.base import RawRow
+from plan.units import UNIT_SUFFIXES
 
 _CN = "一二三四五六七八九十"
 _MARKERS = (
@@ -34,7 +35,8 @@ _FOLDED_RANK = 4
 _END = re.compile(r"^\s*(?:抄送|抄报|[━─—═_]{3,})")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 COLUMNS = ColumnMap(seq=0, category=1, subcategory=2, requirement=3, units=[4], deadline=5,
-                    labels=["序号", "一级任务", "二级任务", "具体要求", "责任单位", "完成时限"], inherit_blanks=False)
+                    labels=["序号", "一级任务", "二级任务", "具体要求", "责任单位", "完成时限"], inherit_blanks=False,
+                    unit_roles={4: "responsible"})
 
 
 def _cn_value(text: str) -> int | None:
@@ -88,6 +90,15 @@ def _marker(line: str) -> tuple[int, int | None, str] | None:
     return None
 
 
+def _wrapped(label_line: str, line: str) -> bool:
+    """The line goes on with the name the labelled line broke off: its last fragment is no unit name yet."""
+    last = re.split(r"[、，,；;：:\s]", label_line)[-1]
+    if not last or "。" in line or last.endswith(UNIT_SUFFIXES):
+        return False
+    head = re.split(r"[、，,；;\s]", line)[0]
+    return (last + head).endswith(UNIT_SUFFIXES)
+
+
 @dataclass
 class Outline:
     preamble: list[str]
@@ -102,25 +113,39 @@ def outline(lines: list[str]) -> Outline:
     roots: list[Item] = []
     stack: list[Item] = []
     current: Item | None = None
+    label_line = ""  # a labelled line (牵头单位：…), which may wrap onto the next lines
+
+    def flush() -> None:
+        nonlocal label_line
+        if current is not None and label_line:
+            annotation = read_annotation(label_line, need_label=True)
+            if annotation is not None:
+                current.labelled.extend(annotation)
+        label_line = ""
+
     for number, raw in enumerate(lines, start=1):
         line = raw.strip().replace("\u3000", " ").strip()
         if not line:
             continue
         if current is not None and (footer or _END.match(line)):
+            flush()
             footer.append(line)
             continue
         if current is not None and LINE_LABEL_RE.match(line):
-            annotation = read_annotation(line, need_label=True)
-            if annotation is not None:
-                current.labelled.extend(annotation)
-                continue
+            flush()
+            label_line = line
+            continue
         found = _marker(line)
         if found is None:
             if current is None:
                 preamble.append(line)
+            elif label_line and _wrapped(label_line, line):
+                label_line += line  # the labelled line wrapped mid-name (a PDF's line ends: 市公安|局)
             else:
+                flush()
                 current.text += line  # a wrapped line, or the next paragraph of the item
             continue
+        flush()
         rank, value, rest = found
         while stack and stack[-1].rank >= rank:
             stack.pop()
@@ -128,6 +153,7 @@ def outline(lines: list[str]) -> Outline:
         (stack[-1].children if stack else roots).append(item)
         stack.append(item)
         current = item
+    flush()
     return Outline(preamble, roots, footer)
 
 

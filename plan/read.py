@@ -18,7 +18,7 @@ from plan.header import ColumnMap, find_header
 from plan.model import PlanWarning
 from plan.paragraphs import COLUMNS as PARAGRAPH_COLUMNS
 from plan.paragraphs import read_paragraphs
-from plan.preamble import read_preamble, year_in
+from plan.preamble import common_year, doc_no_year, read_preamble, year_in
 from plan.readers import PlanReadError, RawRow, RawTable, Source, read_source
 from plan.readers.limits import check_size
 
@@ -86,7 +86,8 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
     last_error: PlanReadError | None = None
     for candidate in candidates:
         try:
-            return _build(candidate, data, name, year=year, title=title, first_is_lead=first_is_lead)
+            return _build(candidate, data, name, year=year, title=title, first_is_lead=first_is_lead,
+                          all_text=text)
         except PlanReadError as exc:
             last_error = exc
     assert last_error is not None
@@ -94,11 +95,15 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
 
 
 def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, title: str | None,
-           first_is_lead: bool) -> ParsedPlan:
+           first_is_lead: bool, all_text: str) -> ParsedPlan:
     preamble = read_preamble(candidate.header_text, candidate.footer_text)
     plan_title = (title or preamble.title or PurePath(name).stem).strip()
 
-    base_year = year or year_in(plan_title) or (preamble.issued_on.year if preamble.issued_on else None)
+    base_year = (year or year_in(plan_title) or (preamble.issued_on.year if preamble.issued_on else None)
+                 or doc_no_year(preamble.doc_no) or common_year(candidate.header_text))
+    guessed = None
+    if base_year is None:
+        base_year = guessed = common_year(all_text)
     if base_year is None:
         raise PlanReadError(
             f"{name}: cannot tell the plan's year (no year in the title and no issue date); give it with --year"
@@ -111,16 +116,21 @@ def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, t
     if not tasks:
         where = f"on row {candidate.header_row}" if candidate.header_row else "in the text"
         raise PlanReadError(f"{name}: found the plan's header {where} but no task rows below it")
+    if guessed is not None:
+        warnings.append(PlanWarning(None, "plan_year_guessed",
+                                    f"{name}: the title and the notice give no year; took {guessed}, the year the "
+                                    f"text names most; if wrong, import again with --year"))
     if candidate.columns.seq is None:
         warnings.append(PlanWarning(None, "seq_numbered_in_order",
                                     f"{name}: the table has no 序号 column; tasks are numbered 1–{len(tasks)} "
                                     f"in the order of the rows"))
-    by_row = {task.row: task.seq for task in tasks}
+    by_row = {task.row: task for task in tasks}
     for row, pieces in candidate.notes.items():
+        task = by_row.get(row)
         for piece in pieces:
-            warnings.append(PlanWarning(by_row.get(row), "annotation_unread",
-                                        f"task {by_row.get(row)}: cannot read {piece!r} in the annotation as a "
-                                        f"unit or a deadline"))
+            warnings.append(PlanWarning(task.seq if task else None, "annotation_unread",
+                                        f"task {task.label if task else '?'}: cannot read {piece!r} in the "
+                                        f"annotation as a unit or a deadline", sub=task.sub if task else 0))
     if candidate.skipped:
         warnings.append(PlanWarning(None, "section_without_tasks",
                                     "sections without any 牵头单位/责任单位/完成时限 were not read as tasks: "

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from plan.model import UnitParse, UnitRef
 
-__all__ = ["parse_units", "normalize_unit_name", "is_group_name", "likely_duplicates"]
+__all__ = ["parse_units", "normalize_unit_name", "is_group_name", "likely_duplicates", "UNIT_SUFFIXES"]
 
 _CLAUSE_SEPARATORS = "，,；;。\n\r"
 _OPEN, _CLOSE = "（", "）"
@@ -104,7 +104,7 @@ _BARE_TYPES = ("单位", "部门", "机构", "人民政府", "政府", "管委�
 _BARE_RE = re.compile("(?:" + "|".join(_BARE_TYPES) + r")(?=$|[和及与、 ，,；;])")
 
 # Endings of unit names; a fragment with none of them is not read as a unit.
-_UNIT_SUFFIXES = (
+UNIT_SUFFIXES = (
     "局",
     "办",
     "办公室",
@@ -158,6 +158,7 @@ _UNIT_SUFFIXES = (
     "党工委",
     "党组",
     "机构",
+    "专班",
 )
 _GROUP_SUFFIXES = (
     "各部门",
@@ -180,6 +181,8 @@ _LEVEL_PREFIXES = ("区", "市", "县", "省")
 # Longer than this, or quoting something, it is a sentence (a requirement pasted in the wrong column).
 _MAX_NAME_LENGTH = 30
 _NOT_IN_NAMES = '“”"《》'
+# words of a sentence, not of a name: 具体任务均涉及相关市（州）人民政府，不再做分工
+_SENTENCE_WORDS = re.compile(r"均涉及|不再|均由|均为|根据|按照|确保|以上|下同|要求|如有|其中|包括")
 # 等 before these ends a list: 区税务局等各有关单位 → 区税务局 + 各有关单位.
 _ETC_RE = re.compile(r"等(?=各|有关|相关|部门$|单位$|$)")
 _VAGUE_AFTER_ETC = ("部门", "单位", "")
@@ -209,7 +212,7 @@ def is_group_name(name: str) -> bool:
     if not name:
         return False
     # 各 after a short level prefix (区政府各部门, 区级各行政审批职能部门), not deep inside a sentence.
-    prefixed_each = "各" in name[1:6] and name.endswith(_UNIT_SUFFIXES)
+    prefixed_each = "各" in name[1:6] and name.endswith(UNIT_SUFFIXES)
     return name.startswith("各") or prefixed_each or name.endswith(_GROUP_SUFFIXES)
 
 
@@ -219,9 +222,11 @@ _QUALIFIER_RE = re.compile(r"（[^（）]*）$")
 def _looks_like_unit(name: str) -> bool:
     if not 2 <= len(name) <= _MAX_NAME_LENGTH or any(ch in name for ch in _NOT_IN_NAMES):
         return False
+    if _SENTENCE_WORDS.search(_QUALIFIER_RE.sub("", name)):
+        return False
     # a parenthesised qualifier stays part of the name: 高新园（邹区镇）
     base = _QUALIFIER_RE.sub("", name) or name
-    return is_group_name(name) or base.endswith(_UNIT_SUFFIXES)
+    return is_group_name(name) or base.endswith(UNIT_SUFFIXES)
 
 
 def _strip_level(name: str) -> str:
@@ -278,11 +283,11 @@ def _split_soft(fragment: str) -> list[str]:
         right = fragment[i + len(word) :].strip() if word else ""
         # A space is weaker than 和: 区政府 办公室 is one name, 区财政局 区审计局 and 安监站 安监所 two.
         right_word = right.split(" ")[0].strip(_EDGE_PUNCT)
-        spaced_unit = right_word.endswith(_UNIT_SUFFIXES) and right_word not in _UNIT_SUFFIXES
+        spaced_unit = right_word.endswith(UNIT_SUFFIXES) and right_word not in UNIT_SUFFIXES
         right_ok = bool(right) and (word != " " or right.startswith((*_LEVEL_PREFIXES, "各")) or spaced_unit)
         # a bare type word joins the phrase before it (市各有关部门和单位, 党委和人民政府)
         right_ok = (right_ok and not _BARE_RE.match(right)) or (word == " " and spaced_unit)
-        if word and left and left.endswith(_UNIT_SUFFIXES) and right_ok:
+        if word and left and left.endswith(UNIT_SUFFIXES) and right_ok:
             pieces.append(fragment[start:i])
             start = i + len(word)
             i = start
@@ -398,8 +403,14 @@ def _prepare(text: str) -> str:
     return joined
 
 
+# a remark in brackets after a name, not a qualifier of it: （列第一位者为牵头或汇总单位，下同）
+_REMARK_RE = re.compile(r"（[^（）]*(?:，|。|；|下同|以下|为牵头|[^（）]{13,})[^（）]*）")
+
+
 def _parse(text: str, default_role: str | None) -> UnitParse:
     prepared = _prepare(text)
+    remarks = [m.group(0) for m in _REMARK_RE.finditer(prepared)]
+    prepared = _REMARK_RE.sub("", prepared)
     normalized = normalize_unit_name(prepared)
     clauses = [
         _Clause(c) for c in _split_outside_brackets(prepared, _CLAUSE_SEPARATORS) if c.strip(_EDGE_PUNCT)
@@ -437,7 +448,7 @@ def _parse(text: str, default_role: str | None) -> UnitParse:
                 refs.append(ref)
         unresolved.extend(clause.unreadable)
         dropped.extend(clause.vague)
-    return UnitParse(refs=refs, unresolved=unresolved, dropped=dropped)
+    return UnitParse(refs=refs, unresolved=unresolved, dropped=dropped + remarks)
 
 
 def parse_units(text: str, default_role: str | None = None) -> UnitParse:
