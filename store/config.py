@@ -65,11 +65,23 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "commands_per_minute": 20,
         "undo_minutes": 30,
     },
+    "evidence": {
+        "dir": "",
+        "max_file_mb": 20,
+        "max_unit_mb": 500,
+    },
+    "cards": {
+        "reminders": "auto",
+        "prompt_minutes": 30,
+    },
     "digest": {
         "attach_xlsx": False,
         "attach_chart": False,
         "attachments_dir": "",
         "due_soon_days": 14,
+    },
+    "ui": {
+        "language": "",
     },
 }
 
@@ -183,6 +195,13 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[server] port in {where('server', 'port')} must be 0–65535")
     if not config["server"]["path"].startswith("/"):
         raise ConfigError(f"[server] path in {where('server', 'path')} must start with '/'")
+    if config["ui"]["language"] not in ("", "zh", "en"):
+        raise ConfigError(f"[ui] language in {where('ui', 'language')} must be \"zh\", \"en\" or empty (the locale decides)")
+    if config["cards"]["reminders"] not in ("auto", "on", "off"):
+        raise ConfigError(f"[cards] reminders in {where('cards', 'reminders')} must be auto, on or off")
+    for key in ("max_file_mb", "max_unit_mb"):
+        if config["evidence"][key] < 1:
+            raise ConfigError(f"[evidence] {key} in {where('evidence', key)} must be at least 1")
     for days in config["reminders"]["before_working_days"]:
         if days < 1:
             raise ConfigError("[reminders] before_working_days must hold positive numbers")
