@@ -35,6 +35,11 @@ def norm(text: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
+def norm_label(text: str | None) -> str:
+    """A milestone label compared without its closing or leading punctuation."""
+    return norm(text).strip("。.；;，,、：:")
+
+
 def gold_units(task: dict) -> dict[str, set[str]]:
     units = task.get("units") or {}
     return {role: {norm(n) for n in units.get(role) or []} for role in ROLES}
@@ -50,7 +55,7 @@ def duban_units(task: dict) -> dict[str, set[str]]:
 def _deadline_key(d: dict, with_label: bool, dated: bool) -> tuple:
     kind = d.get("kind")
     due = d.get("due") if (kind == "fixed" or (kind == "recurring" and dated)) else None
-    label = norm(d.get("label")) if with_label else None
+    label = norm_label(d.get("label")) if with_label else None
     return (kind, due, label)
 
 
