@@ -6,10 +6,11 @@ import re
 from collections import Counter
 from datetime import date
 
+from i18n import _
 from plan.deadlines import parse_deadlines
 from plan.document import ParsedTask
 from plan.model import PlanWarning
-from plan.units import likely_duplicates
+from plan.units import duplicate_reason, likely_duplicates
 
 # a date written in the 具体要求 text: 2019年12月15日前, 12月底前, 2020年1月中旬
 _REQUIREMENT_DATE = re.compile(
@@ -36,8 +37,8 @@ def _date_mismatch(task: ParsedTask, year: int) -> list[PlanWarning]:
     said = ", ".join(sorted(d.isoformat() for d in written))
     cell_text = ", ".join(sorted(d.isoformat() for d in cell))
     return [PlanWarning(task.seq, "date_mismatch",
-                        f"task {task.seq}: the requirement names {said} but the deadline cell "
-                        f"({task.deadline_raw}) gives {cell_text}")]
+                        _("task {seq}: the requirement names {said} but the deadline cell ({cell}) gives {date}").format(
+                            seq=task.seq, said=said, cell=task.deadline_raw, date=cell_text))]
 
 
 def _past_at_issue(task: ParsedTask, issued_on: date | None) -> list[PlanWarning]:
@@ -45,8 +46,8 @@ def _past_at_issue(task: ParsedTask, issued_on: date | None) -> list[PlanWarning
         return []
     return [
         PlanWarning(task.seq, "deadline_past_at_issue",
-                    f"task {task.seq}: deadline {d.raw} ({d.due.isoformat()}) is before the plan's issue date "
-                    f"{issued_on.isoformat()}")
+                    _("task {seq}: deadline {raw} ({due}) is before the plan's issue date {issued}").format(
+                        seq=task.seq, raw=d.raw, due=d.due.isoformat(), issued=issued_on.isoformat()))
         for d in task.deadlines
         if d.kind in ("fixed", "year_round") and d.due is not None and (d.past_at_issue or d.due < issued_on)
     ]
@@ -56,25 +57,28 @@ def _units(task: ParsedTask) -> list[PlanWarning]:
     if "units" in task.inherited or "cooperate" in task.inherited:
         return []  # reported once, on the row that wrote the cell
     warnings = [
-        PlanWarning(task.seq, "unit_unresolved", f"task {task.seq}: cannot read the unit phrase {fragment!r}")
+        PlanWarning(task.seq, "unit_unresolved",
+                    _("task {seq}: cannot read the unit phrase {text!r}").format(seq=task.seq, text=fragment))
         for fragment in task.unresolved_units
     ]
     written = (task.units_raw + task.cooperate_raw).strip()
     if written and not task.units and not task.unresolved_units:
         warnings.append(PlanWarning(task.seq, "unit_unresolved",
-                                    f"task {task.seq}: no unit found in {written!r}"))
+                                    _("task {seq}: no unit found in {text!r}").format(seq=task.seq, text=written)))
     if not written:
-        warnings.append(PlanWarning(task.seq, "units_missing", f"task {task.seq}: no responsible unit given"))
+        warnings.append(PlanWarning(task.seq, "units_missing",
+                                    _("task {seq}: no responsible unit given").format(seq=task.seq)))
     return warnings
 
 
 def _deadlines(task: ParsedTask) -> list[PlanWarning]:
     if not task.deadline_raw:
-        return [PlanWarning(task.seq, "deadline_missing", f"task {task.seq}: no deadline given")]
+        return [PlanWarning(task.seq, "deadline_missing", _("task {seq}: no deadline given").format(seq=task.seq))]
     if "deadline" in task.inherited:
         return []
     return [
-        PlanWarning(task.seq, "deadline_unreadable", f"task {task.seq}: cannot read the deadline {d.raw!r}")
+        PlanWarning(task.seq, "deadline_unreadable",
+                    _("task {seq}: cannot read the deadline {raw!r}").format(seq=task.seq, raw=d.raw))
         for d in task.deadlines
         if d.kind == "unknown"
     ]
@@ -86,13 +90,15 @@ def _seq_order(tasks: list[ParsedTask]) -> list[PlanWarning]:
     for seq, count in sorted(counts.items()):
         if count > 1:
             rows = ", ".join(str(t.row) for t in tasks if t.seq == seq)
-            warnings.append(PlanWarning(seq, "duplicate_seq", f"序号 {seq} is used {count} times (rows {rows})"))
+            warnings.append(PlanWarning(seq, "duplicate_seq", _("序号 {seq} is used {count} times (rows {rows})").format(
+                seq=seq, count=count, rows=rows)))
     previous = 0
     for seq in sorted(counts):
         if seq > previous + 1:
             missing = f"{previous + 1}" if seq == previous + 2 else f"{previous + 1}–{seq - 1}"
-            after = f"between {previous} and {seq}" if previous else f"before {seq}"
-            warnings.append(PlanWarning(seq, "seq_gap", f"序号 {missing} missing ({after})"))
+            said = _("序号 {missing} missing (between {previous} and {seq})") if previous else \
+                _("序号 {missing} missing (before {seq})")
+            warnings.append(PlanWarning(seq, "seq_gap", said.format(missing=missing, previous=previous, seq=seq)))
         previous = seq
     return warnings
 
@@ -100,7 +106,8 @@ def _seq_order(tasks: list[ParsedTask]) -> list[PlanWarning]:
 def _duplicate_units(tasks: list[ParsedTask]) -> list[PlanWarning]:
     names = list(dict.fromkeys(ref.name for task in tasks for ref in task.units))
     return [
-        PlanWarning(None, "likely_duplicate_unit", f"units {a!r} and {b!r} may be the same unit ({reason})")
+        PlanWarning(None, "likely_duplicate_unit", _("units {a!r} and {b!r} may be the same unit ({reason})").format(
+            a=a, b=b, reason=duplicate_reason(reason)))
         for a, b, reason in likely_duplicates(names)
     ]
 
