@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from i18n import _
+from plan.units import duplicate_reason
 from store.clock import utcnow
 from store.db import StoreError, database
 from store.models import (
@@ -79,7 +81,7 @@ def _next_code() -> str:
         for i in range(len(letters) ** length):
             code = ""
             n = i
-            for _ in range(length):
+            for _step in range(length):
                 code = letters[n % 26] + code
                 n //= 26
             if code not in used:
@@ -280,7 +282,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         if not resolver.members[group.id]:
             warnings.append({
                 "seq": None, "code": "group_without_members",
-                "message": f"unit group {name} has no members yet: `duban group add-member {name} UNIT…`",
+                "message": _("unit group {name} has no members yet: {fix}").format(
+                    name=name, fix=f"`duban group add-member {name} UNIT…`"),
             })
     if likely_duplicates and report.units_new:
         named = " ".join(w["message"] for w in warnings if w["code"] == "likely_duplicate_unit")
@@ -288,7 +291,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
             if (a in report.units_new or b in report.units_new) and not (a in named and b in named):
                 warnings.append({
                     "seq": None, "code": "likely_duplicate_unit",
-                    "message": f"{a} and {b} may be the same unit ({reason}): `duban unit merge` if so",
+                    "message": _("{a} and {b} may be the same unit ({reason}): `duban unit merge` if so").format(
+                        a=a, b=b, reason=duplicate_reason(reason)),
                 })
     report.warnings = warnings + report.warnings
     for w in report.warnings:
