@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from i18n import _
 from plan.annotations import RULE_RE
 from plan.assemble import build_tasks
 from plan.checks import check_plan, limit_warnings
@@ -117,24 +118,24 @@ def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, t
         where = f"on row {candidate.header_row}" if candidate.header_row else "in the text"
         raise PlanReadError(f"{name}: found the plan's header {where} but no task rows below it")
     if guessed is not None:
-        warnings.append(PlanWarning(None, "plan_year_guessed",
-                                    f"{name}: the title and the notice give no year; took {guessed}, the year the "
-                                    f"text names most; if wrong, import again with --year"))
+        warnings.append(PlanWarning(None, "plan_year_guessed", _(
+            "{name}: the title and the notice give no year; took {year}, the year the text names most; "
+            "if wrong, import again with --year").format(name=name, year=guessed)))
     if candidate.columns.seq is None:
-        warnings.append(PlanWarning(None, "seq_numbered_in_order",
-                                    f"{name}: the table has no 序号 column; tasks are numbered 1–{len(tasks)} "
-                                    f"in the order of the rows"))
+        warnings.append(PlanWarning(None, "seq_numbered_in_order", _(
+            "{name}: the table has no 序号 column; tasks are numbered 1–{count} in the order of the rows"
+        ).format(name=name, count=len(tasks))))
     by_row = {task.row: task for task in tasks}
     for row, pieces in candidate.notes.items():
         task = by_row.get(row)
         for piece in pieces:
-            warnings.append(PlanWarning(task.seq if task else None, "annotation_unread",
-                                        f"task {task.label if task else '?'}: cannot read {piece!r} in the "
-                                        f"annotation as a unit or a deadline", sub=task.sub if task else 0))
+            warnings.append(PlanWarning(task.seq if task else None, "annotation_unread", _(
+                "task {seq}: cannot read {text!r} in the annotation as a unit or a deadline"
+            ).format(seq=task.label if task else "?", text=piece), sub=task.sub if task else 0))
     if candidate.skipped:
-        warnings.append(PlanWarning(None, "section_without_tasks",
-                                    "sections without any 牵头单位/责任单位/完成时限 were not read as tasks: "
-                                    + "; ".join(candidate.skipped)))
+        warnings.append(PlanWarning(None, "section_without_tasks", _(
+            "sections without any 牵头单位/责任单位/完成时限 were not read as tasks: {sections}"
+        ).format(sections="; ".join(candidate.skipped))))
     warnings += check_plan(tasks, year=base_year, issued_on=preamble.issued_on)
     return ParsedPlan(
         title=plan_title,
