@@ -22,10 +22,10 @@ V3_TABLES = [m.KeyValue]
 V4_TABLES = [m.Evidence, m.MediaDownload, m.CardMessage, m.ChatPrompt]
 # Version 5: per-recipient send budgets shared by every dispatcher.
 V5_TABLES = [m.RateSlot]
-# Version 6: days of the imported State Council holiday notices.
-V6_TABLES = [m.NoticeDay]
+# Version 7: days of the imported State Council holiday notices.
+V7_TABLES = [m.NoticeDay]
 V1_TABLES = [model for model in m.ALL_MODELS
-             if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES + V6_TABLES]
+             if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES + V7_TABLES]
 
 
 def _v1_core_tables() -> None:
@@ -60,8 +60,25 @@ def _v5_rate_slots() -> None:
     database.create_tables(V5_TABLES, safe=True)
 
 
-def _v6_holiday_notices() -> None:
-    database.create_tables(V6_TABLES, safe=True)
+def _v6_task_sub_rows_and_milestone_labels() -> None:
+    migrator = SchemaMigrator.from_database(database.obj)
+    task = m.Task._meta.table_name
+    if "sub" not in {c.name for c in database.get_columns(task)}:
+        migrate(migrator.add_column(task, "sub", m.Task.sub))
+    indexes = database.get_indexes(task)
+    if not any(i.unique and list(i.columns) == ["plan_id", "seq", "sub"] for i in indexes):
+        # the new unique index first: MySQL keeps an index on plan_id for the foreign key meanwhile
+        migrate(migrator.add_index(task, ("plan_id", "seq", "sub"), True))
+    for index in database.get_indexes(task):
+        if index.unique and list(index.columns) == ["plan_id", "seq"]:
+            migrate(migrator.drop_index(task, index.name))
+    deadline = m.Deadline._meta.table_name
+    if "label" not in {c.name for c in database.get_columns(deadline)}:
+        migrate(migrator.add_column(deadline, "label", m.Deadline.label))
+
+
+def _v7_holiday_notices() -> None:
+    database.create_tables(V7_TABLES, safe=True)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
@@ -72,7 +89,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (4, "template cards, evidence files (佐证材料) and their downloads; contacts' card setting",
      _v4_cards_and_evidence),
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
-    (6, "days of imported State Council holiday notices", _v6_holiday_notices),
+    (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
+    (7, "days of imported State Council holiday notices", _v7_holiday_notices),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
