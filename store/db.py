@@ -9,7 +9,8 @@ import os
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
+
+from store.drivers import load_driver
 
 POOL_SIZE = 32
 STALE_SECONDS = 300
@@ -40,11 +41,15 @@ def open_database(url: str) -> peewee.Database:
         return peewee.SqliteDatabase(path or ":memory:", pragmas=_sqlite_pragmas())
     # Server databases get a connection pool: each job run and each callback request takes a connection and
     # gives it back (unit_of_work), and connections idle past stale_timeout are replaced, never reused dead.
+    from playhouse.db_url import connect as connect_url
+
     rest = url.split("://", 1)[1]
     if scheme in ("postgres", "postgresql"):
+        load_driver("postgresql")
         return connect_url(f"postgresql+pool://{rest}", max_connections=POOL_SIZE, stale_timeout=STALE_SECONDS,
                            timeout=POOL_WAIT_SECONDS)
     if scheme in ("mysql", "mariadb"):
+        load_driver("mysql")
         return connect_url(f"mysql+pool://{rest}", charset="utf8mb4", max_connections=POOL_SIZE,
                            stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS)
     raise StoreError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///, postgresql:// or mysql://")
