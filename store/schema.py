@@ -24,8 +24,9 @@ V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABL
 
 
 def _add_column(model: type[m.BaseModel], name: str) -> None:
-    """ALTER TABLE … ADD COLUMN for the model's field `name`. playhouse.migrate is imported only here: it
-    loads every database driver, which a command that does not migrate should not pay for."""
+    """ALTER TABLE … ADD COLUMN for the model's field `name`. playhouse.migrate is imported inside the steps
+    that use it, never at the top: it loads every database driver, which a command that does not migrate
+    should not pay for (tests/test_startup_imports.py)."""
     from playhouse.migrate import SchemaMigrator, migrate
 
     migrate(SchemaMigrator.from_database(database.obj).add_column(model._meta.table_name, name,
@@ -62,6 +63,8 @@ def _v5_rate_slots() -> None:
 
 
 def _v6_task_sub_rows_and_milestone_labels() -> None:
+    from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
     migrator = SchemaMigrator.from_database(database.obj)
     task = m.Task._meta.table_name
     if "sub" not in {c.name for c in database.get_columns(task)}:
