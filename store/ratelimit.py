@@ -14,6 +14,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import peewee
+
+from store.db import is_retryable
 from store.models import RateSlot
 from store.prepared import Prepared, insert_ignore
 
@@ -103,7 +106,17 @@ def _free_index(used: dict[int, int], limit: int) -> int:
 
 
 def _take(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
-    """Claim one slot: insert it when new, else move its time from `old_ms` to now if nobody did first."""
+    """Claim one slot: insert it when new, else move its time from `old_ms` to now if nobody did first.
+    A deadlock with another dispatcher taking the same slot counts as losing the race."""
+    try:
+        return _compare_and_set(key, slot, old_ms, now_ms)
+    except peewee.PeeweeException as exc:
+        if not is_retryable(exc):
+            raise
+        return False
+
+
+def _compare_and_set(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
     if old_ms is None:
         return insert_ignore(RateSlot, {"key": key, "slot": slot, "used_ms": now_ms}, returning=False)
     return _move_slot.execute(now_ms, key, slot, old_ms)[1].rowcount == 1
