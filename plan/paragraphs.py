@@ -208,13 +208,12 @@ def _tasks(items: list[Item], inherited: Annotation, path: list[Item], bare: boo
             continue
         annotation = _merge(inherited, item.annotation)
         kids = [c for c in item.children if c.rank < _FOLDED_RANK]
-        folded = [c for c in item.children if c.rank >= _FOLDED_RANK]
         if any(k.any_annotated() for k in kids):
             found += _tasks(item.children, annotation, [*path, item], bare)
         elif kids and (annotation or bare) and (bare or (item.is_heading() and item.rank < _TASK_RANK)):
             found += _tasks(item.children, annotation, [*path, item], bare)
         elif item.own() or item.rank in annotated_ranks or (inherited and path) or (bare and not kids):
-            found.append(Found(item, path, annotation, _folded_text(item.children if not kids else folded)))
+            found.append(Found(item, path, annotation, _folded_text(item.children)))
     return found
 
 
