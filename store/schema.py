@@ -22,7 +22,10 @@ V3_TABLES = [m.KeyValue]
 V4_TABLES = [m.Evidence, m.MediaDownload, m.CardMessage, m.ChatPrompt]
 # Version 5: per-recipient send budgets shared by every dispatcher.
 V5_TABLES = [m.RateSlot]
-V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES]
+# Version 7: days of the imported State Council holiday notices.
+V7_TABLES = [m.NoticeDay]
+V1_TABLES = [model for model in m.ALL_MODELS
+             if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES + V7_TABLES]
 
 
 def _v1_core_tables() -> None:
@@ -74,6 +77,10 @@ def _v6_task_sub_rows_and_milestone_labels() -> None:
         migrate(migrator.add_column(deadline, "label", m.Deadline.label))
 
 
+def _v7_holiday_notices() -> None:
+    database.create_tables(V7_TABLES, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -83,6 +90,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
      _v4_cards_and_evidence),
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
+    (7, "days of imported State Council holiday notices", _v7_holiday_notices),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
