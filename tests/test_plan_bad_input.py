@@ -54,7 +54,7 @@ def test_max_file_mb_is_configurable(cli, tmp_path):
     assert cli("init").exit_code == 0
     plan = tmp_path / "plan.txt"
     plan.write_text("2021年工作要点\n一、重点工作\n1.推进政务公开。（牵头单位：区政府办公室，6月底前完成）\n"
-                    + "附注" * 400_000, encoding="utf-8")  # 2.4 MB
+                    + "抄送：区委办。\n" + "附注\n" * 400_000, encoding="utf-8")  # 2.8 MB
     (tmp_path / "small-limit.toml").write_text("[import]\nmax_file_mb = 1\n", encoding="utf-8")
     refused = cli("--config", str(tmp_path / "small-limit.toml"), "plan", "import", str(plan), "--dry-run")
     assert refused.exit_code == 1 and "over the 1 MB import limit" in refused.output
