@@ -434,4 +434,5 @@ def leaders_remove(app: App, name: str) -> None:
 
     app.connect()
     removed = remove_leader_group(name)
-    click.echo(_("Removed leader group {name}.").format(name=removed.name))
+    click.echo(_("Removed leader group {name}; {n} queued message(s) to it cancelled.").format(
+        name=removed.name, n=removed.cancelled))

@@ -326,8 +326,17 @@ def remove_leader_group(name: str) -> LeaderGroup:
     with database.atomic():
         group = LeaderGroup.get_or_none(LeaderGroup.name == (name or "").strip())
         if group is None:
-            raise StoreError(f"no leader group named {name!r}; see `duban leaders list`")
+            raise StoreError(_("no leader group named {name!r}; see `duban leaders list`").format(name=name))
         group.delete_instance()
+        # Its queued digests would only die later: cancel them (unless another group shares the target).
+        group.cancelled = 0
+        if not LeaderGroup.select().where((LeaderGroup.channel == group.channel)
+                                          & (LeaderGroup.target == group.target)).exists():
+            from store.models import Outbox
+
+            group.cancelled = Outbox.delete().where(
+                (Outbox.channel == group.channel) & (Outbox.target == group.target)
+                & (Outbox.state << ["pending", "failed"])).execute()
     return group
 
 
