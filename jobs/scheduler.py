@@ -73,6 +73,14 @@ def run_inbox_pruning(config: Config) -> int:
     return removed
 
 
+def log_calendar_warnings() -> None:
+    """Once a day: the holidays duban does not know yet (next year from 1 November)."""
+    from jobs.calendar import calendar_warnings
+
+    for warning in calendar_warnings():
+        log.warning("%s", warning)
+
+
 def away_from_rush(hour: int, minute: int) -> tuple[int, int]:
     """WeCom asks senders to avoid :00 and :30 (delivery congests): move a start within 2 minutes of them to :03/:33.
 
@@ -109,6 +117,10 @@ class Service:
         self.scheduler.add_job(
             self._guard(lambda: run_reminders(self.config)),
             CronTrigger(hour=hour, minute=minute, jitter=jitter, timezone=tz), id="reminders",
+        )
+        self.scheduler.add_job(
+            self._guard(log_calendar_warnings),
+            CronTrigger(hour=hour, minute=minute, timezone=tz), id="calendar-warnings",
         )
         self.scheduler.add_job(
             self._guard(lambda: run_digests(self.config)),
