@@ -39,6 +39,7 @@ from store.config import Config
 from store.db import unit_of_work
 from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
+from wecom.server_log import summarise_queue_warnings
 from wecom.shaping import APP_TEXT_LIMIT, split_message
 
 log = logging.getLogger("duban.callback")
@@ -335,6 +336,7 @@ class RunningCallback:
     def __init__(self, app: Flask, host: str, port: int, threads: int = WAITRESS_THREADS) -> None:
         from waitress.server import create_server
 
+        summarise_queue_warnings()
         self.app = app
         self.server = create_server(app, host=host, port=port, threads=threads,
                                     max_request_body_size=4 * MAX_BODY_BYTES, ident="duban", _start=True)
@@ -396,6 +398,7 @@ def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | 
     """Serve the callback in this thread with waitress (8 threads) until interrupted."""
     from waitress import serve
 
+    summarise_queue_warnings()
     app = create_app(config, handler, enqueue_notify, **options)
     host = host if host is not None else config["server"]["host"]
     port = port if port is not None else config["server"]["port"]
