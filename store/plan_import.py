@@ -16,6 +16,7 @@ from i18n import _
 from i18n.words import duplicate_reason
 from store.clock import utcnow
 from store.db import StoreError, database
+from store.holidays import unknown_year_warnings
 from store.models import (
     ROLES,
     Assignment,
@@ -287,7 +288,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         task.delete_instance(recursive=True)
         report.tasks_removed.append(task.label)
 
-    warnings = [{"seq": w.seq, "code": w.code, "message": w.message} for w in parsed.warnings
+    warnings = [{"seq": w.seq, "sub": getattr(w, "sub", 0), "code": w.code, "message": w.message}
+                for w in parsed.warnings
                 if not _already_one_unit(w)]
     for name, group in resolver.groups.items():
         if not resolver.members[group.id]:
@@ -296,6 +298,7 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
                 "message": _("unit group {name} has no members yet: {fix}").format(
                     name=name, fix=f"`duban group add-member {name} UNIT…`"),
             })
+    warnings += unknown_year_warnings(parsed)
     if likely_duplicates and report.units_new:
         named = " ".join(w["message"] for w in warnings if w["code"] == "likely_duplicate_unit")
         for a, b, reason in likely_duplicates(u.name for u in Unit.select(Unit.name)):
