@@ -46,12 +46,16 @@ def plan_import(app: App, file: str | None, sample: bool, year: int | None, titl
 
     if bool(file) == sample:
         raise click.UsageError(_("give a FILE or --sample"))
+    from plan.readers.limits import MB, set_max_file_bytes
+
+    set_max_file_bytes(app.config["import"]["max_file_mb"] * MB)
     parsed = read_plan(SAMPLE_PLAN if sample else file, year=year, title=title)
     app.connect()
     report = save_plan(parsed, replace=replace, dry_run=dry_run, likely_duplicates=likely_duplicates)
     if as_json:
         data = to_json_dict(parsed)
-        data["warnings"] = [{"seq": w["seq"], "code": w["code"], "message": w["message"]} for w in report.warnings]
+        data["warnings"] = [{"seq": f"{w['seq']}-{w['sub']}" if w.get("sub") else w["seq"], "code": w["code"],
+                             "message": w["message"]} for w in report.warnings]
         data["import"] = report.as_dict()
         emit(data, True, print)
         return

@@ -6,8 +6,8 @@ the item above it. Which items are tasks:
 - an item whose descendants carry annotations is a heading: its annotated descendants are the tasks, and every
   item beside an annotated one (same parent, same marker) is a task too (without annotation it is warned);
 - an annotated item without annotated descendants is a task, its sub-points folded into its requirement; when it
-  is a short heading (no sentence of its own) with numbered items under it, those items are the tasks and share
-  its annotation;
+  is a short heading 一、 or （一） (no sentence of its own) with numbered items under it, those items are the tasks
+  and share its annotation; an annotation on a line of its own after （1）（2） measures closes their 1. item;
 - a section without any annotation is not read as tasks (said in a warning); a document without any annotation
   at all has its deepest items as tasks (each warned as having no unit).
 The result is rows for the table path (plan.assemble), so tasks, warnings and --json have the same shape.
@@ -32,6 +32,8 @@ _MARKERS = (
     re.compile(r"^([①-⑳])\s*"),
 )
 _FOLDED_RANK = 4
+_TASK_RANK = 2  # 1. items
+_OWN_LINE = re.compile(r"^[（(〔【\[［].*[）)〕】\]］]$")
 _END = re.compile(r"^\s*(?:抄送|抄报|[━─—═_]{3,})")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 COLUMNS = ColumnMap(seq=0, category=1, subcategory=2, requirement=3, units=[4], deadline=5,
@@ -136,6 +138,14 @@ def outline(lines: list[str]) -> Outline:
             label_line = line
             continue
         found = _marker(line)
+        if found is None and current is not None and _OWN_LINE.match(line):
+            stripped = strip_annotations(line)
+            if stripped.annotation and not stripped.text.strip("（）()〔〕【】 "):
+                flush()
+                # an annotation on a line of its own after an item's measures (（1）…（2）…) closes the item
+                owner = next((i for i in reversed(stack) if i.rank <= _TASK_RANK), current)
+                owner.labelled.extend(stripped.annotation)
+                continue
         if found is None:
             if current is None:
                 preamble.append(line)
@@ -198,13 +208,12 @@ def _tasks(items: list[Item], inherited: Annotation, path: list[Item], bare: boo
             continue
         annotation = _merge(inherited, item.annotation)
         kids = [c for c in item.children if c.rank < _FOLDED_RANK]
-        folded = [c for c in item.children if c.rank >= _FOLDED_RANK]
         if any(k.any_annotated() for k in kids):
             found += _tasks(item.children, annotation, [*path, item], bare)
-        elif kids and (annotation or bare) and (item.is_heading() or bare):
+        elif kids and (annotation or bare) and (bare or (item.is_heading() and item.rank < _TASK_RANK)):
             found += _tasks(item.children, annotation, [*path, item], bare)
         elif item.own() or item.rank in annotated_ranks or (inherited and path) or (bare and not kids):
-            found.append(Found(item, path, annotation, _folded_text(item.children if not kids else folded)))
+            found.append(Found(item, path, annotation, _folded_text(item.children)))
     return found
 
 

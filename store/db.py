@@ -15,7 +15,8 @@ from typing import TypeVar
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
+
+from store.drivers import load_driver
 
 POOL_SIZE = 32
 STALE_SECONDS = 300
@@ -77,11 +78,15 @@ def open_database(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
                                      timeout=min(SQLITE_BUSY_MS / 1000, statement_timeout))
     # Server databases get a connection pool: each job run and each callback request takes a connection and
     # gives it back (unit_of_work), and connections idle past stale_timeout are replaced, never reused dead.
+    from playhouse.db_url import connect as connect_url
+
     rest = url.split("://", 1)[1]
     if scheme in ("postgres", "postgresql"):
+        load_driver("postgresql")
         return connect_url(f"postgresql+pool://{rest}", max_connections=POOL_SIZE, stale_timeout=STALE_SECONDS,
                            timeout=POOL_WAIT_SECONDS, **_postgres_budget(connect_timeout, statement_timeout))
     if scheme in ("mysql", "mariadb"):
+        load_driver("mysql")
         return connect_url(f"mysql+pool://{rest}", charset="utf8mb4", max_connections=POOL_SIZE,
                            stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS,
                            **_mysql_budget(connect_timeout, statement_timeout))

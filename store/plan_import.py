@@ -277,7 +277,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         task.delete_instance(recursive=True)
         report.tasks_removed.append(task.label)
 
-    warnings = [{"seq": w.seq, "code": w.code, "message": w.message} for w in parsed.warnings
+    warnings = [{"seq": w.seq, "sub": getattr(w, "sub", 0), "code": w.code, "message": w.message}
+                for w in parsed.warnings
                 if not _already_one_unit(w)]
     for name, group in resolver.groups.items():
         if not resolver.members[group.id]:

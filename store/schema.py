@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import peewee
-from playhouse.migrate import SchemaMigrator, migrate
 
 from store import models as m
 from store.clock import utcnow
@@ -30,6 +29,16 @@ V1_TABLES = [model for model in m.ALL_MODELS
              if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES + V7_TABLES]
 
 
+def _add_column(model: type[m.BaseModel], name: str) -> None:
+    """ALTER TABLE … ADD COLUMN for the model's field `name`. playhouse.migrate is imported inside the steps
+    that use it, never at the top: it loads every database driver, which a command that does not migrate
+    should not pay for (tests/test_startup_imports.py)."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrate(SchemaMigrator.from_database(database.obj).add_column(model._meta.table_name, name,
+                                                                  model._meta.fields[name]))
+
+
 def _v1_core_tables() -> None:
     database.create_tables(V1_TABLES, safe=True)
 
@@ -37,8 +46,7 @@ def _v1_core_tables() -> None:
 def _v2_reminders_and_contact_problems() -> None:
     columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
     if "problem" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Contact._meta.table_name, "problem", m.Contact.problem))
+        _add_column(m.Contact, "problem")
     database.create_tables(V2_TABLES, safe=True)
 
 
@@ -46,15 +54,13 @@ def _v3_key_value_and_deferred_replies() -> None:
     database.create_tables(V3_TABLES, safe=True)
     columns = {c.name for c in database.get_columns(m.Inbox._meta.table_name)}
     if "deferred" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Inbox._meta.table_name, "deferred", m.Inbox.deferred))
+        _add_column(m.Inbox, "deferred")
 
 
 def _v4_cards_and_evidence() -> None:
     columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
     if "cards" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Contact._meta.table_name, "cards", m.Contact.cards))
+        _add_column(m.Contact, "cards")
     database.create_tables(V4_TABLES, safe=True)
 
 
@@ -63,6 +69,8 @@ def _v5_rate_slots() -> None:
 
 
 def _v6_task_sub_rows_and_milestone_labels() -> None:
+    from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
     migrator = SchemaMigrator.from_database(database.obj)
     task = m.Task._meta.table_name
     if "sub" not in {c.name for c in database.get_columns(task)}:

@@ -142,3 +142,32 @@ def test_calendar_year_lists_chinesecalendar_days_when_nothing_is_imported(db_ur
     by_day = {r["day"]: r for r in rows}
     assert by_day["2024-02-04"]["kind"] == "workday" and by_day["2024-02-04"]["source"] == "chinesecalendar"
     assert by_day["2024-10-01"]["name"] == "国庆节"
+
+
+def test_weekly_digest_tells_the_admin_from_november(db_url):
+    from jobs.digest import build_digest
+    from store.contacts import add_leader_group
+    from tests.world import build_world, config
+
+    build_world()
+    group = add_leader_group("区领导群", webhook_key="12345678-1234-1234-1234-123456789abc")
+    october = build_digest(group, D(2026, 10, 26), dt.datetime(2026, 10, 26, 1, 10), config(), load_calendar())
+    november = build_digest(group, D(2026, 11, 2), dt.datetime(2026, 11, 2, 1, 10), config(), load_calendar())
+    assert "2027年节假日安排尚未导入" not in october.markdown
+    assert "2027年节假日安排尚未导入" in november.parts[-1] and "duban calendar import" in november.parts[-1]
+
+
+def test_serve_logs_the_unknown_year_at_start_and_daily(db_url, caplog):
+    from jobs.scheduler import Service, log_calendar_warnings
+    from store.config import load_config
+
+    clock.freeze(dt.datetime(2026, 11, 2, 8, 0))
+    service = Service(load_config(None, environ={}), holder="host-a:1")
+    service.start()
+    try:
+        daily = service.scheduler.get_job("calendar-warnings")
+        assert daily is not None and "cron" in str(daily.trigger)
+    finally:
+        service.stop()
+    log_calendar_warnings()  # what run_service calls at start, and the daily job runs
+    assert "2027's holidays are not known yet" in caplog.text and "duban calendar import" in caplog.text
