@@ -91,6 +91,19 @@ def _v7_holiday_notices() -> None:
     database.create_tables(V7_TABLES, safe=True)
 
 
+INBOX_SENDER_COLUMNS = ["from_user", "received_at"]
+
+
+def _v8_inbox_sender_index() -> None:
+    """The chat rate limit counts a sender's recent messages on every callback; without this index that read
+    the whole inbox, slower with every message ever received."""
+    table = m.Inbox._meta.table_name
+    if not any(list(i.columns) == INBOX_SENDER_COLUMNS for i in database.get_indexes(table)):
+        from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
+        migrate(SchemaMigrator.from_database(database.obj).add_index(table, tuple(INBOX_SENDER_COLUMNS), False))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -101,6 +114,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
     (7, "days of imported State Council holiday notices", _v7_holiday_notices),
+    (8, "inbox index by sender and time (the chat rate limit)", _v8_inbox_sender_index),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
