@@ -92,7 +92,7 @@ def show_task(ctx: Context, cmd: Command) -> str:
     if view.reports:
         lines.append(f"记录（共{view.report_count}条，最近{len(view.reports)}条）：")
         for r in view.reports:
-            when = ctx.local(r.at).strftime("%m-%d %H:%M")
+            when = replies.ago(r.at, ctx.now, ctx.local(r.at))
             kind = REPORT_KINDS.get(r.kind, r.kind)
             percent = f"{r.percent}%" if r.percent is not None else ""
             undone = "（已撤回）" if r.undone else ""

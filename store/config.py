@@ -62,6 +62,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "port": 8080,
         "path": "/wecom/callback",
         "reply_budget_seconds": 3.5,
+        "replay_window_seconds": 600,
+        "inbox_retention_days": 30,
     },
     "chat": {
         "admin_contact": "区政府办公室",
