@@ -7,10 +7,11 @@ from collections import Counter
 from datetime import date
 
 from i18n import _
+from i18n.words import duplicate_reason
 from plan.deadlines import parse_deadlines
 from plan.document import ParsedTask
 from plan.model import PlanWarning
-from plan.units import duplicate_reason, likely_duplicates
+from plan.units import likely_duplicates
 
 # a date written in the 具体要求 text: 2019年12月15日前, 12月底前, 2020年1月中旬
 _REQUIREMENT_DATE = re.compile(

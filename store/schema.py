@@ -6,7 +6,10 @@ Each migration inspects the live schema before it changes it, so re-running one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import peewee
 
 from store import models as m
 from store.clock import utcnow
@@ -128,13 +131,34 @@ def upgrade(target: int = CURRENT_VERSION) -> tuple[int, int]:
     """Bring the schema to `target`. Returns (version before, version after)."""
     database.create_tables([m.SchemaVersion], safe=True)
     before = schema_version() or 0
-    for version, _description, step in MIGRATIONS:
-        if before < version <= target:
-            # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
-            with database.atomic():
-                step()
-                m.SchemaVersion.create(version=version, applied_at=utcnow())
+    with _sqlite_foreign_keys_off():
+        for version, _description, step in MIGRATIONS:
+            if before < version <= target:
+                # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
+                with database.atomic():
+                    step()
+                    m.SchemaVersion.create(version=version, applied_at=utcnow())
     return before, max(before, min(target, CURRENT_VERSION))
+
+
+@contextmanager
+def _sqlite_foreign_keys_off() -> Iterator[None]:
+    """SQLite adds a NOT NULL column by rebuilding the table; with foreign keys on, dropping the old `task`
+    table would cascade-delete every deadline and assignment. SQLite's documented recipe for schema changes:
+    foreign keys off (outside any transaction), change, check, on again."""
+    if not isinstance(database.obj, peewee.SqliteDatabase):
+        yield
+        return
+    database.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            from store.db import StoreError
+
+            raise StoreError(f"the upgrade left {len(broken)} rows pointing at nothing (first: {broken[0]})")
+    finally:
+        database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def require_current() -> None:
