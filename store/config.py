@@ -80,6 +80,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "reminders": "auto",
         "prompt_minutes": 30,
     },
+    "log": {
+        "chat_text": False,
+    },
     "digest": {
         "attach_xlsx": False,
         "attach_chart": False,

@@ -40,6 +40,7 @@ from store.db import unit_of_work
 from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
 from wecom.http_limits import REQUEST_TIMEOUT, apply_request_deadline, waitress_options
+from wecom.log_scrub import chat_text_logged
 from wecom.server_log import summarise_queue_warnings
 from wecom.shaping import APP_TEXT_LIMIT, split_message
 
@@ -169,6 +170,8 @@ class CallbackService:
     def _first_look(self, entry: _InFlight) -> HandlerAnswer:
         """The worker: record the message; run the handler if it is new, else answer as it was answered."""
         incoming = entry.incoming
+        if chat_text_logged():
+            log.debug("callback %s from %s says %r", incoming.key, incoming.from_user, incoming.content)
         with unit_of_work():
             row, is_new = record_incoming(incoming.key, incoming.from_user, incoming.content, clock.utcnow())
             entry.recorded = True
