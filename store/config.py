@@ -65,6 +65,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "commands_per_minute": 20,
         "undo_minutes": 30,
     },
+    "evidence": {
+        "dir": "",
+        "max_file_mb": 20,
+        "max_unit_mb": 500,
+    },
+    "cards": {
+        "reminders": "auto",
+        "prompt_minutes": 30,
+    },
     "digest": {
         "attach_xlsx": False,
         "attach_chart": False,
@@ -198,6 +207,11 @@ def _validate(config: Config) -> None:
     for key in ("session_hours", "link_hours"):
         if config["web"][key] < 1:
             raise ConfigError(f"[web] {key} in {where('web', key)} must be at least 1")
+    if config["cards"]["reminders"] not in ("auto", "on", "off"):
+        raise ConfigError(f"[cards] reminders in {where('cards', 'reminders')} must be auto, on or off")
+    for key in ("max_file_mb", "max_unit_mb"):
+        if config["evidence"][key] < 1:
+            raise ConfigError(f"[evidence] {key} in {where('evidence', key)} must be at least 1")
     for days in config["reminders"]["before_working_days"]:
         if days < 1:
             raise ConfigError("[reminders] before_working_days must hold positive numbers")

@@ -154,6 +154,9 @@ class Contact(BaseModel):
     delegate = pw.ForeignKeyField("self", null=True, on_delete="SET NULL", backref="covering")
     problem = pw.TextField(null=True)  # set when WeCom says the userid cannot be reached
     created_at = pw.DateTimeField()
+    # Reminders as template cards: None = not known yet (text, until the contact clicks a card once),
+    # True = cards, False = text (the WeChat plugin and old clients do not show cards).
+    cards = pw.BooleanField(null=True)
 
 
 class LeaderGroup(BaseModel):
@@ -264,8 +267,75 @@ class KeyValue(BaseModel):
     expires_at = pw.DateTimeField(null=True)
 
 
+class Evidence(BaseModel):
+    """A file (佐证材料) a contact sent for an assignment: one row per (assignment, sha256)."""
+
+    assignment = pw.ForeignKeyField(Assignment, backref="evidence", on_delete="CASCADE")
+    contact = pw.ForeignKeyField(Contact, null=True, on_delete="SET NULL")
+    sender = pw.CharField(max_length=64)  # the WeCom userid, kept when the contact is deleted
+    filename = pw.CharField(max_length=190)
+    kind = pw.CharField(max_length=20)  # image | file | video
+    content_type = pw.CharField(max_length=100, default="application/octet-stream")
+    size = pw.BigIntegerField()
+    sha256 = pw.CharField(max_length=64)
+    path = pw.CharField(max_length=190)  # relative to [evidence] dir: the file's sha256 names it
+    msgid = pw.CharField(max_length=100, null=True)
+    sent_at = pw.DateTimeField()  # when the contact sent it (the message's CreateTime)
+    stored_at = pw.DateTimeField()
+
+    class Meta:
+        indexes = ((("assignment", "sha256"), True),)
+
+
+class MediaDownload(BaseModel):
+    """A media message to fetch from WeCom (media ids live 3 days): a durable job, retried until done or dead.
+
+    `assignment` is None while duban waits for the sender to say which item the file is for.
+    """
+
+    key = pw.CharField(max_length=190, unique=True)  # the message's MsgId
+    sender = pw.CharField(max_length=64, index=True)
+    media_id = pw.CharField(max_length=190)
+    kind = pw.CharField(max_length=20)  # image | file | video
+    filename = pw.CharField(max_length=190, null=True)  # from the message, or from the download's header
+    assignment = pw.ForeignKeyField(Assignment, null=True, on_delete="SET NULL")
+    state = pw.CharField(max_length=20, default="pending", index=True)  # pending | waiting | done | dead
+    attempts = pw.IntegerField(default=0)
+    next_try_at = pw.DateTimeField()
+    last_error = pw.TextField(null=True)
+    evidence = pw.ForeignKeyField(Evidence, null=True, on_delete="SET NULL")
+    sent_at = pw.DateTimeField()
+    created_at = pw.DateTimeField()
+    claimed_by = pw.CharField(max_length=100, null=True)
+    claimed_at = pw.DateTimeField(null=True)
+
+
+class CardMessage(BaseModel):
+    """A template card sent to one contact: what its task_id stands for, and the clicks applied to it."""
+
+    task_id = pw.CharField(max_length=128, unique=True)
+    userid = pw.CharField(max_length=64, index=True)
+    card_type = pw.CharField(max_length=30)  # button_interaction | vote_interaction
+    assignment_ids = pw.TextField()  # comma list, in the card's order
+    created_at = pw.DateTimeField()
+    clicked_at = pw.DateTimeField(null=True)
+    answer = pw.TextField(null=True)  # what the click recorded (shown again on a duplicate click)
+
+
+class ChatPrompt(BaseModel):
+    """duban asked a contact for text (报进度 / 申请延期 from a card, which item a file is for): the next
+    message from them answers it, until `expires_at` or 取消."""
+
+    userid = pw.CharField(max_length=64, unique=True)
+    kind = pw.CharField(max_length=20)  # progress | extension | evidence
+    assignment = pw.ForeignKeyField(Assignment, null=True, on_delete="CASCADE")
+    download = pw.ForeignKeyField(MediaDownload, null=True, on_delete="CASCADE")
+    created_at = pw.DateTimeField()
+    expires_at = pw.DateTimeField()
+
+
 ALL_MODELS = [
     SchemaVersion, Unit, UnitAlias, UnitGroup, UnitGroupMember, Plan, PlanWarning, Task, TaskGroup,
     UnresolvedUnit, Assignment, Deadline, Contact, LeaderGroup, Extension, Report, Outbox, Inbox,
-    ReminderLog, CalendarOverride, DigestLog, Lease, KeyValue,
+    ReminderLog, CalendarOverride, DigestLog, Lease, KeyValue, Evidence, MediaDownload, CardMessage, ChatPrompt,
 ]

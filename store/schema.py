@@ -18,7 +18,9 @@ from store.db import database
 V2_TABLES = [m.ReminderLog, m.CalendarOverride, m.DigestLog, m.Lease]
 # Version 3: shared state between processes (the WeCom access token).
 V3_TABLES = [m.KeyValue]
-V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES]
+# Version 4: cards and evidence (佐证材料).
+V4_TABLES = [m.Evidence, m.MediaDownload, m.CardMessage, m.ChatPrompt]
+V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES + V4_TABLES]
 
 
 def _v1_core_tables() -> None:
@@ -41,11 +43,21 @@ def _v3_key_value_and_deferred_replies() -> None:
         migrate(migrator.add_column(m.Inbox._meta.table_name, "deferred", m.Inbox.deferred))
 
 
+def _v4_cards_and_evidence() -> None:
+    columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
+    if "cards" not in columns:
+        migrator = SchemaMigrator.from_database(database.obj)
+        migrate(migrator.add_column(m.Contact._meta.table_name, "cards", m.Contact.cards))
+    database.create_tables(V4_TABLES, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
     (3, "key-value table shared by processes (the WeCom access token); inbox replies sent later",
      _v3_key_value_and_deferred_replies),
+    (4, "template cards, evidence files (佐证材料) and their downloads; contacts' card setting",
+     _v4_cards_and_evidence),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

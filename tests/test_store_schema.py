@@ -35,7 +35,8 @@ def test_upgrade_from_version_1_keeps_rows(db_url):
     contact = Contact.get(Contact.userid == "zhangsan")
     assert (contact.name, contact.unit.name, contact.problem) == ("张三", "区财政局", None)
     assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2, 3]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == list(
+        range(1, schema.CURRENT_VERSION + 1))
 
 
 def test_cli_init_reports_upgrade(cli, db_url):
@@ -43,8 +44,30 @@ def test_cli_init_reports_upgrade(cli, db_url):
     refused = cli("unit", "list")
     assert refused.exit_code == 1 and "duban init" in refused.output
     result = cli("init")
-    assert result.exit_code == 0 and "from schema version 1 to 3" in result.output
+    assert result.exit_code == 0 and f"from schema version 1 to {schema.CURRENT_VERSION}" in result.output
     assert cli("unit", "list").exit_code == 0
+
+
+def test_upgrade_from_version_3_adds_cards_and_evidence(db_url):
+    """Version 4: the contact's card setting and the evidence / card tables, rows of version 3 kept."""
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=3)
+    migrator = SchemaMigrator.from_database(database.obj)
+    migrate(migrator.drop_column("contact", "cards"))
+    for model in schema.V4_TABLES:
+        assert not database.table_exists(model._meta.table_name)
+    unit = Unit.create(name="区财政局", created_at=utcnow())
+    database.execute_sql(
+        "INSERT INTO contact (unit_id, name, userid, role, active, created_at) VALUES (%s, %s, %s, %s, %s, %s)"
+        .replace("%s", database.param),
+        (unit.id, "张三", "zhangsan", "liaison", True, utcnow()),
+    )
+    assert schema.upgrade()[0] == 3
+    assert schema.schema_version() >= 4
+    for model in schema.V4_TABLES:
+        assert database.table_exists(model._meta.table_name)
+    assert Contact.get(Contact.userid == "zhangsan").cards is None
+    assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
 
 
 def test_uninitialised_database_is_refused(tmp_path, monkeypatch):
