@@ -4,6 +4,10 @@ Life of a row: pending → sending (claimed by a dispatcher) → sent | failed (
 A row stuck in 'sending' longer than the lease (its dispatcher crashed) is claimable again; WeCom's duplicate
 check makes that resend harmless for app messages.
 
+Robots and group chats have no duplicate check, so they are sent at most once: just before the request goes
+out the row becomes 'unknown' (`mark_posting`), and only WeCom's answer moves it on. A dispatcher that dies
+mid-send, or a timeout after the request went out, leaves it 'unknown': shown, never resent by itself.
+
 Times are naive UTC, passed in by the caller (the dispatcher's clock), so tests travel in time.
 """
 
@@ -165,7 +169,43 @@ def _mark_claimed(rows: list[Outbox], worker: str, now: dt.datetime) -> None:
 
 def _mine(row: Outbox) -> pw.Expression:
     """Only the worker holding the claim may settle a row (a lapsed claim may have moved on)."""
-    return (Outbox.id == row.id) & (Outbox.state == "sending") & (Outbox.claimed_by == row.claimed_by)
+    return (Outbox.id == row.id) & (Outbox.state << ["sending", "unknown"]) & (Outbox.claimed_by == row.claimed_by)
+
+
+UNKNOWN_HINT = "not sent again automatically; if it did not arrive, `duban outbox retry {id}` sends it again"
+
+
+def mark_posting(row: Outbox, now: dt.datetime) -> bool:
+    """About to send a row that WeCom will not deduplicate: from now until its answer is recorded, its
+    outcome is unknown, and a claim found later in this state is never sent again by itself.
+    False when the claim had lapsed to another worker (then do not send)."""
+    note = (f"send started {clock.to_local(now):%Y-%m-%d %H:%M:%S}; the dispatcher stopped before WeCom answered: "
+            f"outcome unknown, {UNKNOWN_HINT.format(id=row.id)}")
+    done = Outbox.update(state="unknown", last_error=note).where(
+        (Outbox.id == row.id) & (Outbox.state == "sending") & (Outbox.claimed_by == row.claimed_by)).execute()
+    if done:
+        row.state, row.last_error = "unknown", note
+    return bool(done)
+
+
+def mark_unknown(row: Outbox, error: str, now: dt.datetime) -> bool:
+    """Record a send whose request may have reached WeCom without an answer (a timeout): held, not retried."""
+    note = f"outcome unknown ({error}): WeCom may have posted it; {UNKNOWN_HINT.format(id=row.id)}"
+    done = Outbox.update(state="unknown", attempts=Outbox.attempts + 1, next_try_at=now, last_error=note,
+                         claimed_by=None).where(_mine(row)).execute()
+    if done:
+        row.state, row.attempts, row.last_error = "unknown", row.attempts + 1, note
+    return bool(done)
+
+
+def unknown_rows(channel: str | None = None, target: str | None = None) -> list[Outbox]:
+    """Rows whose outcome is unknown (a row being sent this very moment is 'unknown' too, briefly)."""
+    query = Outbox.select().where(Outbox.state == "unknown")
+    if channel is not None:
+        query = query.where(Outbox.channel == channel)
+    if target is not None:
+        query = query.where(Outbox.target == target)
+    return list(query.order_by(Outbox.id))
 
 
 def mark_sent(row: Outbox, msgid: str | None, now: dt.datetime) -> bool:
@@ -244,7 +284,8 @@ def release(row: Outbox) -> bool:
 
 
 def retry(ids: Sequence[int], now: dt.datetime | None = None) -> int:
-    """Make failed or dead rows due now, with a fresh count of tries and a fresh age. Refuses sent rows."""
+    """Make failed, dead or unknown rows due now, with a fresh count of tries and a fresh age. Refuses sent
+    rows. For an 'unknown' row this is the admin's decision to send it again (it may arrive twice)."""
     now = now or utcnow()
     ids = sorted(set(int(i) for i in ids))
     with database.atomic():
@@ -309,14 +350,6 @@ def counts_by_state() -> dict[str, int]:
 
 def unsent_count() -> int:
     return Outbox.select().where(Outbox.state << list(UNSENT_STATES)).count()
-
-
-def recent_sends(since: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
-    """(channel, target, sent_at) of rows sent at or after `since`: seeds the dispatcher's rate windows."""
-    query = (Outbox.select(Outbox.channel, Outbox.target, Outbox.sent_at)
-             .where((Outbox.state == "sent") & (Outbox.sent_at >= since) & (Outbox.channel << ["app", "webhook"]))
-             .order_by(Outbox.sent_at).tuples())
-    return list(query)
 
 
 def mark_contacts_unreachable(userids: Iterable[str], reason: str) -> int:

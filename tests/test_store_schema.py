@@ -83,3 +83,13 @@ def test_uninitialised_database_is_refused(tmp_path, monkeypatch):
     mode = database.execute_sql("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_version_5_adds_the_shared_rate_slots_and_is_idempotent(db_url):
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=4)
+    assert not database.table_exists("rate_slot")
+    assert schema.upgrade(target=5) == (4, 5)
+    assert database.table_exists("rate_slot")
+    schema._v5_rate_slots()  # a crash after the step but before its version row: running it again is harmless
+    assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
