@@ -80,7 +80,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "attachments_dir": "",
         "due_soon_days": 14,
     },
-<<<<<<< HEAD
     "web": {
         "enabled": True,
         "path": "/board",
@@ -89,10 +88,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "admins": [],
         "session_hours": 12,
         "link_hours": 168,
-=======
+    },
     "ui": {
         "language": "",
->>>>>>> main
     },
 }
 
@@ -206,17 +204,14 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[server] port in {where('server', 'port')} must be 0–65535")
     if not config["server"]["path"].startswith("/"):
         raise ConfigError(f"[server] path in {where('server', 'path')} must start with '/'")
-<<<<<<< HEAD
     web_path = config["web"]["path"]
     if not web_path.startswith("/") or web_path == "/" or web_path.rstrip("/") == config["server"]["path"].rstrip("/"):
         raise ConfigError(f"[web] path in {where('web', 'path')} must start with '/' and differ from [server] path")
     for key in ("session_hours", "link_hours"):
         if config["web"][key] < 1:
             raise ConfigError(f"[web] {key} in {where('web', key)} must be at least 1")
-=======
     if config["ui"]["language"] not in ("", "zh", "en"):
         raise ConfigError(f"[ui] language in {where('ui', 'language')} must be \"zh\", \"en\" or empty (the locale decides)")
->>>>>>> main
     if config["cards"]["reminders"] not in ("auto", "on", "off"):
         raise ConfigError(f"[cards] reminders in {where('cards', 'reminders')} must be auto, on or off")
     for key in ("max_file_mb", "max_unit_mb"):
