@@ -83,15 +83,7 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    running = None
-    w = config["wecom"]
-    if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
-        from wecom.callback import start_callback
-
-        running = start_callback(config, make_chat_handler(config), make_outbox_notifier())
-        log.info("WeCom callback on %s%s", running.url, config["server"]["path"])
-    elif callback:
-        log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")
+    running = start_web_server(config, callback, make_chat_handler, make_outbox_notifier, log)
     service.start()
     log.info("duban serving: reminders at %s, dispatcher every %ss", config["schedule"]["remind_at"],
              config["schedule"]["dispatch_interval_seconds"])
@@ -103,3 +95,29 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
         if running is not None:
             running.stop()
         log.info("stopped")
+
+
+def start_web_server(config, callback: bool, make_handler, make_notifier, log):
+    """The callback and the status board on [server] host:port (either may be off); None when both are."""
+    from commands.web import mount_board
+    from wecom.callback import RunningCallback, create_app
+
+    w = config["wecom"]
+    app = None
+    if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
+        app = create_app(config, make_handler(config), make_notifier())
+        log.info("WeCom callback at %s", config["server"]["path"])
+    elif callback:
+        log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")
+    if config["web"]["enabled"]:
+        if app is None:
+            from flask import Flask
+
+            app = Flask("duban.board")
+        mount_board(app, config)
+        log.info("status board at %s", config["web"]["path"])
+    if app is None:
+        return None
+    running = RunningCallback(app, config["server"]["host"], config["server"]["port"]).start()
+    log.info("listening on %s", running.url)
+    return running

@@ -11,7 +11,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, after_this_request, current_app, g, render_template, request, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    after_this_request,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_file,
+)
 
 from store import board_data as data
 from store.clock import clock
