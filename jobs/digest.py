@@ -28,7 +28,8 @@ from functools import partial
 from pathlib import Path
 
 from jobs.calendar import WorkCalendar
-from jobs.digest_words import pack, plan_sections, unknown_delivery_section
+from jobs.digest_words import board_link_section, pack, plan_sections, unknown_delivery_section
+from store.board_links import group_link_url
 from store.clock import clock
 from store.config import Config
 from store.db import StoreError, backend, database
@@ -179,6 +180,9 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
                            working_days=calendar.working_days_between)
         digest.figures.append(fig)
         sections += plan_sections(fig, last)
+    link = group_link_url(config, group, now_utc) if sections else None
+    if link:
+        sections.append(board_link_section(link))
     if sections:
         sections += unknown_delivery_section(_unknown_sends(group))
     # Channel 'app' gets markdown too: the WeCom client renders it. People who read WeCom through the
