@@ -79,6 +79,12 @@ def create_blueprint(config: Config) -> Blueprint:
     def month_day(value) -> str:
         return f"{value.month}月{value.day}日" if value else "—"
 
+    @bp.app_template_filter("size")
+    def file_size(value: int) -> str:
+        if value < 1024:
+            return f"{value}字节"
+        return f"{value / 1024:.0f}KB" if value < 1024 * 1024 else f"{value / 1024 / 1024:.1f}MB"
+
     @bp.app_template_filter("pct")
     def percent(value) -> str:
         return "—" if value is None else f"{value * 100:.0f}%"
