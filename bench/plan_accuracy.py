@@ -7,7 +7,7 @@ plan file and prints, per file and in total, task rows whose units and whose dea
 fragments (a gold unit or deadline that appears nowhere in duban's row, in a row without a warning).
 It measures, so it always exits 0.
 
-Run: .venv/bin/python bench/plan_accuracy.py [--json] [--verbose] [NAME ...]
+Run: .venv/bin/python bench/plan_accuracy.py [--json] [--verbose] [--repo CHECKOUT] [NAME ...]
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ def norm(text: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
+def norm_label(text: str | None) -> str:
+    """A milestone label compared without its closing or leading punctuation."""
+    return norm(text).strip("。.；;，,、：:")
+
+
 def gold_units(task: dict) -> dict[str, set[str]]:
     units = task.get("units") or {}
     return {role: {norm(n) for n in units.get(role) or []} for role in ROLES}
@@ -50,7 +55,7 @@ def duban_units(task: dict) -> dict[str, set[str]]:
 def _deadline_key(d: dict, with_label: bool, dated: bool) -> tuple:
     kind = d.get("kind")
     due = d.get("due") if (kind == "fixed" or (kind == "recurring" and dated)) else None
-    label = norm(d.get("label")) if with_label else None
+    label = norm_label(d.get("label")) if with_label else None
     return (kind, due, label)
 
 
@@ -87,7 +92,7 @@ def run_import(path: Path, env: dict[str, str]) -> tuple[dict | None, str]:
     """duban plan import PATH --dry-run --json; (parsed JSON or None, error text)."""
     cmd = [sys.executable, "-c", "import bot; bot.main()", "plan", "import", str(path), "--dry-run", "--json"]
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        proc = subprocess.run(cmd, cwd=env["DUBAN_ACCURACY_REPO"], env=env, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return None, f"timed out after {TIMEOUT} s"
     if proc.returncode != 0:
@@ -145,11 +150,14 @@ def score_file(gold_path: Path, env: dict[str, str]) -> FileScore:
     return score
 
 
-def fresh_env(tmp: str) -> dict[str, str]:
+def fresh_env(tmp: str, repo: Path = ROOT) -> dict[str, str]:
+    """The environment of every import: a throw-away SQLite database, and the duban checkout to run."""
     env = dict(os.environ)
     env["DUBAN_DATABASE_URL"] = f"sqlite:///{tmp}/accuracy.db"
+    env["DUBAN_ACCURACY_REPO"] = str(repo)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     env.pop("DUBAN_CONFIG", None)
-    subprocess.run([sys.executable, "-c", "import bot; bot.main()", "init"], cwd=ROOT, env=env,
+    subprocess.run([sys.executable, "-c", "import bot; bot.main()", "init"], cwd=repo, env=env,
                    capture_output=True, text=True, check=False)
     return env
 
@@ -163,12 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="only these gold files (name without .gold.json)")
     parser.add_argument("--json", action="store_true", help="print JSON for machine use")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every wrong row")
+    parser.add_argument("--repo", type=Path, default=ROOT,
+                        help="run the duban of this checkout (default: the one holding this script)")
     args = parser.parse_args(argv)
     golds = sorted(CORPUS.glob("*.gold.json"))
     if args.names:
         golds = [g for g in golds if g.name.removesuffix(".gold.json") in args.names]
     with tempfile.TemporaryDirectory() as tmp:
-        env = fresh_env(tmp)
+        env = fresh_env(tmp, args.repo.resolve())
         scores = [score_file(g, env) for g in golds]
     total_u, total_d = Counter(), Counter()
     for s in scores:

@@ -188,26 +188,40 @@ def _store_now() -> float:
     return store_clock.now().timestamp()
 
 
+def claim_lease_seconds(config: Config) -> float:
+    """How long a claim lasts unrenewed: the short default, or three send timeouts when those are longer (a
+    claim is renewed between sends, so one slow send must not outlast it)."""
+    return max(box.LEASE_SECONDS, 3 * float(config["wecom"]["timeout"]))
+
+
+def claim_size(config: Config, lease_seconds: float, most: int = CLAIM_BATCH) -> int:
+    """Rows per claim: no more than this dispatcher sends in a third of the lease at its configured pace, so a
+    crash strands few rows and a renewal comes before the lease runs out."""
+    pace = float(config["outbox"]["messages_per_second"])
+    return max(1, min(int(most), int(pace * lease_seconds / 3)))
+
+
 class Dispatcher:
     """Sends the outbox. One per process is plenty; several (threads or processes) never send a row twice."""
 
     def __init__(self, sender: WeComSender, config: Config, worker_name: str | None = None,
                  clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None, *,
-                 lease_seconds: float = box.LEASE_SECONDS, batch_size: int = CLAIM_BATCH,
+                 lease_seconds: float | None = None, batch_size: int = CLAIM_BATCH,
                  rand: Callable[[], float] = random.random) -> None:
         o = config["outbox"]
         self.sender = sender
         self.worker = worker_name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.clock = clock or _store_now
         self.sleep = sleep or time.sleep
-        self.lease_seconds = float(lease_seconds)
-        self.batch_size = max(1, int(batch_size))
+        self.lease_seconds = claim_lease_seconds(config) if lease_seconds is None else float(lease_seconds)
+        self.batch_size = claim_size(config, self.lease_seconds, batch_size)
         self.rand = rand
         self.max_attempts = int(o["max_attempts"])
         self.max_age_hours = float(o["max_age_hours"])
         self.duplicate_check_interval = min(int(o["duplicate_check_interval"]), DUPLICATE_CHECK_MAX)
         self.pacer = Pacer(float(o["messages_per_second"]), self._now, self.sleep)
         self._offset = 0.0
+        self._sent: list[tuple[Outbox, str | None, dt.datetime]] = []
 
     def _now(self) -> float:
         return self.clock() + self._offset
@@ -220,25 +234,45 @@ class Dispatcher:
         tried = 0
         while limit is None or tried < limit:
             size = self.batch_size if limit is None else min(self.batch_size, limit - tried)
-            claimed_at = self._now()
-            batch = box.claim_due(self.worker, _stored(claimed_at), size, lease_seconds=self.lease_seconds,
+            batch = box.claim_due(self.worker, _stored(self._now()), size, lease_seconds=self.lease_seconds,
                                   exclude=sorted(blocked, key=str))
             if not batch:
                 break
-            for index, row in enumerate(batch):
-                if self.lease_seconds and self._now() - claimed_at > self.lease_seconds / 2:
-                    # Slow sends: hand the rest back before the claim lapses and another worker resends them.
-                    for rest in batch[index:]:
-                        box.release(rest)
-                    break
-                if (row.channel, None) in blocked or (row.channel, row.target) in blocked:
-                    box.release(row)
-                    result.held += 1
-                    continue
-                if self._send_row(row, result, blocked):
-                    tried += 1
+            try:
+                tried += self._send_batch(batch, result, blocked)
+            finally:
+                self._record_sends()
         result.remaining = box.unsent_count()
         return result
+
+    def _send_batch(self, batch: list[Outbox], result: FlushResult, blocked: set) -> int:
+        """Send one claimed batch, renewing the claim while it works; how many rows were tried."""
+        tried = 0
+        renewed_at = self._now()
+        lost: set[int] = set()
+        for index, row in enumerate(batch):
+            if self._now() - renewed_at > self.lease_seconds / 3:
+                self._record_sends()
+                renewed_at = self._now()
+                kept = {r.id for r in box.renew_claims(batch[index:], self.worker, _stored(renewed_at))}
+                lost.update(r.id for r in batch[index:] if r.id not in kept)
+            if row.id in lost:
+                continue  # our claim lapsed and another dispatcher has it now
+            if (row.channel, None) in blocked or (row.channel, row.target) in blocked:
+                box.release(row)
+                result.held += 1
+                continue
+            if self._send_row(row, result, blocked):
+                tried += 1
+        return tried
+
+    def _record_sends(self) -> None:
+        """Record the app messages sent since the last call, in one statement."""
+        sends, self._sent = self._sent, []
+        recorded = box.mark_sent_many(sends)
+        if recorded < len(sends):
+            log.warning("outbox: %d sent message(s) had been claimed by another dispatcher meanwhile",
+                        len(sends) - recorded)
 
     # ----- one row -----
 
@@ -258,7 +292,12 @@ class Dispatcher:
         if not answer.ok and not (answer.error and answer.error.maybe_sent):
             ratelimit.refund(budget)  # WeCom did not take it: the send does not count
         if answer.ok:
-            box.mark_sent(row, answer.msgid, now)
+            if not self._at_most_once(row):
+                # Recorded with the rest of the batch: a crash before that resends it, and WeCom's duplicate
+                # check drops the resend. Robot and group messages have no such check: recorded at once.
+                self._sent.append((row, answer.msgid, now))
+            else:
+                box.mark_sent(row, answer.msgid, now)
             result.sent += 1
             if answer.failed_users and row.channel == "app":
                 self._unreachable(answer.failed_users, "WeCom accepted a message but did not deliver it to "

@@ -1,8 +1,9 @@
 """The durable outbox: every message duban sends is a row here first, sent later by one dispatcher.
 
 Life of a row: pending → sending (claimed by a dispatcher) → sent | failed (retried after a backoff) | dead.
-A row stuck in 'sending' longer than the lease (its dispatcher crashed) is claimable again; WeCom's duplicate
-check makes that resend harmless for app messages.
+A claim is a short lease that its dispatcher renews while it works; a row stuck in 'sending' longer than the
+lease (its dispatcher crashed) is claimable again; WeCom's duplicate check makes that resend harmless for app
+messages.
 
 Robots and group chats have no duplicate check, so they are sent at most once: just before the request goes
 out the row becomes 'unknown' (`mark_posting`), and only WeCom's answer moves it on. A dispatcher that dies
@@ -22,8 +23,9 @@ import peewee as pw
 from store.clock import clock, utcnow
 from store.db import StoreError, backend, database
 from store.models import CHANNELS, OUTBOX_STATES, Contact, Outbox
+from store.prepared import insert_ignore
 
-LEASE_SECONDS = 300.0  # a claim older than this belongs to a dead dispatcher
+LEASE_SECONDS = 30.0  # a claim not renewed for this long belongs to a dead dispatcher
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
 MAX_TOUSER = 1000
@@ -58,30 +60,10 @@ def enqueue(dedupe_key: str, channel: str, target: str, body: str, msgtype: str 
     return row
 
 
-_INSERT_COLUMNS = ("dedupe_key", "channel", "target", "msgtype", "body", "state", "attempts", "next_try_at",
-                   "created_at")
-
-
 def _insert_ignore(fields: dict) -> int | None:
-    """INSERT that does nothing on a duplicate key; the new id, or None when the key existed.
-
-    Written out rather than built by peewee for each row: building the statement was most of the cost of
-    an enqueue (10,000 took 1.4 s; see bench/bench_dispatch.py). Values still go through the fields' db_value.
-    """
-    kind = backend()
-    db = database.obj
-    quote = db.quote
-    columns = ", ".join(quote[0] + Outbox._meta.fields[c].column_name + quote[1] for c in _INSERT_COLUMNS)
-    table = quote[0] + Outbox._meta.table_name + quote[1]
-    values = ", ".join([db.param] * len(_INSERT_COLUMNS))
-    params = [Outbox._meta.fields[c].db_value(fields[c]) for c in _INSERT_COLUMNS]
-    if kind == "postgresql":
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {quote[0]}id{quote[1]}"
-        found = database.execute_sql(sql, params).fetchone()
-        return found[0] if found else None
-    verb = "INSERT IGNORE" if kind == "mysql" else "INSERT OR IGNORE"
-    cursor = database.execute_sql(f"{verb} INTO {table} ({columns}) VALUES ({values})", params)
-    return cursor.lastrowid if cursor.rowcount == 1 else None  # lastrowid is stale after an ignored insert
+    """INSERT that does nothing on a duplicate key; the new id, or None when the key existed (SQL written out
+    once: building it with peewee for each row was most of an enqueue's cost, see bench/bench_dispatch.py)."""
+    return insert_ignore(Outbox, fields)
 
 
 def _by_key(dedupe_key: str) -> Outbox:
@@ -215,6 +197,42 @@ def mark_sent(row: Outbox, msgid: str | None, now: dt.datetime) -> bool:
     if done:
         row.state, row.sent_at, row.wecom_msgid, row.attempts = "sent", now, msgid, row.attempts + 1
     return bool(done)
+
+
+def mark_sent_many(sends: Sequence[tuple[Outbox, str | None, dt.datetime]]) -> int:
+    """Record many accepted sends (row, WeCom msgid, time) of one worker in one statement; how many were
+    still that worker's (a lapsed claim is not recorded, as in `mark_sent`)."""
+    if not sends:
+        return 0
+    if len(sends) == 1:
+        return int(mark_sent(*sends[0]))
+    worker = sends[0][0].claimed_by
+    ids = [row.id for row, _m, _t in sends]
+    msgids = pw.Case(Outbox.id, [(row.id, msgid) for row, msgid, _t in sends])
+    times = pw.Case(Outbox.id, [(row.id, Outbox.sent_at.db_value(t)) for row, _m, t in sends])
+    with database.atomic():
+        done = Outbox.update(state="sent", sent_at=times, wecom_msgid=msgids, attempts=Outbox.attempts + 1,
+                             claimed_by=None).where(
+            (Outbox.id << ids) & (Outbox.state == "sending") & (Outbox.claimed_by == worker)).execute()
+    for row, msgid, t in sends:
+        row.state, row.sent_at, row.wecom_msgid, row.attempts = "sent", t, msgid, row.attempts + 1
+    return done
+
+
+def renew_claims(rows: Sequence[Outbox], worker: str, now: dt.datetime) -> list[Outbox]:
+    """Extend `worker`'s lease on these claimed rows to `now`; the rows it still holds (a row whose claim had
+    lapsed and was taken by another worker is not renewed and must not be sent)."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    mine = (Outbox.id << ids) & (Outbox.state == "sending") & (Outbox.claimed_by == worker)
+    with database.atomic():
+        Outbox.update(claimed_at=now).where(mine).execute()
+        kept = {i for (i,) in Outbox.select(Outbox.id).where(mine).tuples()}
+    for row in rows:
+        if row.id in kept:
+            row.claimed_at = now
+    return [r for r in rows if r.id in kept]
 
 
 def update_body(row: Outbox, body: str) -> bool:

@@ -28,10 +28,14 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_corpus_is_big_enough() -> None:
+def test_corpus_is_big_and_varied() -> None:
     golds = [_load(p) for p in GOLDS]
-    assert len(golds) >= 4
-    assert sum(1 for g in golds if g["kind"] == "paragraph") >= 2
+    assert len(golds) >= 30
+    assert sum(1 for g in golds if g["kind"] == "paragraph") >= 12
+    assert {g["format"] for g in golds} == FORMATS
+    html_encodings = {g.get("encoding") for g in golds if g["format"] == "html"}
+    assert {"gbk", "utf-8"} <= html_encodings
+    assert any(g["format"] == "csv" and g.get("encoding") == "gbk" for g in golds)
 
 
 @pytest.mark.parametrize("path", GOLDS, ids=lambda p: p.name.removesuffix(".gold.json"))

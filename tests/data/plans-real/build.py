@@ -298,10 +298,15 @@ WRITERS = {".docx": write_docx, ".xlsx": write_xlsx, ".csv": write_csv, ".txt": 
 def file_list() -> str:
     """The README's list of files, from the gold files: `build.py --list`."""
     import json
+    from collections import Counter
 
-    lines = ["| file | format | kind | tasks | year | title | source |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for path in sorted(HERE.glob("*.gold.json")):
-        g = json.loads(path.read_text(encoding="utf-8"))
+    golds = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(HERE.glob("*.gold.json"))]
+    kinds, formats = Counter(g["kind"] for g in golds), Counter(g["format"] for g in golds)
+    lines = [f"{len(golds)} plans ({kinds['paragraph']} paragraph, {kinds['table']} table), "
+             f"{sum(len(g['tasks']) for g in golds)} task rows; "
+             + ", ".join(f"{n} .{f}" for f, n in formats.most_common()) + ".", "",
+             "| file | format | kind | tasks | year | title | source |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for g in golds:
         fmt = g["format"] + (f" ({g['encoding']})" if g.get("encoding") else "")
         lines.append(f"| {g['file']} | {fmt} | {g['kind']} | {len(g['tasks'])} | {g['year']} | {g['title']} | "
                      f"{g['source']} |")
