@@ -93,8 +93,14 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
         log.info("stopping")
         service.stop()
         if running is not None:
+            from commands.web import stop_board
+
             running.stop()
+            stop_board(running.app)
         log.info("stopped")
+
+
+BOARD_REFRESH_SECONDS = 2.0
 
 
 def start_web_server(config, callback: bool, make_handler, make_notifier, log):
@@ -114,7 +120,7 @@ def start_web_server(config, callback: bool, make_handler, make_notifier, log):
             from flask import Flask
 
             app = Flask("duban.board")
-        mount_board(app, config)
+        mount_board(app, config, refresh_seconds=BOARD_REFRESH_SECONDS)
         log.info("status board at %s", config["web"]["path"])
     if app is None:
         return None

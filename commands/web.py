@@ -8,7 +8,7 @@ from commands.common import App, pass_app
 from i18n import _
 
 
-def board_services(config):
+def board_services(config, refresh_seconds: float | None = None):
     """What web/ needs from jobs/ and store/ (web/ itself never imports jobs/)."""
     from jobs.calendar import load_calendar
     from store.evidence import evidence_dir
@@ -23,14 +23,22 @@ def board_services(config):
             names = {n for (n,) in Unit.select(Unit.name).where(Unit.id.in_(list(unit_ids) or [0])).tuples()}
         return export_ledger_xlsx(path, codes[0] if len(codes) == 1 else None, today, names)
 
-    return BoardServices(calendar=load_calendar, write_ledger=write_ledger, evidence_dir=evidence_dir(config))
+    return BoardServices(calendar=load_calendar, write_ledger=write_ledger, evidence_dir=evidence_dir(config),
+                         refresh_seconds=refresh_seconds)
 
 
-def mount_board(flask_app, config):
-    """Add the board to a Flask app (the callback's, or a fresh one); returns the app."""
+def mount_board(flask_app, config, refresh_seconds: float | None = None):
+    """Add the board to a Flask app (the callback's, or a fresh one); returns the app. With `refresh_seconds`,
+    a thread keeps the board's figures recomputed after changes (stop it with `stop_board`)."""
     from web import register_board
 
-    return register_board(flask_app, config, board_services(config))
+    return register_board(flask_app, config, board_services(config, refresh_seconds))
+
+
+def stop_board(flask_app) -> None:
+    refresher = flask_app.extensions.get("duban_board_refresher")
+    if refresher is not None:
+        refresher.stop()
 
 
 def board_base_url(config) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from store.board_cache import cached
 from store.chatdata import find_actor
 from store.digest_data import Fact, TaskInfo, WorkingDays, calendar_days, load_facts, plans_in_scope
 from store.evidence import EvidenceInfo, evidence_by_assignment, evidence_count, get_evidence
@@ -121,18 +122,24 @@ class Row:
 
 def load_rows(plans: list[Plan], today: dt.date, unit_ids: Iterable[int] | None = None) -> list[Row]:
     """Every assignment of these plans (of these units only, when given), in plan and task order."""
-    ids = [p.id for p in plans]
+    ids = tuple(sorted(p.id for p in plans))
     if not ids:
         return []
+    rows = cached("rows", (ids, today), lambda: _compute_rows(plans, today))
+    if unit_ids is None:
+        return rows
+    only = set(unit_ids)
+    return [r for r in rows if r.fact.unit_id in only]
+
+
+def _compute_rows(plans: list[Plan], today: dt.date) -> list[Row]:
+    ids = [p.id for p in plans]
     codes = {p.id: p.code for p in plans}
     _, facts = load_facts(ids, today)
-    only = set(unit_ids) if unit_ids is not None else None
     reported = dict(Assignment.select(Assignment.id, Assignment.last_report_at).join(Task)
                     .where(Task.plan.in_(ids) & Assignment.last_report_at.is_null(False)).tuples())
     rows = []
     for f in facts:
-        if only is not None and f.unit_id not in only:
-            continue
         status = f.status(today)
         if status == "open":
             status = "progress" if f.id in reported else "not_started"
@@ -227,7 +234,10 @@ def units_table(rows: list[Row], plans: list[Plan], today: dt.date,
         return []
     start = min(p.issued_on or dt.date(p.year, 1, 1) for p in plans)
     wanted = {b.unit for b in bars}
-    scores = {s.unit: s for s in scorecard([p.id for p in plans], start, today, today, working_days) if s.unit in wanted}
+    ids = tuple(sorted(p.id for p in plans))
+    every = cached("scorecard", (ids, start, today), lambda: scorecard(
+        ids, start, today, today, working_days, [r.fact for r in load_rows(plans, today)]))
+    scores = {s.unit: s for s in every if s.unit in wanted}
     return [UnitLine(b, scores.get(b.unit)) for b in bars]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -208,3 +209,25 @@ def test_stored_html_is_escaped_everywhere(board):
             assert raw not in text, (path, raw)
     item = client.get(f"/board/item/{plan_code()}/{seq}").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;要求" in item and "&lt;b&gt;粗&lt;/b&gt;" in item
+
+
+def test_pages_follow_every_change_and_the_refresher_recomputes_only_after_one(board):
+    from store import board_cache
+    from store.chatdata import mark_done
+    from store.contacts import get_contact
+
+    client = board.client()
+    sign_in(client, board.emulator, ADMIN)
+
+    def done_tasks() -> int:
+        page = client.get("/board/").get_data(as_text=True)
+        return int(re.search(r"<b>(\d+)</b><span>已完成</span>", page).group(1))
+
+    assert done_tasks() == 0
+    assert board_cache.refresh() == 0  # nothing changed since the page computed its figures
+    seq = seq_of("区审计局", other="区财政局")
+    only = Assignment.select().join(Task).where(Task.seq == seq)
+    for assignment in only:
+        mark_done(assignment, get_contact("sjj"), "完成", None, clock.utcnow())
+    assert board_cache.refresh() >= 1  # the stamp moved: recomputed before anyone asks
+    assert done_tasks() == 1

@@ -104,6 +104,10 @@ def register_board(app: Flask, config: Config, services: BoardServices) -> Flask
     app.extensions["duban_board_path"] = path
     app.register_blueprint(create_blueprint(config))
     wrap_unit_of_work(app)
+    if services.refresh_seconds:
+        from store.board_cache import Refresher
+
+        app.extensions["duban_board_refresher"] = Refresher(services.refresh_seconds).start()
 
     @app.errorhandler(HTTPException)
     def board_errors(exc: HTTPException):

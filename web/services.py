@@ -25,3 +25,4 @@ class BoardServices:
     write_ledger: LedgerWriter  # the 台账 .xlsx (jobs.ledger)
     evidence_dir: Path  # where evidence files live ([evidence] dir)
     soon_working_days: int = 10  # "due soon" on the overview
+    refresh_seconds: float | None = None  # recompute the figures in the background after changes (duban serve)
