@@ -42,8 +42,8 @@ def run_reminders(config: Config) -> dict:
     run = send_reminders(clock.today(), clock.utcnow(), config, load_calendar(), enqueue)
     if run.unreachable:
         log.warning("units with items but no reachable contact: %s", ", ".join(run.unreachable))
-    log.info("reminders for %s: %d message(s) planned, %d enqueued", run.day, len(run.messages), run.enqueued)
-    return {"day": run.day.isoformat(), "workday": run.workday, "messages": len(run.messages),
+    log.info("reminders for %s: %d message(s) planned, %d enqueued", run.day, run.planned, run.enqueued)
+    return {"day": run.day.isoformat(), "workday": run.workday, "messages": run.enqueued,
             "enqueued": run.enqueued, "unreachable": run.unreachable}
 
 

@@ -14,6 +14,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import peewee
+
+from store.db import is_retryable
 from store.models import RateSlot
 
 CHUNK = 500
@@ -98,7 +101,17 @@ def _free_index(used: dict[int, int], limit: int) -> int:
 
 
 def _take(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
-    """Claim one slot: insert it when new, else move its time from `old_ms` to now if nobody did first."""
+    """Claim one slot: insert it when new, else move its time from `old_ms` to now if nobody did first.
+    A deadlock with another dispatcher taking the same slot counts as losing the race."""
+    try:
+        return _compare_and_set(key, slot, old_ms, now_ms)
+    except peewee.PeeweeException as exc:
+        if not is_retryable(exc):
+            raise
+        return False
+
+
+def _compare_and_set(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
     if old_ms is None:
         return bool(RateSlot.insert(key=key, slot=slot, used_ms=now_ms).on_conflict_ignore().as_rowcount().execute())
     return bool(RateSlot.update(used_ms=now_ms).where(

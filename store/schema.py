@@ -57,6 +57,23 @@ def _v5_rate_slots() -> None:
     database.create_tables(V5_TABLES, safe=True)
 
 
+def _v6_task_sub_rows_and_milestone_labels() -> None:
+    migrator = SchemaMigrator.from_database(database.obj)
+    task = m.Task._meta.table_name
+    if "sub" not in {c.name for c in database.get_columns(task)}:
+        migrate(migrator.add_column(task, "sub", m.Task.sub))
+    indexes = database.get_indexes(task)
+    if not any(i.unique and list(i.columns) == ["plan_id", "seq", "sub"] for i in indexes):
+        # the new unique index first: MySQL keeps an index on plan_id for the foreign key meanwhile
+        migrate(migrator.add_index(task, ("plan_id", "seq", "sub"), True))
+    for index in database.get_indexes(task):
+        if index.unique and list(index.columns) == ["plan_id", "seq"]:
+            migrate(migrator.drop_index(task, index.name))
+    deadline = m.Deadline._meta.table_name
+    if "label" not in {c.name for c in database.get_columns(deadline)}:
+        migrate(migrator.add_column(deadline, "label", m.Deadline.label))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -65,6 +82,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (4, "template cards, evidence files (佐证材料) and their downloads; contacts' card setting",
      _v4_cards_and_evidence),
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
+    (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
