@@ -16,7 +16,9 @@ def emulator(port: int, webhook_keys: tuple[str, ...], token_lifetime: int) -> N
     """Run a local WeCom API emulator, to try duban before you have a WeCom app.
 
     It speaks WeCom's JSON (gettoken, message/send, appchat, webhook/send, media/upload, user/get) with
-    WeCom's limits and error codes, and shows what was delivered at /emulator/messages. Point duban at it:
+    WeCom's limits and error codes, and shows what was delivered at /emulator/messages. It also serves
+    WeCom's web sign-in page (connect/oauth2/authorize, asking which userid you are) for the status board.
+    Point duban at it:
 
     \b
       DUBAN_WECOM_API_BASE_URL=http://127.0.0.1:8001/cgi-bin/
@@ -41,6 +43,7 @@ def serve(app: App, no_callback: bool, log_level: str) -> None:
     Reminders go out at [schedule] remind_at on working days; the dispatcher sends the outbox every
     [schedule] dispatch_interval_seconds; the callback listens on [server] host:port path. Several
     `duban serve` on one database are safe: one schedules, the others stand by. SIGTERM stops cleanly.
+    The status board (看板) is served on the same port at [web] path (see `duban web --help`).
     """
     app.connect()
     configure_logging(log_level)

@@ -146,6 +146,11 @@ def test_evidence_downloads_check_rights_and_paths(board):
         refused = client.get(f"/board/evidence/{evidence_id}")
         assert refused.status_code == 404 and "evidence-bytes" not in refused.get_data(as_text=True)
         assert "root:" not in refused.get_data(as_text=True)
+    sneaky = add_evidence(board, "区财政局", finance_seq, name="../../.bashrc\r\nX-Evil: 1", data=b"sneaky")
+    answer = client.get(f"/board/evidence/{sneaky}")
+    assert answer.status_code == 200 and "X-Evil" not in answer.headers
+    disposition = answer.headers["Content-Disposition"]
+    assert "/" not in disposition.split("filename", 1)[1] and "\n" not in disposition
     admin = board.client()
     sign_in(admin, board.emulator, ADMIN)
     assert admin.get(f"/board/evidence/{theirs}").status_code == 200

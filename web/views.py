@@ -173,9 +173,15 @@ def register_pages(bp: Blueprint) -> None:
         file = (root / found[0].path).resolve() if found else None
         if file is None or not file.is_relative_to(root) or not file.is_file():
             refuse(404, "没有找到这份材料，或您无权查看。")
-        info = found[0]
-        return send_file(file, as_attachment=True, download_name=info.filename or "evidence",
+        return send_file(file, as_attachment=True, download_name=download_name(found[0].filename),
                          mimetype="application/octet-stream", max_age=0)
+
+
+def download_name(filename: str) -> str:
+    """The name a browser saves evidence under: no folders, no control characters, never empty."""
+    name = "".join("_" if ch in "/\\" or ord(ch) < 32 or ord(ch) == 127 else ch for ch in filename or "")
+    name = name.strip(" .")[:120]
+    return name or "evidence"
 
 
 def _int_arg(name: str) -> int | None:
