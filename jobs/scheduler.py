@@ -58,6 +58,29 @@ def run_digests(config: Config) -> int:
     return len(sent)
 
 
+def run_inbox_pruning(config: Config) -> int:
+    """Forget callback messages older than [server] inbox_retention_days (0 keeps them)."""
+    import datetime as dt
+
+    from store.inbox import prune_inbox
+
+    days = int(config["server"]["inbox_retention_days"])
+    if days <= 0:
+        return 0
+    removed = prune_inbox(clock.utcnow() - dt.timedelta(days=days))
+    if removed:
+        log.info("inbox: forgot %d callback message(s) older than %d days", removed, days)
+    return removed
+
+
+def log_calendar_warnings() -> None:
+    """Once a day: the holidays duban does not know yet (next year from 1 November)."""
+    from jobs.calendar import calendar_warnings
+
+    for warning in calendar_warnings():
+        log.warning("%s", warning)
+
+
 def away_from_rush(hour: int, minute: int) -> tuple[int, int]:
     """WeCom asks senders to avoid :00 and :30 (delivery congests): move a start within 2 minutes of them to :03/:33.
 
@@ -96,8 +119,16 @@ class Service:
             CronTrigger(hour=hour, minute=minute, jitter=jitter, timezone=tz), id="reminders",
         )
         self.scheduler.add_job(
+            self._guard(log_calendar_warnings),
+            CronTrigger(hour=hour, minute=minute, timezone=tz), id="calendar-warnings",
+        )
+        self.scheduler.add_job(
             self._guard(lambda: run_digests(self.config)),
             IntervalTrigger(minutes=DIGEST_CHECK_MINUTES, jitter=60), id="digests",
+        )
+        self.scheduler.add_job(
+            self._guard(lambda: run_inbox_pruning(self.config)),
+            CronTrigger(hour=3, minute=17, jitter=jitter, timezone=tz), id="inbox-pruning",
         )
         if self.dispatch is not None:
             self.scheduler.add_job(

@@ -15,7 +15,8 @@ from typing import TypeVar
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
+
+from store.drivers import load_driver
 
 POOL_SIZE = 32
 STALE_SECONDS = 300
@@ -77,11 +78,15 @@ def open_database(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
                                      timeout=min(SQLITE_BUSY_MS / 1000, statement_timeout))
     # Server databases get a connection pool: each job run and each callback request takes a connection and
     # gives it back (unit_of_work), and connections idle past stale_timeout are replaced, never reused dead.
+    from playhouse.db_url import connect as connect_url
+
     rest = url.split("://", 1)[1]
     if scheme in ("postgres", "postgresql"):
+        load_driver("postgresql")
         return connect_url(f"postgresql+pool://{rest}", max_connections=POOL_SIZE, stale_timeout=STALE_SECONDS,
                            timeout=POOL_WAIT_SECONDS, **_postgres_budget(connect_timeout, statement_timeout))
     if scheme in ("mysql", "mariadb"):
+        load_driver("mysql")
         return connect_url(f"mysql+pool://{rest}", charset="utf8mb4", max_connections=POOL_SIZE,
                            stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS,
                            **_mysql_budget(connect_timeout, statement_timeout))
@@ -97,8 +102,30 @@ def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
     try:
         database.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
-        raise StoreError(f"cannot connect to {redact_url(url)}: {exc}") from exc
+        raise StoreError(connect_error(url, exc)) from exc
     return db
+
+
+def connect_error(url: str, exc: Exception) -> str:
+    """One line saying why the database cannot be opened and, for a missing database, how to create it."""
+    from i18n import _
+
+    detail = " ".join(str(exc).split())
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    host = parsed.hostname or "127.0.0.1"
+    user = parsed.username or ""
+    if "does not exist" in detail and parsed.scheme.startswith("postgres"):
+        fix = f"createdb -h {host}" + (f" -U {user}" if user else "") + f" {name}"
+        return _("database {name!r} does not exist on {host}: create it with `{fix}`, then run `duban init`").format(
+            name=name, host=host, fix=fix)
+    if "Unknown database" in detail:
+        fix = (f"mysql -h {host}" + (f" -u {user}" if user else "") + f" -p -e \"CREATE DATABASE {name} "
+               "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci\"")
+        return _("database {name!r} does not exist on {host}: create it with `{fix}`, then run `duban init`").format(
+            name=name, host=host, fix=fix)
+    return _("cannot connect to {url}: {detail} (is the database server running, and are [database] url's host, "
+             "port, user and password right?)").format(url=redact_url(url), detail=detail)
 
 
 def close() -> None:

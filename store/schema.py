@@ -6,9 +6,10 @@ Each migration inspects the live schema before it changes it, so re-running one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from playhouse.migrate import SchemaMigrator, migrate
+import peewee
 
 from store import models as m
 from store.clock import utcnow
@@ -22,7 +23,20 @@ V3_TABLES = [m.KeyValue]
 V4_TABLES = [m.Evidence, m.MediaDownload, m.CardMessage, m.ChatPrompt]
 # Version 5: per-recipient send budgets shared by every dispatcher.
 V5_TABLES = [m.RateSlot]
-V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES]
+# Version 7: days of the imported State Council holiday notices.
+V7_TABLES = [m.NoticeDay]
+V1_TABLES = [model for model in m.ALL_MODELS
+             if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES + V7_TABLES]
+
+
+def _add_column(model: type[m.BaseModel], name: str) -> None:
+    """ALTER TABLE … ADD COLUMN for the model's field `name`. playhouse.migrate is imported inside the steps
+    that use it, never at the top: it loads every database driver, which a command that does not migrate
+    should not pay for (tests/test_startup_imports.py)."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrate(SchemaMigrator.from_database(database.obj).add_column(model._meta.table_name, name,
+                                                                  model._meta.fields[name]))
 
 
 def _v1_core_tables() -> None:
@@ -32,8 +46,7 @@ def _v1_core_tables() -> None:
 def _v2_reminders_and_contact_problems() -> None:
     columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
     if "problem" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Contact._meta.table_name, "problem", m.Contact.problem))
+        _add_column(m.Contact, "problem")
     database.create_tables(V2_TABLES, safe=True)
 
 
@@ -41,15 +54,13 @@ def _v3_key_value_and_deferred_replies() -> None:
     database.create_tables(V3_TABLES, safe=True)
     columns = {c.name for c in database.get_columns(m.Inbox._meta.table_name)}
     if "deferred" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Inbox._meta.table_name, "deferred", m.Inbox.deferred))
+        _add_column(m.Inbox, "deferred")
 
 
 def _v4_cards_and_evidence() -> None:
     columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
     if "cards" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Contact._meta.table_name, "cards", m.Contact.cards))
+        _add_column(m.Contact, "cards")
     database.create_tables(V4_TABLES, safe=True)
 
 
@@ -58,6 +69,8 @@ def _v5_rate_slots() -> None:
 
 
 def _v6_task_sub_rows_and_milestone_labels() -> None:
+    from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
     migrator = SchemaMigrator.from_database(database.obj)
     task = m.Task._meta.table_name
     if "sub" not in {c.name for c in database.get_columns(task)}:
@@ -74,6 +87,23 @@ def _v6_task_sub_rows_and_milestone_labels() -> None:
         migrate(migrator.add_column(deadline, "label", m.Deadline.label))
 
 
+def _v7_holiday_notices() -> None:
+    database.create_tables(V7_TABLES, safe=True)
+
+
+INBOX_SENDER_COLUMNS = ["from_user", "received_at"]
+
+
+def _v8_inbox_sender_index() -> None:
+    """The chat rate limit counts a sender's recent messages on every callback; without this index that read
+    the whole inbox, slower with every message ever received."""
+    table = m.Inbox._meta.table_name
+    if not any(list(i.columns) == INBOX_SENDER_COLUMNS for i in database.get_indexes(table)):
+        from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
+        migrate(SchemaMigrator.from_database(database.obj).add_index(table, tuple(INBOX_SENDER_COLUMNS), False))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -83,6 +113,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
      _v4_cards_and_evidence),
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
+    (7, "days of imported State Council holiday notices", _v7_holiday_notices),
+    (8, "inbox index by sender and time (the chat rate limit)", _v8_inbox_sender_index),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
@@ -99,13 +131,34 @@ def upgrade(target: int = CURRENT_VERSION) -> tuple[int, int]:
     """Bring the schema to `target`. Returns (version before, version after)."""
     database.create_tables([m.SchemaVersion], safe=True)
     before = schema_version() or 0
-    for version, _description, step in MIGRATIONS:
-        if before < version <= target:
-            # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
-            with database.atomic():
-                step()
-                m.SchemaVersion.create(version=version, applied_at=utcnow())
+    with _sqlite_foreign_keys_off():
+        for version, _description, step in MIGRATIONS:
+            if before < version <= target:
+                # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
+                with database.atomic():
+                    step()
+                    m.SchemaVersion.create(version=version, applied_at=utcnow())
     return before, max(before, min(target, CURRENT_VERSION))
+
+
+@contextmanager
+def _sqlite_foreign_keys_off() -> Iterator[None]:
+    """SQLite adds a NOT NULL column by rebuilding the table; with foreign keys on, dropping the old `task`
+    table would cascade-delete every deadline and assignment. SQLite's documented recipe for schema changes:
+    foreign keys off (outside any transaction), change, check, on again."""
+    if not isinstance(database.obj, peewee.SqliteDatabase):
+        yield
+        return
+    database.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            from store.db import StoreError
+
+            raise StoreError(f"the upgrade left {len(broken)} rows pointing at nothing (first: {broken[0]})")
+    finally:
+        database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def require_current() -> None:

@@ -39,6 +39,7 @@ from store.config import Config
 from store.db import unit_of_work
 from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
+from wecom.server_log import summarise_queue_warnings
 from wecom.shaping import APP_TEXT_LIMIT, split_message
 
 log = logging.getLogger("duban.callback")
@@ -232,8 +233,9 @@ class CallbackService:
                     mark_deferred(key)
                 except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
                     log.exception("could not mark %s as answered through the outbox", key)
-                if answer.reply:
-                    self._notify(entry.incoming.from_user, answer.reply, outbox_key("reply", key))
+                if answer.reply:  # its first part: the worker queued the others
+                    self._notify(entry.incoming.from_user, self._passive(entry.incoming, answer.reply),
+                                 outbox_key("reply", key))
 
     def _run(self, incoming: IncomingMessage, row: Any) -> HandlerAnswer:
         """The worker: run the handler, queue its messages to others, remember the reply. Never raises."""
@@ -245,26 +247,23 @@ class CallbackService:
                 answer = HandlerAnswer(HANDLER_FAILED)
             for n, (userid, text) in enumerate(answer.notify, start=1):
                 self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
+            self._queue_rest(incoming, answer.reply)
             try:
                 save_reply(row, answer.reply)
             except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
                 log.exception("could not store the reply to %s", incoming.key)
         return answer
 
-    def _passive(self, incoming: IncomingMessage, reply: str) -> str:
-        """The part of `reply` that goes in the passive answer; any further parts go through the outbox
-        (queued by a worker: the request thread never waits for the database)."""
-        if not reply:
-            return ""
-        parts = split_message(reply, PASSIVE_LIMIT_BYTES)
-        if len(parts) > 1:
-            self.pool.submit(self._queue_rest, incoming, parts)
-        return parts[0]
+    @staticmethod
+    def _passive(incoming: IncomingMessage, reply: str) -> str:
+        """The part of `reply` that goes in the passive answer (the worker queued any further parts)."""
+        return split_message(reply, PASSIVE_LIMIT_BYTES)[0] if reply else ""
 
-    def _queue_rest(self, incoming: IncomingMessage, parts: list[str]) -> None:
-        with unit_of_work():
-            for n, part in enumerate(parts[1:], start=2):
-                self._notify(incoming.from_user, part, outbox_key("rest", incoming.key, f"#{n}"))
+    def _queue_rest(self, incoming: IncomingMessage, reply: str) -> None:
+        """Parts after the first of a long reply go through the outbox, queued by the worker that made it."""
+        parts = split_message(reply, PASSIVE_LIMIT_BYTES) if reply else []
+        for n, part in enumerate(parts[1:], start=2):
+            self._notify(incoming.from_user, part, outbox_key("rest", incoming.key, f"#{n}"))
 
     def _notify(self, userid: str, text: str, key: str) -> None:
         if self.enqueue_notify is None:
@@ -337,6 +336,7 @@ class RunningCallback:
     def __init__(self, app: Flask, host: str, port: int, threads: int = WAITRESS_THREADS) -> None:
         from waitress.server import create_server
 
+        summarise_queue_warnings()
         self.app = app
         self.server = create_server(app, host=host, port=port, threads=threads,
                                     max_request_body_size=4 * MAX_BODY_BYTES, ident="duban", _start=True)
@@ -398,6 +398,7 @@ def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | 
     """Serve the callback in this thread with waitress (8 threads) until interrupted."""
     from waitress import serve
 
+    summarise_queue_warnings()
     app = create_app(config, handler, enqueue_notify, **options)
     host = host if host is not None else config["server"]["host"]
     port = port if port is not None else config["server"]["port"]
