@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SECRET_KEYS = {("wecom", "secret"), ("wecom", "token"), ("wecom", "encoding_aes_key")}
+SECRET_KEYS = {("wecom", "secret"), ("wecom", "token"), ("wecom", "encoding_aes_key"), ("web", "secret")}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {
@@ -89,6 +89,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "attach_chart": False,
         "attachments_dir": "",
         "due_soon_days": 14,
+    },
+    "web": {
+        "enabled": True,
+        "path": "/board",
+        "public_url": "",
+        "secret": "",
+        "admins": [],
+        "session_hours": 12,
+        "link_hours": 168,
     },
     "ui": {
         "language": "",
@@ -308,6 +317,13 @@ RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
     ("digest", "due_soon_days"): _at_least(1),
     ("ui", "language"): _one_of("", "zh", "en"),
     ("import", "max_file_mb"): _at_least(1),
+    ("web", "enabled"): _anything,
+    ("web", "path"): lambda v: _absolute_path(v) or (None if v.rstrip("/") else "must not be '/'"),
+    ("web", "public_url"): lambda v: _http_url(v) if v else None,
+    ("web", "secret"): _anything,
+    ("web", "admins"): _anything,
+    ("web", "session_hours"): _at_least(1),
+    ("web", "link_hours"): _at_least(1),
 }
 
 
@@ -318,6 +334,9 @@ def _validate(config: Config) -> None:
             if problem:
                 where = config.sources.get((section, key), "defaults")
                 raise ConfigError(f"[{section}] {key} in {where} {problem}, not {value!r}")
+    if config["web"]["path"].rstrip("/") == config["server"]["path"].rstrip("/"):
+        where = config.sources.get(("web", "path"), "defaults")
+        raise ConfigError(f"[web] path in {where} must differ from [server] path")
 
 
 def find_config_file(explicit: str | None) -> Path | None:
