@@ -50,17 +50,7 @@ def reserve(keys: Sequence[str], limit: int, now: float, period: float = 60.0) -
     done = Reservation(now_ms=now_ms)
     for _ in range(ROUNDS):
         slots = _slots(pending)
-        wait_ms = 0
-        plans: list[tuple[str, int, int | None]] = []
-        for key in pending:
-            used = slots.get(key, {})
-            if len(used) < limit:
-                plans.append((key, _free_index(used, limit), None))
-                continue
-            slot, used_ms = min(used.items(), key=lambda item: (item[1], item[0]))
-            if used_ms > now_ms - period_ms:
-                wait_ms = max(wait_ms, used_ms + period_ms - now_ms)
-            plans.append((key, slot, used_ms))
+        plans, wait_ms = _plan(pending, slots, limit, now_ms, period_ms)
         if wait_ms:
             refund(done)
             return Reservation(wait_ms / 1000.0, now_ms)
@@ -99,6 +89,24 @@ def _slots(keys: Sequence[str]) -> dict[str, dict[int, int]]:
         for key, slot, used_ms in _slots_query.rows(list(keys[start:start + CHUNK])):
             found.setdefault(key, {})[slot] = used_ms
     return found
+
+
+def _plan(keys: Sequence[str], slots: dict[str, dict[int, int]], limit: int, now_ms: int,
+          period_ms: int) -> tuple[list[tuple[str, int, int | None]], int]:
+    """For each key the slot a send at `now_ms` would take, (key, slot, its previous time or None); and the
+    milliseconds to wait when some key has none free (0 when all have)."""
+    plans: list[tuple[str, int, int | None]] = []
+    wait_ms = 0
+    for key in keys:
+        used = slots.setdefault(key, {})
+        if len(used) < limit:
+            plans.append((key, _free_index(used, limit), None))
+            continue
+        slot, used_ms = min(used.items(), key=lambda item: (item[1], item[0]))
+        if used_ms > now_ms - period_ms:
+            wait_ms = max(wait_ms, used_ms + period_ms - now_ms)
+        plans.append((key, slot, used_ms))
+    return plans, wait_ms
 
 
 def _free_index(used: dict[int, int], limit: int) -> int:
@@ -140,16 +148,7 @@ def reserve_many(wanted: Sequence[tuple[Sequence[str], int]], earliest: float, l
     out: list[Reservation] = []
     plans: list[list[tuple[str, int, int | None]]] = []
     for keys, limit in wanted:
-        plan, wait_ms = [], 0
-        for key in dict.fromkeys(keys):
-            used = slots.setdefault(key, {})
-            if len(used) < limit:
-                plan.append((key, _free_index(used, limit), None))
-                continue
-            slot, used_ms = min(used.items(), key=lambda item: (item[1], item[0]))
-            if used_ms > check_ms - period_ms:
-                wait_ms = max(wait_ms, used_ms + period_ms - check_ms)
-            plan.append((key, slot, used_ms))
+        plan, wait_ms = _plan(list(dict.fromkeys(keys)), slots, limit, check_ms, period_ms)
         if wait_ms:
             plan = []
         for key, slot, _old in plan:
