@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -164,8 +164,25 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
         ws.column_dimensions[get_column_letter(col)].width = min(max_width[col - 1], width + 2)
 
 
-def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None) -> int:
-    """Write the 台账 of one plan (or of every active plan, a sheet each) to `path`; returns the task rows."""
+def only_units(rows: list[LedgerRow], units: Collection[str]) -> list[LedgerRow]:
+    """The rows where one of `units` has a part, showing only those units (a liaison's 台账 on the board)."""
+    out = []
+    for row in rows:
+        mine = [u for u in row.units if u.unit in units]
+        if not mine:
+            continue
+        progress = row.last_progress_unit in units
+        out.append(replace(row, units=mine, unresolved=[], last_progress=row.last_progress if progress else None,
+                           last_progress_unit=row.last_progress_unit if progress else None,
+                           last_progress_on=row.last_progress_on if progress else None))
+    return out
+
+
+def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None,
+                       units: Collection[str] | None = None) -> int:
+    """Write the 台账 of one plan (or of every active plan, a sheet each) to `path`; returns the task rows.
+
+    With `units` (names), only the tasks those units have a part in, and only their part."""
     today = today or clock.today()
     wb = Workbook()
     wb.remove(wb.active)
@@ -173,6 +190,8 @@ def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.
     total = 0
     for plan in _plans(plan_ref):
         rows = ledger_rows(plan, today)
+        if units is not None:
+            rows = only_units(rows, units)
         ws = wb.create_sheet(_sheet_title(plan, used))
         _write_table(ws, f"{plan.title}工作台账（截至{today.year}年{md(today)}）", LEDGER_HEADER,
                      [ledger_values(r) for r in rows], LEDGER_MAX_WIDTH, lambda i, rows=rows: rows[i].overdue,
