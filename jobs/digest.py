@@ -50,6 +50,7 @@ from store.digest_data import (
     plans_in_scope,
 )
 from store.models import LeaderGroup
+from store.timetext import parse_schedule
 from wecom.shaping import APP_MARKDOWN_LIMIT, WEBHOOK_MARKDOWN_LIMIT, markdown_to_text, utf8_len
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,6 @@ log = logging.getLogger(__name__)
 # Markdown byte limits per channel. An appchat message is an app message: 2048 bytes, like `app`.
 LIMITS = {"webhook": WEBHOOK_MARKDOWN_LIMIT, "appchat": APP_MARKDOWN_LIMIT, "app": APP_MARKDOWN_LIMIT}
 DEFAULT_SINCE = dt.timedelta(days=7)
-WEEKDAYS = {
-    "mon": 0, "monday": 0, "tue": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3, "thursday": 3,
-    "fri": 4, "friday": 4, "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
-}
-CHINESE_DAYS = "一二三四五六日"
 KEEP_ATTACHMENT_WEEKS = 5  # week folders older than this are removed (outbox rows die after 48 h by default)
 WEEK_FOLDER = re.compile(r"(\d{4})-W(\d{2})")
 
@@ -108,21 +104,6 @@ class Digest:
 def iso_week(day: dt.date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def parse_schedule(text: str, default_time: dt.time = dt.time(9, 10)) -> tuple[int, dt.time]:
-    """"mon 09:10", "周一 9:10", "09:10" (Monday), "fri" (at `default_time`) → (weekday 0–6, time)."""
-    weekday, when = 0, default_time
-    for token in (text or "").strip().lower().split():
-        if token in WEEKDAYS:
-            weekday = WEEKDAYS[token]
-        elif (m := re.fullmatch(r"(?:周|星期)([一二三四五六日天])", token)):
-            weekday = CHINESE_DAYS.index(m.group(1).replace("天", "日"))
-        elif (m := re.fullmatch(r"(\d{1,2}):(\d{2})", token)) and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-            when = dt.time(int(m.group(1)), int(m.group(2)))
-        else:
-            raise ValueError(f"cannot read digest schedule {text!r}: use a day and a time, like 'mon 09:10'")
-    return weekday, when
 
 
 def group_schedule(group: LeaderGroup, config: Config) -> tuple[int, dt.time]:

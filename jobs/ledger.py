@@ -73,7 +73,7 @@ def unit_status_text(u: UnitStatus) -> str:
 def ledger_values(row: LedgerRow) -> list:
     work = "／".join(x for x in (row.category, row.subcategory) if x)
     progress = f"{row.last_progress_unit}：{row.last_progress}" if row.last_progress else ""
-    return [row.seq, work, row.requirement, units_text(row), row.deadline_raw,
+    return [row.seq_label, work, row.requirement, units_text(row), row.deadline_raw,
             "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on]
 
 
