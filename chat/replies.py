@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from store.chatdata import ChatItem
 from store.models import ROLE_LABELS
+from wecom.shaping import inert
 
 MAX_BYTES = 2048
 TITLE_CHARS = 12
@@ -18,8 +19,8 @@ def nbytes(text: str) -> int:
 
 
 def clip(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit] + "…"
+    """Quoted text, at most `limit` characters: inert (no link, tag, mention or markdown survives)."""
+    return inert(text, limit)
 
 
 def fit(text: str, limit: int = MAX_BYTES) -> str:

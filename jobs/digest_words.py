@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jobs.words import md, short_title
 from store.clock import clock
 from store.digest_data import REPLY_WINDOW_WORKING_DAYS, PlanFigures
-from wecom.shaping import part_marker, split_message, utf8_len
+from wecom.shaping import inert, part_marker, split_message, utf8_len
 
 MAX_OVERDUE_UNITS = 30  # lines in the overdue section; the rest is counted, the 台账 has them all
 MAX_ITEMS_PER_UNIT = 3
@@ -43,12 +43,12 @@ def comment(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    # Markdown markers in a task's own text would open bold or colour spans the line never closes.
-    return text.replace("*", "＊").replace("<", "＜").replace(">", "＞").replace("`", "'").replace("\n", "")
+    # Markdown, tags or links in a task's or unit's own text would be acted on: the digest quotes it inert.
+    return inert(text)
 
 
 def title(seq: int, subcategory: str, requirement: str) -> str:
-    return f"第{seq}项 {_clean(short_title(subcategory, requirement, TITLE_CHARS))}"
+    return f"第{seq}项 {short_title(_clean(subcategory), _clean(requirement), TITLE_CHARS)}"
 
 
 def names(units: list[str], limit: int = MAX_NAMES) -> str:

@@ -153,6 +153,8 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
             cell._style = copy(style_of(cell, overdue, col))
             value = values[col - 1]
             if isinstance(value, str):
+                if value.startswith("="):
+                    cell.data_type = "s"  # someone's text, never a formula (=HYPERLINK(…) would be a link)
                 widths[col - 1] = max(widths[col - 1], text_width(value))
             elif isinstance(value, dt.date):
                 widths[col - 1] = max(widths[col - 1], 12)
