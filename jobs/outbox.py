@@ -416,7 +416,7 @@ class Dispatcher:
             box.mark_dead(row, reason, now, attempt=False)
             self._dead(row, reason, result)
         else:
-            box.release(row)
+            box.release(row, held=error.message)
             result.held += 1
 
     def _unknown(self, row: Outbox, result: FlushResult) -> None:
