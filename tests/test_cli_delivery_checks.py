@@ -66,3 +66,24 @@ def test_two_groups_sharing_a_key_are_warned_about(duban):
     checks = json.loads(duban("doctor", "--json", "--offline").output)
     shared = [c for c in checks if c["check"] == "shared robot key"]
     assert shared and "甲群" in shared[0]["message"] and "乙群" in shared[0]["message"]
+
+
+def test_a_latin1_mariadb_database_is_named_with_the_statement_that_fixes_it(cli, db_url, tmp_path):
+    from store.db import backend, database
+
+    if backend() != "mysql":
+        pytest.skip("MariaDB only: the other backends store Chinese whatever they are told")
+    name = database.execute_sql("SELECT DATABASE()").fetchone()[0]
+    database.execute_sql(f"ALTER DATABASE `{name}` CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+    database.execute_sql("ALTER TABLE `unit` CONVERT TO CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+    init = cli("init")
+    assert init.exit_code == 1 and "ALTER TABLE `unit` CONVERT TO CHARACTER SET utf8mb4" in init.output
+    doctor = cli("doctor", "--offline")
+    assert doctor.exit_code == 1 and f"ALTER DATABASE `{name}`" in doctor.output
+    refused = cli("unit", "add", "区财政局")
+    assert refused.exit_code == 1 and "utf8mb4" in refused.output and "Traceback" not in refused.output
+    for statement in ("ALTER DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci".format(name),
+                      "ALTER TABLE `unit` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"):
+        database.execute_sql(statement)
+    assert cli("init").exit_code == 0
+    assert cli("unit", "add", "区财政局").exit_code == 0
