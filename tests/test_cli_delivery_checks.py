@@ -82,7 +82,7 @@ def test_a_latin1_mariadb_database_is_named_with_the_statement_that_fixes_it(cli
     assert doctor.exit_code == 1 and f"ALTER DATABASE `{name}`" in doctor.output
     refused = cli("unit", "add", "区财政局")
     assert refused.exit_code == 1 and "utf8mb4" in refused.output and "Traceback" not in refused.output
-    for statement in ("ALTER DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci".format(name),
+    for statement in (f"ALTER DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
                       "ALTER TABLE `unit` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"):
         database.execute_sql(statement)
     assert cli("init").exit_code == 0
