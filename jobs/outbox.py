@@ -201,6 +201,12 @@ def claim_size(config: Config, lease_seconds: float, most: int = CLAIM_BATCH) ->
     return max(1, min(int(most), int(pace * lease_seconds / 3)))
 
 
+def _part(dedupe_key: str) -> str:
+    """'2' for the second part of a split message (key#2), '1' for a message in one piece."""
+    head, _, tail = dedupe_key.rpartition("#")
+    return tail if head and tail.isdigit() else "1"
+
+
 class Dispatcher:
     """Sends the outbox. One per process is plenty; several (threads or processes) never send a row twice."""
 
@@ -299,6 +305,8 @@ class Dispatcher:
             else:
                 box.mark_sent(row, answer.msgid, now)
             result.sent += 1
+            log.info("sent outbox %s: %s to %s, part %s, WeCom msgid %s", row.id, row.channel,
+                     box.masked_target(row.channel, row.target), _part(row.dedupe_key), answer.msgid or "-")
             if answer.failed_users and row.channel == "app":
                 self._unreachable(answer.failed_users, "WeCom accepted a message but did not deliver it to "
                                   "this userid (invaliduser / unlicenseduser)", now, result)
