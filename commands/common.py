@@ -82,6 +82,9 @@ class App:
         if self._config is None:
             self._config = load_config(self.config_path)
             from store.clock import clock
+            from wecom.log_scrub import install_scrubbing
+
+            install_scrubbing(self._config)  # secrets never reach a log line
 
             clock.set_timezone(self._config.timezone)
             if self.today is not None:

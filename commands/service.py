@@ -55,14 +55,17 @@ def serve(app: App, no_callback: bool, log_level: str) -> None:
     `duban serve` on one database are safe: one schedules, the others stand by. SIGTERM stops cleanly.
     """
     app.connect()
-    configure_logging(log_level, getattr(app, "log_format", "text"))
+    configure_logging(log_level, app.config, getattr(app, "log_format", "text"))
     run_service(app.config, callback=not no_callback)
 
 
-def configure_logging(level: str, fmt: str = "text") -> None:
+def configure_logging(level: str, config=None, fmt: str = "text") -> None:
     from commands.logformat import configure
+    from wecom.log_scrub import quiet_chat_text_loggers
 
     configure(level, fmt)
+    # secrets scrubbed from every record; loggers that would print stored chat text stay above DEBUG
+    quiet_chat_text_loggers(config)
 
 
 def run_service(config, *, callback: bool = True, stop_event=None) -> None:

@@ -20,6 +20,10 @@ _REQUIREMENT_DATE = re.compile(
 )
 
 
+# two unit names written without a separator: 派出所工商质监所 (a name ending 所/局/站/院/队 and another after it)
+_RUN_TOGETHER = re.compile(r"^[^（）]{2,}?(?:所|局|站|院)(?!办|长|务)[^（）、]{2,}(?:所|(?<!分)局|站|院|中心)$")
+
+
 def _warn(task: ParsedTask, code: str, message: str) -> PlanWarning:
     return PlanWarning(task.seq, code, message, sub=task.sub)
 
@@ -70,6 +74,11 @@ def _units(task: ParsedTask) -> list[PlanWarning]:
         _warn(task, "unit_fragment_ignored",
               _("task {seq}: {text!r} in the unit cell names no unit; ignored").format(seq=task.label, text=fragment))
         for fragment in task.ignored_units
+    ]
+    warnings += [
+        _warn(task, "unit_name_suspect",
+              _("task {seq}: {name!r} may be two units written together").format(seq=task.label, name=ref.name))
+        for ref in task.units if not ref.is_group and _RUN_TOGETHER.search(ref.name)
     ]
     written = (task.units_raw + task.cooperate_raw).strip()
     if written and not task.units and not task.unresolved_units:

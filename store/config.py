@@ -62,6 +62,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "port": 8080,
         "path": "/wecom/callback",
         "reply_budget_seconds": 3.5,
+        "request_timeout_seconds": 10.0,
         "replay_window_seconds": 600,
         "inbox_retention_days": 30,
     },
@@ -78,6 +79,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "cards": {
         "reminders": "auto",
         "prompt_minutes": 30,
+    },
+    "log": {
+        "chat_text": False,
     },
     "digest": {
         "attach_xlsx": False,

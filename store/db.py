@@ -11,7 +11,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import peewee
@@ -207,3 +207,13 @@ def in_transaction_retrying(work: Callable[[], T], attempts: int = RETRY_ATTEMPT
             log.info("transaction rolled back (%s), retrying (%d of %d)", exc, attempt, attempts - 1)
             pause(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
+
+
+def write_transaction() -> Any:
+    """A transaction that will write. On SQLite it takes the write lock as it begins (BEGIN IMMEDIATE), waiting
+    for it up to busy_timeout: a deferred transaction that reads first and writes later fails at once with
+    'database is locked' when another connection committed in between, which no busy_timeout waits out.
+    Elsewhere (and nested) it is an ordinary transaction / savepoint."""
+    if isinstance(database.obj, peewee.SqliteDatabase) and database.transaction_depth() == 0:
+        return database.atomic("IMMEDIATE")
+    return database.atomic()

@@ -39,6 +39,8 @@ from store.config import Config
 from store.db import unit_of_work
 from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
+from wecom.http_limits import REQUEST_TIMEOUT, apply_request_deadline, waitress_options
+from wecom.log_scrub import chat_text_logged
 from wecom.server_log import summarise_queue_warnings
 from wecom.shaping import APP_TEXT_LIMIT, split_message
 
@@ -168,6 +170,8 @@ class CallbackService:
     def _first_look(self, entry: _InFlight) -> HandlerAnswer:
         """The worker: record the message; run the handler if it is new, else answer as it was answered."""
         incoming = entry.incoming
+        if chat_text_logged():
+            log.debug("callback %s from %s says %r", incoming.key, incoming.from_user, incoming.content)
         with unit_of_work():
             row, is_new = record_incoming(incoming.key, incoming.from_user, incoming.content, clock.utcnow())
             entry.recorded = True
@@ -333,13 +337,15 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
 class RunningCallback:
     """A waitress server running the callback in a background thread (tests, benchmarks, `duban serve`)."""
 
-    def __init__(self, app: Flask, host: str, port: int, threads: int = WAITRESS_THREADS) -> None:
+    def __init__(self, app: Flask, host: str, port: int, threads: int = WAITRESS_THREADS,
+                 request_timeout: float = REQUEST_TIMEOUT) -> None:
         from waitress.server import create_server
 
         summarise_queue_warnings()
         self.app = app
-        self.server = create_server(app, host=host, port=port, threads=threads,
-                                    max_request_body_size=4 * MAX_BODY_BYTES, ident="duban", _start=True)
+        self.server = apply_request_deadline(create_server(app, host=host, port=port, threads=threads, ident="duban",
+                                                           _start=True, **waitress_options(4 * MAX_BODY_BYTES)),
+                                             request_timeout)
         self.host, self.port = host, int(self.server.effective_port)
         self.thread = threading.Thread(target=self.server.run, name="duban-callback", daemon=True)
 
@@ -390,13 +396,18 @@ def start_callback(config: Config, handler: Handler, enqueue_notify: Notifier | 
     app = create_app(config, handler, enqueue_notify, **options)
     host = host if host is not None else config["server"]["host"]
     port = port if port is not None else config["server"]["port"]
-    return RunningCallback(app, host, port).start()
+    return RunningCallback(app, host, port, request_timeout=_request_timeout(config)).start()
+
+
+def _request_timeout(config: Config) -> float:
+    return float(config["server"].get("request_timeout_seconds", REQUEST_TIMEOUT))
 
 
 def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
                    host: str | None = None, port: int | None = None, **options: Any) -> None:
     """Serve the callback in this thread with waitress (8 threads) until interrupted."""
     from waitress import serve
+    from waitress.server import create_server
 
     summarise_queue_warnings()
     app = create_app(config, handler, enqueue_notify, **options)
@@ -404,7 +415,8 @@ def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | 
     port = port if port is not None else config["server"]["port"]
     log.info("WeCom callback listening on http://%s:%s%s", host, port, config["server"]["path"])
     try:
-        serve(app, host=host, port=port, threads=WAITRESS_THREADS, max_request_body_size=4 * MAX_BODY_BYTES,
-              ident="duban")
+        serve(app, host=host, port=port, threads=WAITRESS_THREADS, ident="duban",
+              _server=lambda *a, **kw: apply_request_deadline(create_server(*a, **kw), _request_timeout(config)),
+              **waitress_options(4 * MAX_BODY_BYTES))
     finally:
         app.extensions["duban_callback"].close()
