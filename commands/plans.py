@@ -9,6 +9,26 @@ import click
 from commands.common import App, emit, json_option, label, parse_date, pass_app, table
 from i18n import N_, _
 
+
+class _Seq(click.ParamType):
+    """A task number: 24, or 4-2 for a sub-row under one merged 序号."""
+
+    name = "seq"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        import re
+
+        if isinstance(value, tuple):
+            return value
+        match = re.fullmatch(r"\s*([A-Za-z]{1,3})?\s*(\d{1,6}(?:-\d{1,3})?)\s*", str(value))
+        if not match:
+            self.fail(_("{value!r} is not a task number (write 24, A24 as chat does, or 4-2 for a sub-row)").format(
+                value=value), param, ctx)
+        return (match.group(1).upper() if match.group(1) else None, match.group(2))
+
+
+SEQ = _Seq()
+
 SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "plan" / "samples" / "wuhua-2019.txt"
 KIND_ORDER = ("fixed", "year_round", "ongoing", "recurring", "unknown")
 KIND_LABELS = {"fixed": N_("fixed"), "year_round": N_("year-round"), "ongoing": N_("ongoing"),
@@ -289,26 +309,10 @@ def plan_parse_units(phrase: str, as_json: bool) -> None:
 # --- tasks -----------------------------------------------------------------------------------------------------
 
 
-class TaskRef(click.ParamType):
-    """A task number as chat takes it: 24, or A24 with the plan's code in front."""
-
-    name = "task"
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        import re
-
-        if isinstance(value, tuple):
-            return value
-        match = re.fullmatch(r"\s*([A-Za-z]{1,3})?\s*(\d+)\s*", str(value))
-        if not match:
-            self.fail(_("{value!r} is not a task number like 24 or A24").format(value=value), param, ctx)
-        return (match.group(1).upper() if match.group(1) else None, int(match.group(2)))
 
 
-TASK_REF = TaskRef()
-
-
-def split_ref(ref: tuple[str | None, int], plan_ref: str | None) -> tuple[int, str | None]:
+def split_ref(ref: tuple[str | None, str], plan_ref: str | None) -> tuple[str, str | None]:
+    """(seq, plan) from a task number as chat writes it (A24: plan A's 24) and --plan."""
     code, seq = ref
     if code and plan_ref and code != plan_ref.upper():
         raise click.UsageError(_("task {code}{seq} is not in --plan {plan}").format(code=code, seq=seq, plan=plan_ref))
@@ -347,7 +351,7 @@ def _short(text: str, limit: int) -> str:
 
 
 @task.command("show")
-@click.argument("seq", type=TASK_REF, metavar="TASK")
+@click.argument("seq", type=SEQ, metavar="TASK")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @json_option
 @pass_app
@@ -382,7 +386,7 @@ def task_show(app: App, seq: tuple, plan_ref: str | None, as_json: bool) -> None
 
 
 @task.command("done")
-@click.argument("seq", type=TASK_REF, metavar="TASK")
+@click.argument("seq", type=SEQ, metavar="TASK")
 @click.option("--unit", "unit_name", required=True, help="The unit whose part is done.")
 @click.option("--note", default="", help="What they said.")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
@@ -399,7 +403,7 @@ def task_done(app: App, seq: tuple, unit_name: str, note: str, plan_ref: str | N
 
 
 @task.command("reopen")
-@click.argument("seq", type=TASK_REF, metavar="TASK")
+@click.argument("seq", type=SEQ, metavar="TASK")
 @click.option("--unit", "unit_name", required=True, help="The unit whose part is open again.")
 @click.option("--note", default="", help="Why.")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
