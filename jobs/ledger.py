@@ -22,7 +22,7 @@ from jobs.words import md
 from store.clock import clock
 from store.db import StoreError
 from store.digest_data import LedgerRow, UnitStatus, calendar_days, ledger_rows, plans_in_scope
-from store.models import ROLE_LABELS, ROLES, Plan
+from store.models import ROLE_LABELS, Plan
 from store.plans import get_plan
 from store.scorecard_data import UnitScore, scorecard
 
@@ -47,20 +47,6 @@ def text_width(text: str) -> int:
     """Columns the widest line of `text` takes in Excel: a Chinese character counts two."""
     return max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
                 for line in str(text).split("\n")), default=0)
-
-
-def units_text(row: LedgerRow) -> str:
-    """牵头：区政府办公室；配合：区财政局、区审计局 — a unit group named by the plan stays one name."""
-    by_role: dict[str, list[str]] = {}
-    for u in row.units:
-        name = u.via_group or u.unit
-        names = by_role.setdefault(u.role, [])
-        if name not in names:
-            names.append(name)
-    parts = [f"{ROLE_LABELS.get(role, role)}：{'、'.join(by_role[role])}" for role in ROLES if by_role.get(role)]
-    if row.unresolved:
-        parts.append(f"未识别：{'、'.join(row.unresolved)}")
-    return "；".join(parts)
 
 
 def unit_status_text(u: UnitStatus) -> str:
