@@ -45,6 +45,7 @@ from store.db import database
 from store.models import Outbox
 from wecom.client import WeComSender, make_client
 from wecom.errors import SendError, SendResult
+from wecom.limits import USER_PER_MINUTE, WEBHOOK_IMAGE_LIMIT, WEBHOOK_PER_MINUTE
 from wecom.log_scrub import chat_text_logged, remember_secret
 from wecom.shaping import (
     APP_MARKDOWN_LIMIT,
@@ -61,12 +62,9 @@ BYTE_LIMITS = {
     ("appchat", "text"): APP_TEXT_LIMIT, ("appchat", "markdown"): APP_MARKDOWN_LIMIT,
     ("webhook", "text"): WEBHOOK_TEXT_LIMIT, ("webhook", "markdown"): WEBHOOK_MARKDOWN_LIMIT,
 }
-WEBHOOK_PER_MINUTE = 20
-USER_PER_MINUTE = 30
 CLAIM_BATCH = 50
 DUPLICATE_CHECK_MAX = 14400  # WeCom's longest duplicate_check_interval
 ATTACHMENT_MSGTYPES = ("file", "image")
-WEBHOOK_IMAGE_LIMIT = 2 * 1024 * 1024  # a robot's inline image; a bigger one goes as a file
 MEDIA_REUSE_SECONDS = 2 * 24 * 3600.0  # a media_id lives 3 days: an upload younger than this is reused
 INVALID_MEDIA_ERRCODE = 40007
 
