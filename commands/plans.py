@@ -230,6 +230,9 @@ def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
             click.echo(f"{r['at']}  {r['unit']}  {r['kind']}  {r['text']}" + (" (undone)" if r["undone"] else ""))
         for w in t["warnings"]:
             click.echo(f"warning {w['code']}: {w['message']}")
+        for e in t["evidence"]:
+            click.echo(f"evidence: {e['sent_at']}  {e['unit']}  {e['filename']}  {e['size']} bytes  {e['sender']}"
+                       f"  sha256 {e['sha256'][:12]}")
 
     emit(task_detail(seq, plan_ref), as_json, render)
 

@@ -71,14 +71,21 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     import signal
     import threading
 
-    from commands.chatops import make_chat_handler, make_outbox_notifier
+    from commands.chatops import make_callback_handlers, make_chat_handler, make_outbox_notifier
+    from jobs.evidence import run_downloads
     from jobs.outbox import Dispatcher, make_sender
     from jobs.scheduler import Service
 
     log = logging.getLogger("duban.serve")
     warn_uncovered_years(log)
-    dispatcher = Dispatcher(make_sender(config), config)
-    service = Service(config, dispatch=dispatcher.flush)
+    sender = make_sender(config)
+    dispatcher = Dispatcher(sender, config)
+
+    def dispatch() -> None:
+        run_downloads(config, sender.client)  # evidence first: its confirmations go out in the same flush
+        dispatcher.flush()
+
+    service = Service(config, dispatch=dispatch)
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -88,7 +95,8 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
         from wecom.callback import start_callback
 
-        running = start_callback(config, make_chat_handler(config), make_outbox_notifier())
+        running = start_callback(config, make_chat_handler(config), make_outbox_notifier(),
+                                 **make_callback_handlers(config))
         log.info("WeCom callback on %s%s", running.url, config["server"]["path"])
     elif callback:
         log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")

@@ -26,8 +26,9 @@ from store.models import ROLE_LABELS, ROLES, Plan
 from store.plans import get_plan
 from store.scorecard_data import UnitScore, scorecard
 
-LEDGER_HEADER = ["序号", "工作任务", "具体要求", "责任单位", "完成时限", "完成情况", "最新进展", "进展日期", "完成日期"]
-LEDGER_MAX_WIDTH = [6, 28, 60, 36, 16, 32, 48, 14, 14]
+LEDGER_HEADER = ["序号", "工作任务", "具体要求", "责任单位", "完成时限", "完成情况", "最新进展", "进展日期", "完成日期",
+                 "佐证材料"]
+LEDGER_MAX_WIDTH = [6, 28, 60, 36, 16, 32, 48, 14, 14, 40]
 SCORECARD_HEADER = ["单位", "到期事项", "按期完成", "按期完成率", "逾期事项·天", "提醒（已到回复期）", "两个工作日内回复",
                     "按时回复率", "回复用时中位数（小时）"]
 OVERDUE_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")  # Excel's light red
@@ -74,7 +75,8 @@ def ledger_values(row: LedgerRow) -> list:
     work = "／".join(x for x in (row.category, row.subcategory) if x)
     progress = f"{row.last_progress_unit}：{row.last_progress}" if row.last_progress else ""
     return [row.seq, work, row.requirement, units_text(row), row.deadline_raw,
-            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on]
+            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on,
+            "\n".join(row.evidence)]
 
 
 def _plans(plan_ref: str | None) -> list[Plan]:

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobs.calendar import WorkCalendar
+from jobs.outbox import enqueue_message
 from jobs.words import md, short_title
+from store.cardstate import card_settings, register_card
 from store.config import Config
 from store.db import database
 from store.due import next_occurrence
@@ -30,6 +32,7 @@ from store.reminders import (
     open_assignments,
     reminded,
 )
+from wecom.cards import CardItem, button_card, vote_card
 
 MAX_LINES = 10  # a phone screen; the rest is one 「任务」 away
 REPLY_HINT = "回复「完成 编号」或「进度 编号 内容」，发送「任务」查看全部。"
@@ -60,6 +63,7 @@ class Message:
     units: list[str]
     items: list[Item]
     text: str = ""
+    card: dict | None = None  # the template card sent instead of the text (the text stays for previews)
 
     @property
     def dedupe_key(self) -> str:
@@ -78,6 +82,7 @@ class Message:
                 for i in self.items
             ],
             "text": self.text,
+            "card": self.card.get("task_id") if self.card else None,
         }
 
 
@@ -308,9 +313,43 @@ def plan_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
         message = Message(leader.userid, leader.name, "escalate", [items[0].assignment.unit], items)
         message.text = word_escalation(message, with_code, liaisons)
         run.messages.append(message)
+    _choose_cards(run.messages, config, today, with_code)
     run.unreachable = sorted(unreachable)
     run.messages.sort(key=lambda m: (m.kind != "remind", m.units, m.userid))
     return run
+
+
+def _wants_card(mode: str, setting: bool | None) -> bool:
+    """auto: cards once the contact has clicked one (or the admin said so); on: unless set to text; off: never."""
+    if mode == "off":
+        return False
+    if mode == "on":
+        return setting is not False
+    return setting is True
+
+
+def _card_item(item: Item, with_code: bool) -> CardItem:
+    a = item.assignment
+    deadline = md(item.due) if item.due else (item.deadline.raw or "未定")
+    return CardItem(a.id, _number(item, with_code), short_title(a.subcategory, a.requirement, 20), deadline,
+                    item.status)
+
+
+def _choose_cards(messages: list[Message], config: Config, today: dt.date, with_code: bool) -> None:
+    """Give each reminder a template card where its recipient's client shows cards and the items fit."""
+    mode = config["cards"]["reminders"]
+    if mode == "off":
+        return
+    settings = card_settings([m.userid for m in messages if m.kind == "remind"])
+    for message in messages:
+        if message.kind != "remind" or not _wants_card(mode, settings.get(message.userid)):
+            continue
+        ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))
+        unique = list({i.assignment.id: i for i in ordered}.values())
+        task_id = f"duban-{today:%Y%m%d}-" + hashlib.sha1(message.dedupe_key.encode()).hexdigest()[:24]
+        items = [_card_item(i, with_code) for i in unique]
+        message.card = (button_card(task_id, items[0]) if len(items) == 1
+                        else vote_card(task_id, items, "、".join(message.units)))
 
 
 def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calendar: WorkCalendar,
@@ -319,7 +358,14 @@ def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     run = plan_reminders(today, now_utc, config, calendar)
     for message in run.messages:
         with database.atomic():
-            outbox_id = enqueue(message.dedupe_key, message.userid, message.text)
+            if message.card is not None:
+                outbox_id = enqueue_message(message.dedupe_key, "app", message.userid, message.card,
+                                            msgtype="template_card", now=now_utc)[0].id
+                register_card(message.card["task_id"], message.userid, message.card["card_type"],
+                              list(dict.fromkeys(i.assignment.id for i in sorted(
+                                  message.items, key=lambda i: (i.urgency, i.assignment.seq)))), now_utc)
+            else:
+                outbox_id = enqueue(message.dedupe_key, message.userid, message.text)
             if claim_reminders([i.key for i in message.items], today, outbox_id):
                 run.enqueued += 1
     return run
