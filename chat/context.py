@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from store import chatdata
@@ -20,6 +19,7 @@ class Context:
     config: Config
     msgid: str | None
     notify: list[tuple[str, str]] = field(default_factory=list)  # (userid, text) for the callback layer to send
+    _with_code: bool | None = field(default=None, repr=False, compare=False)
 
     @property
     def admin(self) -> str:
@@ -29,17 +29,22 @@ class Context:
     def undo_minutes(self) -> int:
         return self.config["chat"]["undo_minutes"]
 
-    @cached_property
+    @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.config.timezone)
+        return ZoneInfo(self.config.timezone)  # ZoneInfo keeps its own cache
 
     def local(self, stored: dt.datetime) -> dt.datetime:
         return stored.replace(tzinfo=dt.timezone.utc).astimezone(self.tz)
 
-    @cached_property
+    @property
     def with_code(self) -> bool:
-        """Numbers carry the plan code (A24) when the asker's units have items in more than one active plan."""
-        return len(chatdata.unit_plan_codes(self.actor.unit_ids)) > 1
+        """Numbers carry the plan code (A24) when the asker's units have items in more than one active plan.
+
+        Asked for only by the commands that number items, once (a plain memo: functools.cached_property takes
+        a lock shared by every Context on Python 3.11)."""
+        if self._with_code is None:
+            self._with_code = len(chatdata.unit_plan_codes(self.actor.unit_ids)) > 1
+        return self._with_code
 
     def tell(self, userid: str, text: str) -> None:
         if userid != self.actor.contact.userid and (userid, text) not in self.notify:

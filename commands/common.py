@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from i18n import _
 from store.config import Config, ConfigError, load_config
 from store.db import StoreError
 
@@ -27,13 +28,27 @@ def _user_error_types() -> tuple[type[Exception], ...]:
 
 
 class DubanGroup(click.Group):
-    """Turns the errors a user can fix into a one-line message and exit code 1."""
+    """Turns the errors a user can fix into a one-line message and exit code 1; speaks the admin's language."""
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        from commands.localize import choose_for_run
+
+        choose_for_run(self, args)
+        return super().main(args, *rest, **kwargs)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        from commands.localize import localize
+
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            localize(command)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except _user_error_types() as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(1)
 
 

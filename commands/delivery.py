@@ -64,8 +64,8 @@ def outbox() -> None:
 
 
 @outbox.command("list")
-@click.option("--state", type=click.Choice(["pending", "sending", "sent", "failed", "dead"]),
-              help="Only messages in this state.")
+@click.option("--state", type=click.Choice(["pending", "sending", "sent", "failed", "dead", "unknown"]),
+              help="Only messages in this state (unknown: a robot or group chat may or may not have got it).")
 @click.option("--limit", type=int, default=200, show_default=True, help="At most this many, newest first.")
 @json_option
 @pass_app
@@ -90,7 +90,11 @@ def outbox_list(app: App, state: str | None, limit: int, as_json: bool) -> None:
 @click.option("--dead", "all_dead", is_flag=True, help="Every dead message.")
 @pass_app
 def outbox_retry(app: App, ids: tuple[int, ...], all_dead: bool) -> None:
-    """Send failed or dead messages again (by ID, or all dead ones with --dead)."""
+    """Send failed, dead or unknown messages again (by ID, or all dead ones with --dead).
+
+    A robot or group-chat message whose outcome is unknown (`duban outbox list --state unknown`) is never
+    resent by itself: check the group first, since retrying it may post it twice.
+    """
     from store.outbox import retry, retry_dead
 
     if bool(ids) == all_dead:
@@ -120,6 +124,8 @@ def outbox_flush(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{result.failed} failed and will be retried (see `duban outbox list --state failed`).")
         for alert in result.alerts:
             click.echo(f"! {alert}", err=True)
+        for row_id, reason in result.unknown_rows:
+            click.echo(f"! message {row_id}: {reason}", err=True)
         for row_id, reason in result.dead_rows:
             click.echo(f"! message {row_id} is dead: {reason} (fix, then `duban outbox retry {row_id}`)", err=True)
         if result.unreachable:

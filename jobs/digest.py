@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 
 from jobs.calendar import WorkCalendar
-from jobs.digest_words import pack, plan_sections
+from jobs.digest_words import pack, plan_sections, unknown_delivery_section
 from store.clock import clock
 from store.config import Config
 from store.db import StoreError, backend, database
@@ -179,10 +179,19 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
                            working_days=calendar.working_days_between)
         digest.figures.append(fig)
         sections += plan_sections(fig, last)
+    if sections:
+        sections += unknown_delivery_section(_unknown_sends(group))
     # Channel 'app' gets markdown too: the WeCom client renders it. People who read WeCom through the
     # WeChat plugin see the raw markup instead; `text_parts` is the plain version for them (not sent).
     digest.parts = pack(sections, limit)
     return digest
+
+
+def _unknown_sends(group: LeaderGroup) -> int:
+    """Messages to this group whose delivery nobody could confirm (held, not resent): the group is told."""
+    from store.outbox import unknown_rows
+
+    return len(unknown_rows(group.channel, group.target)) if group.channel != "app" else 0
 
 
 def _utc(now: dt.datetime) -> dt.datetime:

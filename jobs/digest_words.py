@@ -126,6 +126,15 @@ def plan_sections(fig: PlanFigures, last_digest: dt.datetime | None) -> list[Sec
     return sections
 
 
+def unknown_delivery_section(count: int) -> list[Section]:
+    """One line when earlier messages to this group may not have arrived (see `duban outbox list --state
+    unknown`): they were not posted again, lest the group get them twice."""
+    if not count:
+        return []
+    return [Section(None, [comment(f"注：此前有{count}条消息因网络超时未能确认送达本群，为免重复未自动重发；"
+                                   "如有缺漏，请联系管理员补发。")])]
+
+
 def pack(sections: list[Section], limit: int) -> list[str]:
     """Parts of at most `limit` UTF-8 bytes, cut between lines, numbered 「（i/n）」 when more than one."""
     budget = limit - utf8_len(part_marker(999, 999))

@@ -85,6 +85,24 @@ def check_data(today: dt.date) -> list[Check]:
     return checks
 
 
+def check_outbox() -> list[Check]:
+    """Messages whose outcome is unknown (a robot or group chat may or may not have them) or that died."""
+    from store import outbox
+
+    checks = []
+    unknown = outbox.unknown_rows()
+    if unknown:
+        ids = ", ".join(str(r.id) for r in unknown[:10]) + (" …" if len(unknown) > 10 else "")
+        checks.append(Check("outbox unknown", WARN, f"{len(unknown)} robot or group-chat message(s) may or may not "
+                            f"have arrived (ids {ids}); they are not resent by themselves: check the group, then "
+                            "`duban outbox retry ID` (`duban outbox list --state unknown`)"))
+    dead = outbox.counts_by_state()["dead"]
+    if dead:
+        checks.append(Check("outbox dead", WARN, f"{dead} message(s) could not be sent: `duban outbox list --state "
+                            "dead`, fix the cause, then `duban outbox retry --dead`"))
+    return checks
+
+
 def run_checks(config: Config, today: dt.date, *, online: bool = True) -> list[Check]:
     """Every check; the database must already be connected (the caller reports connection errors)."""
     checks = [Check("configuration", OK, f"loaded from {config.path or 'built-in defaults and environment'}")]
@@ -93,4 +111,5 @@ def run_checks(config: Config, today: dt.date, *, online: bool = True) -> list[C
     if online and w["corp_id"] and w["secret"] and w["agent_id"]:
         checks.append(check_wecom_token(config))
     checks += check_data(today)
+    checks += check_outbox()
     return checks

@@ -2,9 +2,13 @@
 
 - Never twice: app messages go with WeCom's duplicate check, so a row resent after a crash (claimed, sent,
   not recorded) is dropped by WeCom; claims are exclusive (see store.outbox.claim_due).
+- Robots and group chats at most once: they have no duplicate check, so a send whose outcome is unknown (a
+  timeout after the request went out, a dispatcher that died mid-send) is held as 'unknown', never resent by
+  itself (`duban outbox list --state unknown`, `duban outbox retry ID`). App messages keep WeCom's check.
 - Never too fast: a robot key gets at most 20 messages a minute and a person at most 30 app messages a
-  minute (WeCom silently drops the excess); a row over a limit is deferred, not tried. The whole dispatcher
-  keeps to [outbox] messages_per_second by pacing.
+  minute (WeCom silently drops the excess), counted in the database so every dispatcher keeps them together
+  (store/ratelimit.py); a row over a limit is deferred, not tried. The whole dispatcher keeps to
+  [outbox] messages_per_second by pacing.
 - Attachments: a 'file' / 'image' row whose body names a file ({"path", "filename"}) is uploaded when it is
   sent, not when it was enqueued (a media_id lives 3 days), then sent by media_id; a robot image goes
   inline as base64 + md5 instead. The media_id is noted in the row, so a resend repeats the same request.
@@ -29,12 +33,12 @@ import os
 import random
 import socket
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from store import outbox as box
+from store import ratelimit
 from store.clock import clock as store_clock
 from store.config import Config, ConfigError
 from store.db import database
@@ -114,28 +118,6 @@ def make_sender(config: Config) -> WeComSender:
 # --- rate limits -----------------------------------------------------------------------------------------------
 
 
-class SlidingWindow:
-    """At most `limit` events per `period` seconds for each key."""
-
-    def __init__(self, limit: int, period: float = 60.0) -> None:
-        self.limit, self.period = limit, period
-        self.events: dict[str, deque] = defaultdict(deque)
-
-    def wait(self, key: str, t: float) -> float:
-        """Seconds until one more event for `key` fits (0 when it fits now)."""
-        window = self.events.get(key)
-        if not window:
-            return 0.0
-        while window and window[0] <= t - self.period:
-            window.popleft()
-        if len(window) < self.limit:
-            return 0.0
-        return window[len(window) - self.limit] + self.period - t
-
-    def record(self, key: str, t: float) -> None:
-        self.events[key].append(t)
-
-
 class Pacer:
     """At most `per_second` sends in each second of the clock. Robust to a clock that does not move
     while we sleep (frozen for `--at`): after sleeping it trusts the sleep."""
@@ -167,19 +149,26 @@ class FlushResult:
     remaining: int = 0  # rows not sent yet (pending, failed or sending) after the flush
     deferred: int = 0  # held back by a rate limit, not tried
     held: int = 0  # held back by a configuration error, not tried
+    unknown: int = 0  # robot / group-chat sends whose outcome is unknown: held, not resent by themselves
     alerts: list[str] = field(default_factory=list)  # configuration errors for the admin
     dead_rows: list[tuple[int, str]] = field(default_factory=list)  # (id, reason)
     unreachable: list[str] = field(default_factory=list)  # userids WeCom did not deliver to
+    unknown_rows: list[tuple[int, str]] = field(default_factory=list)  # (id, why)
 
     @property
     def all_sent(self) -> bool:
-        return not (self.failed or self.dead or self.held or self.alerts)
+        return not (self.failed or self.dead or self.held or self.unknown or self.alerts)
 
     def as_dict(self) -> dict:
         return {"sent": self.sent, "failed": self.failed, "dead": self.dead, "remaining": self.remaining,
-                "deferred": self.deferred, "held": self.held, "alerts": list(self.alerts),
+                "deferred": self.deferred, "held": self.held, "unknown": self.unknown, "alerts": list(self.alerts),
                 "dead_rows": [{"id": i, "reason": r} for i, r in self.dead_rows],
+                "unknown_rows": [{"id": i, "reason": r} for i, r in self.unknown_rows],
                 "unreachable": list(self.unreachable)}
+
+
+# The claim lapsed before a send that must not happen twice: another worker owns the row now.
+LAPSED = SendError("lapsed", None, "the claim lapsed before sending")
 
 
 def _unsendable(reason: str) -> SendResult:
@@ -199,26 +188,40 @@ def _store_now() -> float:
     return store_clock.now().timestamp()
 
 
+def claim_lease_seconds(config: Config) -> float:
+    """How long a claim lasts unrenewed: the short default, or three send timeouts when those are longer (a
+    claim is renewed between sends, so one slow send must not outlast it)."""
+    return max(box.LEASE_SECONDS, 3 * float(config["wecom"]["timeout"]))
+
+
+def claim_size(config: Config, lease_seconds: float, most: int = CLAIM_BATCH) -> int:
+    """Rows per claim: no more than this dispatcher sends in a third of the lease at its configured pace, so a
+    crash strands few rows and a renewal comes before the lease runs out."""
+    pace = float(config["outbox"]["messages_per_second"])
+    return max(1, min(int(most), int(pace * lease_seconds / 3)))
+
+
 class Dispatcher:
     """Sends the outbox. One per process is plenty; several (threads or processes) never send a row twice."""
 
     def __init__(self, sender: WeComSender, config: Config, worker_name: str | None = None,
                  clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None, *,
-                 lease_seconds: float = box.LEASE_SECONDS, batch_size: int = CLAIM_BATCH,
+                 lease_seconds: float | None = None, batch_size: int = CLAIM_BATCH,
                  rand: Callable[[], float] = random.random) -> None:
         o = config["outbox"]
         self.sender = sender
         self.worker = worker_name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.clock = clock or _store_now
         self.sleep = sleep or time.sleep
-        self.lease_seconds = float(lease_seconds)
-        self.batch_size = max(1, int(batch_size))
+        self.lease_seconds = claim_lease_seconds(config) if lease_seconds is None else float(lease_seconds)
+        self.batch_size = claim_size(config, self.lease_seconds, batch_size)
         self.rand = rand
         self.max_attempts = int(o["max_attempts"])
         self.max_age_hours = float(o["max_age_hours"])
         self.duplicate_check_interval = min(int(o["duplicate_check_interval"]), DUPLICATE_CHECK_MAX)
         self.pacer = Pacer(float(o["messages_per_second"]), self._now, self.sleep)
         self._offset = 0.0
+        self._sent: list[tuple[Outbox, str | None, dt.datetime]] = []
 
     def _now(self) -> float:
         return self.clock() + self._offset
@@ -227,56 +230,86 @@ class Dispatcher:
         """Send every row due now (at most `limit` tries). `now` (naive UTC) shifts this flush's clock."""
         self._offset = _epoch(now) - self.clock() if now is not None else 0.0
         result = FlushResult()
-        self._prime_windows()
         blocked: set[tuple[str, str | None]] = set()
         tried = 0
         while limit is None or tried < limit:
             size = self.batch_size if limit is None else min(self.batch_size, limit - tried)
-            claimed_at = self._now()
-            batch = box.claim_due(self.worker, _stored(claimed_at), size, lease_seconds=self.lease_seconds,
+            batch = box.claim_due(self.worker, _stored(self._now()), size, lease_seconds=self.lease_seconds,
                                   exclude=sorted(blocked, key=str))
             if not batch:
                 break
-            for index, row in enumerate(batch):
-                if self.lease_seconds and self._now() - claimed_at > self.lease_seconds / 2:
-                    # Slow sends: hand the rest back before the claim lapses and another worker resends them.
-                    for rest in batch[index:]:
-                        box.release(rest)
-                    break
-                if (row.channel, None) in blocked or (row.channel, row.target) in blocked:
-                    box.release(row)
-                    result.held += 1
-                    continue
-                if self._send_row(row, result, blocked):
-                    tried += 1
+            try:
+                tried += self._send_batch(batch, result, blocked)
+            finally:
+                self._record_sends()
         result.remaining = box.unsent_count()
         return result
+
+    def _send_batch(self, batch: list[Outbox], result: FlushResult, blocked: set) -> int:
+        """Send one claimed batch, renewing the claim while it works; how many rows were tried."""
+        tried = 0
+        renewed_at = self._now()
+        lost: set[int] = set()
+        for index, row in enumerate(batch):
+            if self._now() - renewed_at > self.lease_seconds / 3:
+                self._record_sends()
+                renewed_at = self._now()
+                kept = {r.id for r in box.renew_claims(batch[index:], self.worker, _stored(renewed_at))}
+                lost.update(r.id for r in batch[index:] if r.id not in kept)
+            if row.id in lost:
+                continue  # our claim lapsed and another dispatcher has it now
+            if (row.channel, None) in blocked or (row.channel, row.target) in blocked:
+                box.release(row)
+                result.held += 1
+                continue
+            if self._send_row(row, result, blocked):
+                tried += 1
+        return tried
+
+    def _record_sends(self) -> None:
+        """Record the app messages sent since the last call, in one statement."""
+        sends, self._sent = self._sent, []
+        recorded = box.mark_sent_many(sends)
+        if recorded < len(sends):
+            log.warning("outbox: %d sent message(s) had been claimed by another dispatcher meanwhile",
+                        len(sends) - recorded)
 
     # ----- one row -----
 
     def _send_row(self, row: Outbox, result: FlushResult, blocked: set) -> bool:
         """Send one claimed row and record the outcome; False when it was not tried (deferred)."""
         t = self._now()
-        wait = self._rate_wait(row, t)
-        if wait > 0:
+        budget = self._reserve(row, t)
+        if budget.wait > 0:
             # Whole seconds: MariaDB stores no fractions, and a row due a fraction early would spin.
-            box.defer(row, _stored(math.ceil(t + wait)))
+            box.defer(row, _stored(math.ceil(t + budget.wait)))
             result.deferred += 1
             return False
         self.pacer.pace()
         answer = self._send(row)
         t = self._now()
         now = _stored(t)
+        if not answer.ok and not (answer.error and answer.error.maybe_sent):
+            ratelimit.refund(budget)  # WeCom did not take it: the send does not count
         if answer.ok:
-            box.mark_sent(row, answer.msgid, now)
-            self._record(row.channel, row.target, t)
+            if not self._at_most_once(row):
+                # Recorded with the rest of the batch: a crash before that resends it, and WeCom's duplicate
+                # check drops the resend. Robot and group messages have no such check: recorded at once.
+                self._sent.append((row, answer.msgid, now))
+            else:
+                box.mark_sent(row, answer.msgid, now)
             result.sent += 1
             if answer.failed_users and row.channel == "app":
                 self._unreachable(answer.failed_users, "WeCom accepted a message but did not deliver it to "
                                   "this userid (invaliduser / unlicenseduser)", now, result)
             return True
         error = answer.error or SendError("unknown", None, "no error given")
-        if error.kind == "config":
+        if error.kind == "lapsed":
+            return False
+        if error.maybe_sent and self._at_most_once(row):
+            if box.mark_unknown(row, error.message, now):
+                self._unknown(row, result)
+        elif error.kind == "config":
             self._hold(row, error, now, result, blocked)
         elif error.kind in ("recipient", "too_large", "unsendable"):
             if error.kind == "recipient":
@@ -312,7 +345,13 @@ class Dispatcher:
         except ValueError as exc:  # a row that can never be sent as it is (bad JSON, bad recipients)
             return SendResult(False, None, [], SendError("too_large", None, f"unsendable row: {exc}"))
 
+    def _at_most_once(self, row: Outbox) -> bool:
+        """Robots and group chats have no duplicate check (nor has an app message sent without one)."""
+        return row.channel != "app" or not self.duplicate_check_interval
+
     def _post(self, row: Outbox, msgtype: str, content: dict | str) -> SendResult:
+        if self._at_most_once(row) and not box.mark_posting(row, _stored(self._now())):
+            return SendResult(False, None, [], LAPSED)
         if row.channel == "app":
             return self.sender.send_app(row.target.split("|"), msgtype, content,
                                         duplicate_check_interval=self.duplicate_check_interval)
@@ -337,7 +376,7 @@ class Dispatcher:
             if len(data) <= WEBHOOK_IMAGE_LIMIT:
                 image = {"base64": base64.b64encode(data).decode("ascii"),
                          "md5": hashlib.md5(data, usedforsecurity=False).hexdigest()}
-                return self.sender.send_webhook(row.target, "image", image)
+                return self._post(row, "image", image)
             msgtype = "file"  # too big for a robot's image message: it still goes, as a file
         media_id = spec.get("media_id")
         reused = bool(media_id and spec.get("media_type") == msgtype
@@ -380,6 +419,12 @@ class Dispatcher:
             box.release(row)
             result.held += 1
 
+    def _unknown(self, row: Outbox, result: FlushResult) -> None:
+        log.error("outbox message %s (%s %s): %s", row.id, row.channel,
+                  box.masked_target(row.channel, row.target), row.last_error)
+        result.unknown += 1
+        result.unknown_rows.append((row.id, row.last_error or ""))
+
     def _dead(self, row: Outbox, reason: str, result: FlushResult) -> None:
         log.warning("outbox message %s is dead: %s", row.id, reason)
         result.dead += 1
@@ -391,27 +436,13 @@ class Dispatcher:
         result.unreachable.extend(u for u in users if u not in result.unreachable)
         log.warning("WeCom could not deliver to %d userid(s): %s", len(users), ", ".join(users[:10]))
 
-    # ----- rate windows -----
+    # ----- rate limits -----
 
-    def _prime_windows(self) -> None:
-        """Start from what was sent in the last minute (by this or any other process)."""
-        self.webhooks = SlidingWindow(WEBHOOK_PER_MINUTE)
-        self.users = SlidingWindow(USER_PER_MINUTE)
-        t = self._now()
-        for channel, target, sent_at in box.recent_sends(_stored(t - 61)):
-            # +1 s: MariaDB drops the fraction, so a stored time can be up to a second early.
-            self._record(channel, target, _epoch(sent_at) + 1.0)
-
-    def _rate_wait(self, row: Outbox, t: float) -> float:
+    def _reserve(self, row: Outbox, t: float) -> ratelimit.Reservation:
+        """Take this row's sends from the shared per-minute budgets (`.wait` > 0: one is spent, wait)."""
         if row.channel == "webhook":
-            return self.webhooks.wait(row.target, t)
+            return ratelimit.reserve([ratelimit.robot_key(row.target)], WEBHOOK_PER_MINUTE, t)
         if row.channel == "app":
-            return max((self.users.wait(u, t) for u in row.target.split("|")), default=0.0)
-        return 0.0
-
-    def _record(self, channel: str, target: str, t: float) -> None:
-        if channel == "webhook":
-            self.webhooks.record(target, t)
-        elif channel == "app":
-            for user in target.split("|"):
-                self.users.record(user, t)
+            users = [ratelimit.user_key(u) for u in row.target.split("|") if u]
+            return ratelimit.reserve(users, USER_PER_MINUTE, t)
+        return ratelimit.Reservation()

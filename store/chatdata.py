@@ -15,20 +15,21 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from store.db import StoreError, database
-from store.due import effective_due
+from store.due import DeadlineLike, effective_due
+from store.inbox import recent_messages
 from store.models import (
     ROLES,
     Assignment,
     Contact,
     Deadline,
     Extension,
-    Inbox,
     Plan,
     ReminderLog,
     Report,
     Task,
     Unit,
 )
+from store.prepared import Prepared
 from store.reach import reachable
 
 REPORT_KINDS_UNDOABLE = ("progress", "done", "extension")
@@ -58,23 +59,25 @@ class Actor:
         return self.contact.role == "leader"
 
 
+_actor_query = Prepared(lambda userid: (
+    Contact.select(Contact, Unit).join(Unit)
+    .where((Contact.userid == userid) & (Contact.active == True))  # noqa: E712
+    .limit(1)))
+_covered_query = Prepared(lambda contact_id, today: (
+    Contact.select(Contact, Unit).join(Unit)
+    .where((Contact.delegate == contact_id) & (Contact.active == True)  # noqa: E712
+           & (Contact.away_until >= today))
+    .order_by(Unit.name)))
+
+
 def find_actor(userid: str, today: dt.date) -> Actor | None:
     """The active contact with this WeCom userid and the units they act for today, or None."""
-    contact = (
-        Contact.select(Contact, Unit).join(Unit)
-        .where((Contact.userid == (userid or "").strip()) & (Contact.active == True))  # noqa: E712
-        .first()
-    )
+    contact = _actor_query.first((userid or "").strip())
     if contact is None:
         return None
     unit_ids, names = [contact.unit_id], {contact.unit_id: contact.unit.name}
     decide = [contact.unit_id] if contact.role == "leader" else []
-    covered = (
-        Contact.select(Contact, Unit).join(Unit)
-        .where((Contact.delegate == contact) & (Contact.active == True) & (Contact.away_until >= today))  # noqa: E712
-        .order_by(Unit.name)
-    )
-    for away in covered:
+    for away in _covered_query.rows(contact.id, today):
         if away.unit_id not in names:
             unit_ids.append(away.unit_id)
             names[away.unit_id] = away.unit.name
@@ -86,8 +89,7 @@ def find_actor(userid: str, today: dt.date) -> Actor | None:
 
 def recent_command_count(userid: str, now: dt.datetime, seconds: int = 60) -> int:
     """Messages this user sent in the last `seconds` (the callback layer writes an Inbox row per message)."""
-    since = now - dt.timedelta(seconds=seconds)
-    return Inbox.select().where((Inbox.from_user == userid) & (Inbox.received_at > since)).count()
+    return recent_messages(userid, now - dt.timedelta(seconds=seconds))
 
 
 def _reachable(people: Iterable[Contact], today: dt.date) -> list[Contact]:
@@ -132,27 +134,34 @@ def urgency_key(item: ChatItem) -> tuple:
     return (item.due is None, item.due or dt.date.max, item.plan_code, item.seq, item.unit)
 
 
-def deadlines_by_task(task_ids: Iterable[int]) -> dict[int, list[Deadline]]:
-    out: dict[int, list[Deadline]] = defaultdict(list)
+# Just what effective_due reads, as named tuples: a Deadline model per row cost more than the query.
+_deadlines_query = Prepared(lambda ids: (
+    Deadline.select(Deadline.task, Deadline.kind, Deadline.due, Deadline.recurrence, Deadline.day_of_period)
+    .where(Deadline.task.in_(ids)).order_by(Deadline.position).namedtuples()))
+_reminded_query = Prepared(lambda ids: (
+    ReminderLog.select(ReminderLog.assignment, pw.fn.MAX(ReminderLog.sent_on))
+    .where(ReminderLog.assignment.in_(ids)).group_by(ReminderLog.assignment).tuples()))
+CHUNK = 500
+
+
+def deadlines_by_task(task_ids: Iterable[int]) -> dict[int, list[DeadlineLike]]:
+    """Each task's deadlines (kind, due, recurrence, day_of_period), in their order."""
+    out: dict[int, list[DeadlineLike]] = defaultdict(list)
     ids = sorted(set(task_ids))
-    for start in range(0, len(ids), 500):
-        for d in Deadline.select().where(Deadline.task.in_(ids[start:start + 500])).order_by(Deadline.position):
-            out[d.task_id].append(d)
+    for start in range(0, len(ids), CHUNK):
+        for d in _deadlines_query.rows(ids[start:start + CHUNK]):
+            out[d.task].append(d)
     return out
 
 
-def _items(query: pw.ModelSelect, today: dt.date) -> list[ChatItem]:
-    # Plain tuples: building four model instances per row was most of a 「任务」 answer's time.
-    rows = list(query.tuples())
+def _items(rows: list[tuple], today: dt.date) -> list[ChatItem]:
+    """ChatItems from `_assignment_query` rows. Plain tuples: building four model instances per row was most
+    of a 「任务」 answer's time."""
     deadlines = deadlines_by_task({r[1] for r in rows})
     reminded: dict[int, dt.date] = {}
     ids = [r[0] for r in rows]
-    for start in range(0, len(ids), 500):
-        reminded.update(
-            ReminderLog.select(ReminderLog.assignment, pw.fn.MAX(ReminderLog.sent_on))
-            .where(ReminderLog.assignment.in_(ids[start:start + 500]))
-            .group_by(ReminderLog.assignment).tuples()
-        )
+    for start in range(0, len(ids), CHUNK):
+        reminded.update(_reminded_query.rows(ids[start:start + CHUNK]))
     items = []
     for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override in rows:
         dls = deadlines.get(task_id, [])
@@ -172,15 +181,19 @@ def _assignment_query() -> pw.ModelSelect:
                           Assignment.due_override)
         .join(Unit).switch(Assignment).join(Task).join(Plan)
         .where(Plan.active == True)  # noqa: E712
+        .tuples()
     )
+
+
+_open_query = Prepared(lambda unit_ids: _assignment_query().where(
+    Assignment.unit.in_(unit_ids) & (Assignment.state != "done")))
 
 
 def open_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
     """These units' assignments not yet done, in active plans, most urgent first."""
     if not unit_ids:
         return []
-    query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Assignment.state != "done"))
-    return _items(query, today)
+    return _items(_open_query.rows(list(unit_ids)), today)
 
 
 def unit_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
@@ -197,11 +210,11 @@ def items_by_seq(seq: int, unit_ids: list[int], today: dt.date, plan_code: str |
     query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Task.seq == seq))
     if plan_code:
         query = query.where(Plan.code == plan_code.upper())
-    return _items(query, today)
+    return _items(list(query), today)
 
 
 def get_item(assignment_id: int, today: dt.date) -> ChatItem | None:
-    found = _items(_assignment_query().where(Assignment.id == assignment_id), today)
+    found = _items(list(_assignment_query().where(Assignment.id == assignment_id)), today)
     return found[0] if found else None
 
 
@@ -213,16 +226,17 @@ def tasks_by_seq(seq: int, plan_code: str | None = None) -> list[Task]:
     return list(query.order_by(Plan.code))
 
 
+_plan_codes_query = Prepared(lambda unit_ids: (
+    Plan.select(Plan.code).join(Task).join(Assignment)
+    .where((Plan.active == True) & Assignment.unit.in_(unit_ids))  # noqa: E712
+    .distinct().order_by(Plan.code).tuples()))
+
+
 def unit_plan_codes(unit_ids: list[int]) -> list[str]:
     """The active plans in which these units have assignments."""
     if not unit_ids:
         return []
-    query = (
-        Plan.select(Plan.code).join(Task).join(Assignment)
-        .where((Plan.active == True) & Assignment.unit.in_(unit_ids))  # noqa: E712
-        .distinct().order_by(Plan.code).tuples()
-    )
-    return [code for (code,) in query]
+    return [code for (code,) in _plan_codes_query.rows(list(unit_ids))]
 
 
 def active_plan_codes() -> list[str]:
@@ -270,10 +284,13 @@ def task_view(task_id: int, history: int = 5) -> TaskView:
 # --- recording ------------------------------------------------------------------------------------------------
 
 
+_report_by_msgid = Prepared(lambda msgid: Report.select().where(Report.msgid == msgid).limit(1))
+
+
 def report_by_msgid(msgid: str | None) -> Report | None:
     if not msgid:
         return None
-    return Report.get_or_none(Report.msgid == msgid)
+    return _report_by_msgid.first(msgid)
 
 
 def _insert_report(assignment_id: int, contact: Contact | None, kind: str, text: str, percent: int | None,

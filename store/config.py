@@ -80,6 +80,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "attachments_dir": "",
         "due_soon_days": 14,
     },
+    "ui": {
+        "language": "",
+    },
 }
 
 
@@ -192,6 +195,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[server] port in {where('server', 'port')} must be 0–65535")
     if not config["server"]["path"].startswith("/"):
         raise ConfigError(f"[server] path in {where('server', 'path')} must start with '/'")
+    if config["ui"]["language"] not in ("", "zh", "en"):
+        raise ConfigError(f"[ui] language in {where('ui', 'language')} must be \"zh\", \"en\" or empty (the locale decides)")
     if config["cards"]["reminders"] not in ("auto", "on", "off"):
         raise ConfigError(f"[cards] reminders in {where('cards', 'reminders')} must be auto, on or off")
     for key in ("max_file_mb", "max_unit_mb"):

@@ -9,10 +9,16 @@ from store.models import KeyValue
 
 
 def kv_get(key: str, now: dt.datetime) -> str | None:
+    entry = kv_entry(key, now)
+    return entry[0] if entry else None
+
+
+def kv_entry(key: str, now: dt.datetime) -> tuple[str, dt.datetime | None] | None:
+    """(value, expires_at) of an unexpired key, or None."""
     row = KeyValue.get_or_none(KeyValue.key == key)
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    return row.value
+    return row.value, row.expires_at
 
 
 def kv_set(key: str, value: str, now: dt.datetime, ttl_seconds: float | None = None) -> None:

@@ -17,7 +17,9 @@ ASSIGNMENT_STATES = ("open", "done", "extension_requested")
 DEADLINE_KINDS = ("fixed", "year_round", "ongoing", "recurring", "unknown")
 CONTACT_ROLES = ("liaison", "leader")
 CHANNELS = ("app", "appchat", "webhook")
-OUTBOX_STATES = ("pending", "sending", "sent", "failed", "dead")
+# 'unknown': a robot or group-chat send whose outcome nobody knows (a timeout after the request went out, or
+# a dispatcher that stopped mid-send); never sent again automatically (`duban outbox retry ID` does it).
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "dead", "unknown")
 
 
 class BaseModel(pw.Model):
@@ -338,8 +340,21 @@ class ChatPrompt(BaseModel):
     expires_at = pw.DateTimeField()
 
 
+class RateSlot(BaseModel):
+    """One of the `limit` sends a recipient (a userid, a robot) may get per minute, shared by every dispatcher:
+    a send takes the slot used longest ago, if that was over a minute ago (store/ratelimit.py)."""
+
+    key = pw.CharField(max_length=100)
+    slot = pw.IntegerField()
+    used_ms = pw.BigIntegerField()  # epoch milliseconds: exact on every backend, so a compare-and-set works
+
+    class Meta:
+        indexes = ((("key", "slot"), True),)
+
+
 ALL_MODELS = [
     SchemaVersion, Unit, UnitAlias, UnitGroup, UnitGroupMember, Plan, PlanWarning, Task, TaskGroup,
     UnresolvedUnit, Assignment, Deadline, Contact, LeaderGroup, Extension, Report, Outbox, Inbox,
     ReminderLog, CalendarOverride, DigestLog, Lease, KeyValue, Evidence, MediaDownload, CardMessage, ChatPrompt,
+    RateSlot,
 ]

@@ -1,8 +1,13 @@
 """The durable outbox: every message duban sends is a row here first, sent later by one dispatcher.
 
 Life of a row: pending → sending (claimed by a dispatcher) → sent | failed (retried after a backoff) | dead.
-A row stuck in 'sending' longer than the lease (its dispatcher crashed) is claimable again; WeCom's duplicate
-check makes that resend harmless for app messages.
+A claim is a short lease that its dispatcher renews while it works; a row stuck in 'sending' longer than the
+lease (its dispatcher crashed) is claimable again; WeCom's duplicate check makes that resend harmless for app
+messages.
+
+Robots and group chats have no duplicate check, so they are sent at most once: just before the request goes
+out the row becomes 'unknown' (`mark_posting`), and only WeCom's answer moves it on. A dispatcher that dies
+mid-send, or a timeout after the request went out, leaves it 'unknown': shown, never resent by itself.
 
 Times are naive UTC, passed in by the caller (the dispatcher's clock), so tests travel in time.
 """
@@ -18,8 +23,9 @@ import peewee as pw
 from store.clock import clock, utcnow
 from store.db import StoreError, backend, database
 from store.models import CHANNELS, OUTBOX_STATES, Contact, Outbox
+from store.prepared import insert_ignore
 
-LEASE_SECONDS = 300.0  # a claim older than this belongs to a dead dispatcher
+LEASE_SECONDS = 30.0  # a claim not renewed for this long belongs to a dead dispatcher
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
 MAX_TOUSER = 1000
@@ -54,30 +60,10 @@ def enqueue(dedupe_key: str, channel: str, target: str, body: str, msgtype: str 
     return row
 
 
-_INSERT_COLUMNS = ("dedupe_key", "channel", "target", "msgtype", "body", "state", "attempts", "next_try_at",
-                   "created_at")
-
-
 def _insert_ignore(fields: dict) -> int | None:
-    """INSERT that does nothing on a duplicate key; the new id, or None when the key existed.
-
-    Written out rather than built by peewee for each row: building the statement was most of the cost of
-    an enqueue (10,000 took 1.4 s; see bench/bench_dispatch.py). Values still go through the fields' db_value.
-    """
-    kind = backend()
-    db = database.obj
-    quote = db.quote
-    columns = ", ".join(quote[0] + Outbox._meta.fields[c].column_name + quote[1] for c in _INSERT_COLUMNS)
-    table = quote[0] + Outbox._meta.table_name + quote[1]
-    values = ", ".join([db.param] * len(_INSERT_COLUMNS))
-    params = [Outbox._meta.fields[c].db_value(fields[c]) for c in _INSERT_COLUMNS]
-    if kind == "postgresql":
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {quote[0]}id{quote[1]}"
-        found = database.execute_sql(sql, params).fetchone()
-        return found[0] if found else None
-    verb = "INSERT IGNORE" if kind == "mysql" else "INSERT OR IGNORE"
-    cursor = database.execute_sql(f"{verb} INTO {table} ({columns}) VALUES ({values})", params)
-    return cursor.lastrowid if cursor.rowcount == 1 else None  # lastrowid is stale after an ignored insert
+    """INSERT that does nothing on a duplicate key; the new id, or None when the key existed (SQL written out
+    once: building it with peewee for each row was most of an enqueue's cost, see bench/bench_dispatch.py)."""
+    return insert_ignore(Outbox, fields)
 
 
 def _by_key(dedupe_key: str) -> Outbox:
@@ -165,7 +151,43 @@ def _mark_claimed(rows: list[Outbox], worker: str, now: dt.datetime) -> None:
 
 def _mine(row: Outbox) -> pw.Expression:
     """Only the worker holding the claim may settle a row (a lapsed claim may have moved on)."""
-    return (Outbox.id == row.id) & (Outbox.state == "sending") & (Outbox.claimed_by == row.claimed_by)
+    return (Outbox.id == row.id) & (Outbox.state << ["sending", "unknown"]) & (Outbox.claimed_by == row.claimed_by)
+
+
+UNKNOWN_HINT = "not sent again automatically; if it did not arrive, `duban outbox retry {id}` sends it again"
+
+
+def mark_posting(row: Outbox, now: dt.datetime) -> bool:
+    """About to send a row that WeCom will not deduplicate: from now until its answer is recorded, its
+    outcome is unknown, and a claim found later in this state is never sent again by itself.
+    False when the claim had lapsed to another worker (then do not send)."""
+    note = (f"send started {clock.to_local(now):%Y-%m-%d %H:%M:%S}; the dispatcher stopped before WeCom answered: "
+            f"outcome unknown, {UNKNOWN_HINT.format(id=row.id)}")
+    done = Outbox.update(state="unknown", last_error=note).where(
+        (Outbox.id == row.id) & (Outbox.state == "sending") & (Outbox.claimed_by == row.claimed_by)).execute()
+    if done:
+        row.state, row.last_error = "unknown", note
+    return bool(done)
+
+
+def mark_unknown(row: Outbox, error: str, now: dt.datetime) -> bool:
+    """Record a send whose request may have reached WeCom without an answer (a timeout): held, not retried."""
+    note = f"outcome unknown ({error}): WeCom may have posted it; {UNKNOWN_HINT.format(id=row.id)}"
+    done = Outbox.update(state="unknown", attempts=Outbox.attempts + 1, next_try_at=now, last_error=note,
+                         claimed_by=None).where(_mine(row)).execute()
+    if done:
+        row.state, row.attempts, row.last_error = "unknown", row.attempts + 1, note
+    return bool(done)
+
+
+def unknown_rows(channel: str | None = None, target: str | None = None) -> list[Outbox]:
+    """Rows whose outcome is unknown (a row being sent this very moment is 'unknown' too, briefly)."""
+    query = Outbox.select().where(Outbox.state == "unknown")
+    if channel is not None:
+        query = query.where(Outbox.channel == channel)
+    if target is not None:
+        query = query.where(Outbox.target == target)
+    return list(query.order_by(Outbox.id))
 
 
 def mark_sent(row: Outbox, msgid: str | None, now: dt.datetime) -> bool:
@@ -175,6 +197,42 @@ def mark_sent(row: Outbox, msgid: str | None, now: dt.datetime) -> bool:
     if done:
         row.state, row.sent_at, row.wecom_msgid, row.attempts = "sent", now, msgid, row.attempts + 1
     return bool(done)
+
+
+def mark_sent_many(sends: Sequence[tuple[Outbox, str | None, dt.datetime]]) -> int:
+    """Record many accepted sends (row, WeCom msgid, time) of one worker in one statement; how many were
+    still that worker's (a lapsed claim is not recorded, as in `mark_sent`)."""
+    if not sends:
+        return 0
+    if len(sends) == 1:
+        return int(mark_sent(*sends[0]))
+    worker = sends[0][0].claimed_by
+    ids = [row.id for row, _m, _t in sends]
+    msgids = pw.Case(Outbox.id, [(row.id, msgid) for row, msgid, _t in sends])
+    times = pw.Case(Outbox.id, [(row.id, Outbox.sent_at.db_value(t)) for row, _m, t in sends])
+    with database.atomic():
+        done = Outbox.update(state="sent", sent_at=times, wecom_msgid=msgids, attempts=Outbox.attempts + 1,
+                             claimed_by=None).where(
+            (Outbox.id << ids) & (Outbox.state == "sending") & (Outbox.claimed_by == worker)).execute()
+    for row, msgid, t in sends:
+        row.state, row.sent_at, row.wecom_msgid, row.attempts = "sent", t, msgid, row.attempts + 1
+    return done
+
+
+def renew_claims(rows: Sequence[Outbox], worker: str, now: dt.datetime) -> list[Outbox]:
+    """Extend `worker`'s lease on these claimed rows to `now`; the rows it still holds (a row whose claim had
+    lapsed and was taken by another worker is not renewed and must not be sent)."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    mine = (Outbox.id << ids) & (Outbox.state == "sending") & (Outbox.claimed_by == worker)
+    with database.atomic():
+        Outbox.update(claimed_at=now).where(mine).execute()
+        kept = {i for (i,) in Outbox.select(Outbox.id).where(mine).tuples()}
+    for row in rows:
+        if row.id in kept:
+            row.claimed_at = now
+    return [r for r in rows if r.id in kept]
 
 
 def update_body(row: Outbox, body: str) -> bool:
@@ -244,7 +302,8 @@ def release(row: Outbox) -> bool:
 
 
 def retry(ids: Sequence[int], now: dt.datetime | None = None) -> int:
-    """Make failed or dead rows due now, with a fresh count of tries and a fresh age. Refuses sent rows."""
+    """Make failed, dead or unknown rows due now, with a fresh count of tries and a fresh age. Refuses sent
+    rows. For an 'unknown' row this is the admin's decision to send it again (it may arrive twice)."""
     now = now or utcnow()
     ids = sorted(set(int(i) for i in ids))
     with database.atomic():
@@ -309,14 +368,6 @@ def counts_by_state() -> dict[str, int]:
 
 def unsent_count() -> int:
     return Outbox.select().where(Outbox.state << list(UNSENT_STATES)).count()
-
-
-def recent_sends(since: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
-    """(channel, target, sent_at) of rows sent at or after `since`: seeds the dispatcher's rate windows."""
-    query = (Outbox.select(Outbox.channel, Outbox.target, Outbox.sent_at)
-             .where((Outbox.state == "sent") & (Outbox.sent_at >= since) & (Outbox.channel << ["app", "webhook"]))
-             .order_by(Outbox.sent_at).tuples())
-    return list(query)
 
 
 def mark_contacts_unreachable(userids: Iterable[str], reason: str) -> int:

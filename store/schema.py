@@ -20,7 +20,9 @@ V2_TABLES = [m.ReminderLog, m.CalendarOverride, m.DigestLog, m.Lease]
 V3_TABLES = [m.KeyValue]
 # Version 4: cards and evidence (佐证材料).
 V4_TABLES = [m.Evidence, m.MediaDownload, m.CardMessage, m.ChatPrompt]
-V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES + V4_TABLES]
+# Version 5: per-recipient send budgets shared by every dispatcher.
+V5_TABLES = [m.RateSlot]
+V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES]
 
 
 def _v1_core_tables() -> None:
@@ -51,6 +53,20 @@ def _v4_cards_and_evidence() -> None:
     database.create_tables(V4_TABLES, safe=True)
 
 
+def _v5_rate_slots() -> None:
+    database.create_tables(V5_TABLES, safe=True)
+
+
+def _v6_download_file_columns() -> None:
+    """media_download as first landed in v4 lacked the columns that remember a file already fetched."""
+    table = m.MediaDownload._meta.table_name
+    columns = {c.name for c in database.get_columns(table)}
+    migrator = SchemaMigrator.from_database(database.obj)
+    for name in ("sha256", "size", "content_type"):
+        if name not in columns:
+            migrate(migrator.add_column(table, name, getattr(m.MediaDownload, name)))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -58,6 +74,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
      _v3_key_value_and_deferred_replies),
     (4, "template cards, evidence files (佐证材料) and their downloads; contacts' card setting",
      _v4_cards_and_evidence),
+    (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
+    (6, "evidence downloads remember the file already fetched (restart between download and store)",
+     _v6_download_file_columns),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -123,6 +123,18 @@ def _reset_clock():
     clock.set_timezone("Asia/Shanghai")
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """Tests read English output unless they ask for Chinese, whatever the developer's locale."""
+    import i18n
+
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "DUBAN_UI_LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    yield
+    i18n.set_language("en")
+
+
 @pytest.fixture
 def cli(db_url, tmp_path, monkeypatch):
     """Run `duban ARGS…` against the test database; returns click's Result."""

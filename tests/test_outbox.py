@@ -169,7 +169,7 @@ def test_retry_brings_back_dead_and_failed_but_never_sent(db_url):
     box.mark_dead(claimed[0], "recipient rejected", T0)
     box.mark_failed(claimed[1], "errcode -1", T0)
     box.mark_sent(claimed[2], "m", T0)
-    assert box.counts_by_state() == {"pending": 0, "sending": 0, "sent": 1, "failed": 1, "dead": 1}
+    assert box.counts_by_state() == {"pending": 0, "sending": 0, "sent": 1, "failed": 1, "dead": 1, "unknown": 0}
     with pytest.raises(StoreError, match="already sent"):
         box.retry([rows[0].id, rows[2].id])
     with pytest.raises(StoreError, match="no outbox message with id 999"):

@@ -289,3 +289,23 @@ def test_robot_upload_is_usable_only_by_that_robot(emu, sender):
     other = sender.send_webhook(OTHER_WEBHOOK_KEY, "file", upload.media_id)
     assert other.error.errcode == 40007
     assert sender.send_app(["zhangsan"], "file", upload.media_id).error.errcode == 40007
+
+
+def test_the_database_token_cache_reads_the_table_only_on_expiry_or_rejection(db_url):
+    import datetime as dt
+
+    from store.clock import clock as store_clock
+    from store.kv import kv_get, kv_set
+    from wecom.token_cache import PREFIX, DatabaseTokenStorage
+
+    store_clock.freeze(dt.datetime(2019, 10, 22, 1, 0))
+    storage = DatabaseTokenStorage()
+    storage.set("token", "first", 7200)
+    assert kv_get(PREFIX + "token", store_clock.utcnow()) == "first"
+    kv_set(PREFIX + "token", "another process", store_clock.utcnow(), 7200)
+    assert storage.get("token") == "first"  # this process' copy, no read
+    storage.forget("token")  # WeCom rejected it
+    assert storage.get("token") == "another process"
+    store_clock.advance(dt.timedelta(seconds=7201))
+    assert storage.get("token") is None  # expired everywhere
+    assert DatabaseTokenStorage().get("token", "none") == "none"

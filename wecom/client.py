@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class DubanWeChatClient(WeChatClient):
         super().__init__(corp_id, secret, session=session, timeout=timeout, auto_retry=False)
         # An instance attribute shadows WeChatClient.API_BASE_URL, which _request() reads.
         self.API_BASE_URL = api_base_url if api_base_url.endswith("/") else api_base_url + "/"
+        settle_environment(self._http, self.API_BASE_URL)
         self.agent_id = int(agent_id)
         self._refresh_lock = threading.Lock()
 
@@ -86,11 +88,34 @@ class DubanWeChatClient(WeChatClient):
     def _refresh_token(self, rejected: str | None) -> None:
         """Fetch a new token unless another thread (or process sharing the session) already did."""
         with self._refresh_lock:
+            forget = getattr(self.session, "forget", None)
+            if forget is not None:
+                forget(self.access_token_key)  # another process may have fetched a new one: read it again
             current = self.session.get(self.access_token_key)
             if current and current != rejected:
                 return
             logger.info("WeCom rejected the access token; fetching a new one and retrying once")
             self.fetch_access_token()
+
+
+def settle_environment(http: requests.Session, *urls: str) -> requests.Session:
+    """Read proxy and CA-bundle settings from the environment once, for the hosts in `urls`, instead of on
+    every request (requests re-reads them per request unless told not to: a tenth of a send's time).
+
+    Offices reach WeCom through a proxy (HTTPS_PROXY, NO_PROXY …): it keeps working, fixed at start-up.
+    When the hosts disagree about bypassing the proxy, the session keeps reading the environment itself.
+    """
+    if not http.trust_env:
+        return http
+    choices = [requests.utils.get_environ_proxies(url) for url in urls]
+    if any(choice != choices[0] for choice in choices):
+        return http
+    http.proxies.update(choices[0] if choices else {})
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and http.verify is True:
+        http.verify = bundle
+    http.trust_env = False
+    return http
 
 
 def new_memory_token_cache() -> SessionStorage:
@@ -121,7 +146,7 @@ class WeComSender:
         base = base if base.endswith("/") else base + "/"
         self._webhook_send_url = base + "webhook/send"
         self._webhook_upload_url = base + "webhook/upload_media"
-        self._http = session or requests.Session()
+        self._http = session or settle_environment(requests.Session(), self._webhook_send_url)
         self._timeout = client.timeout
 
     # ----- app messages -----

@@ -8,6 +8,10 @@ and control endpoints other processes can use:
     GET  /emulator/stats                  counters: requests, gettoken, delivered, dropped, duplicate ...
     POST /emulator/reset                  forget recordings, rate windows, duplicates and faults
     POST /emulator/faults                 {"path_suffix": "message/send", "faults": [-1, "drop", ["slow", 1]]}
+                                          "late": processed at once, answered only after /emulator/release_late
+                                          (or 30 s): a robot that posts the message but answers after the
+                                          client's timeout
+    POST /emulator/release_late           let every "late" answer go
     POST /emulator/clock                  {"advance": seconds}
     POST /emulator/webhooks               {"key": "..."}
     POST /emulator/users                  {"userid": "...", "name": "...", "mobile": "..."}
@@ -103,6 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
             if isinstance(fault, tuple):
                 time.sleep(fault[1])  # a slow answer, then the call is processed as usual
             status, answer = emulator.handle(method, api, query, body, self.headers.get("Content-Type", ""))
+            if fault == "late":
+                emulator.hold_late_answer()
             if "__raw__" in answer:
                 self._send_raw(answer["__raw__"], answer["__headers__"], truncate=fault == "truncate")
             else:
@@ -135,6 +141,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+LATE_MAX_SECONDS = 30.0
+
+
 class WeComEmulator(WeComCore):
     """The WeCom API on 127.0.0.1. Use as a context manager, or `.start()` / `.stop()`.
 
@@ -161,6 +170,8 @@ class WeComEmulator(WeComCore):
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._late_release = threading.Event()
+        self._late_waiting = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -180,7 +191,28 @@ class WeComEmulator(WeComCore):
         self._thread.start()
         return self
 
+    def hold_late_answer(self) -> None:
+        """A "late" fault: the call was processed; its answer waits for `release_late()` (at most 30 s)."""
+        with self._lock:
+            self.stats["late"] += 1
+            self._late_waiting.set()
+        self._late_release.wait(timeout=LATE_MAX_SECONDS)
+
+    def release_late(self) -> None:
+        """Let every answer held by a "late" fault go (and every later one, until the next reset)."""
+        self._late_release.set()
+
+    def wait_late(self, timeout: float = 10.0) -> bool:
+        """Block until some call is being held by a "late" fault."""
+        return self._late_waiting.wait(timeout)
+
+    def reset(self) -> None:
+        super().reset()
+        self._late_release.clear()
+        self._late_waiting.clear()
+
     def stop(self) -> None:
+        self._late_release.set()
         server, self._server = self._server, None
         if server is None:
             return
@@ -240,6 +272,8 @@ class WeComEmulator(WeComCore):
                 self.add_webhook(request["key"])
             elif action == "users":
                 self.add_user(request["userid"], request.get("name"), request.get("mobile", ""))
+            elif action == "release_late":
+                self.release_late()
             elif action == "invalidate_tokens":
                 self.invalidate_tokens()
             elif action == "click":

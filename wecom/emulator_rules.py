@@ -112,7 +112,7 @@ def fault_suffix(path_suffix: str) -> str:
 def normalise_fault(fault: Any) -> Any:
     if isinstance(fault, bool):
         raise ValueError(f"not a fault: {fault!r}")
-    if isinstance(fault, int) or fault in ("http500", "drop", "truncate"):
+    if isinstance(fault, int) or fault in ("http500", "drop", "late", "truncate"):
         return fault
     if isinstance(fault, (tuple, list)) and len(fault) == 2 and fault[0] == "slow":
         return ("slow", float(fault[1]))

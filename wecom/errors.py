@@ -34,6 +34,9 @@ class SendError:
     errcode: int | None
     message: str
     retry_after: float | None = None
+    # True when the request may have reached WeCom (a timeout or a connection lost after sending): without a
+    # duplicate check on WeCom's side (robots, group chats), sending again could post the message twice.
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,30 @@ def error_for_http_status(status: int) -> SendError:
 
 
 def error_for_transport(exc: BaseException) -> SendError:
-    """A timeout or a dropped / refused connection: the message may or may not have arrived."""
-    return SendError("retry", None, scrub(f"{type(exc).__name__}: {exc}"))
+    """A timeout or a dropped / refused connection: the message may or may not have arrived.
+
+    Only a connection that was never made (refused, DNS, connect timeout) is known not to have sent anything.
+    """
+    return SendError("retry", None, scrub(f"{type(exc).__name__}: {exc}"), maybe_sent=not _never_sent(exc))
+
+
+def _never_sent(exc: BaseException) -> bool:
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        seen: set[int] = set()
+        cause: BaseException | None = exc
+        while cause is not None and id(cause) not in seen:  # requests wraps urllib3's MaxRetryError(reason=…)
+            seen.add(id(cause))
+            if isinstance(cause, NewConnectionError):
+                return True
+            cause = getattr(cause, "reason", None) or cause.__cause__ or cause.__context__ or (
+                cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None)
+        return False
+    return False
 
 
 def scrub(text: str) -> str:

@@ -1,0 +1,105 @@
+"""Send budgets shared by every dispatcher: at most `limit` sends per recipient in any `period` seconds.
+
+WeCom silently drops a 31st app message to one person within a minute (and refuses a 21st robot message), so
+the count must hold across processes, not per dispatcher. Each recipient key has up to `limit` slots (rows);
+a send takes the slot used longest ago, if that was at least `period` ago, by a compare-and-set on its time.
+No locks are held, so this works alike on SQLite, PostgreSQL and MariaDB. A slot taken for a send that then
+WeCom refused is given back (`refund`); one whose outcome is unknown stays taken: the budget errs towards
+sending later, never towards sending too much.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from store.models import RateSlot
+
+CHUNK = 500
+ROUNDS = 4  # compare-and-set races lost before giving up for this try (the caller defers the row)
+RACE_WAIT = 1.0
+
+
+def user_key(userid: str) -> str:
+    return f"user:{userid}"[:100]
+
+
+def robot_key(webhook_key: str) -> str:
+    """A robot's key is a credential: only a digest of it is stored here."""
+    return "robot:" + hashlib.sha256(webhook_key.encode("utf-8")).hexdigest()[:40]
+
+
+@dataclass
+class Reservation:
+    wait: float = 0.0  # seconds until every key has room again; 0.0 when the sends were taken
+    now_ms: int = 0
+    taken: list[tuple[str, int, int | None]] = field(default_factory=list)  # (key, slot, its previous time)
+
+
+def reserve(keys: Sequence[str], limit: int, now: float, period: float = 60.0) -> Reservation:
+    """Take one send from each key's budget at `now` (epoch seconds). `.wait` is 0.0 when every key got one,
+    else the seconds to wait before trying again (and no key that was over its budget was charged)."""
+    pending = list(dict.fromkeys(keys))
+    now_ms = int(now * 1000)
+    period_ms = int(period * 1000)
+    done = Reservation(now_ms=now_ms)
+    for _ in range(ROUNDS):
+        slots = _slots(pending)
+        wait_ms = 0
+        plans: list[tuple[str, int, int | None]] = []
+        for key in pending:
+            used = slots.get(key, {})
+            if len(used) < limit:
+                plans.append((key, _free_index(used, limit), None))
+                continue
+            slot, used_ms = min(used.items(), key=lambda item: (item[1], item[0]))
+            if used_ms > now_ms - period_ms:
+                wait_ms = max(wait_ms, used_ms + period_ms - now_ms)
+            plans.append((key, slot, used_ms))
+        if wait_ms:
+            refund(done)
+            return Reservation(wait_ms / 1000.0, now_ms)
+        pending = []
+        for key, slot, old in plans:
+            if _take(key, slot, old, now_ms):
+                done.taken.append((key, slot, old))
+            else:
+                pending.append(key)
+        if not pending:
+            return done
+    refund(done)
+    return Reservation(RACE_WAIT, now_ms)
+
+
+def refund(reservation: Reservation) -> None:
+    """Give back the sends of a reservation that did not happen (WeCom refused it), unless reused since."""
+    for key, slot, old in reservation.taken:
+        where = (RateSlot.key == key) & (RateSlot.slot == slot) & (RateSlot.used_ms == reservation.now_ms)
+        if old is None:
+            RateSlot.delete().where(where).execute()
+        else:
+            RateSlot.update(used_ms=old).where(where).execute()
+    reservation.taken = []
+
+
+def _slots(keys: Sequence[str]) -> dict[str, dict[int, int]]:
+    found: dict[str, dict[int, int]] = {}
+    for start in range(0, len(keys), CHUNK):
+        query = (RateSlot.select(RateSlot.key, RateSlot.slot, RateSlot.used_ms)
+                 .where(RateSlot.key << list(keys[start:start + CHUNK])).tuples())
+        for key, slot, used_ms in query:
+            found.setdefault(key, {})[slot] = used_ms
+    return found
+
+
+def _free_index(used: dict[int, int], limit: int) -> int:
+    return next(i for i in range(limit) if i not in used)
+
+
+def _take(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
+    """Claim one slot: insert it when new, else move its time from `old_ms` to now if nobody did first."""
+    if old_ms is None:
+        return bool(RateSlot.insert(key=key, slot=slot, used_ms=now_ms).on_conflict_ignore().as_rowcount().execute())
+    return bool(RateSlot.update(used_ms=now_ms).where(
+        (RateSlot.key == key) & (RateSlot.slot == slot) & (RateSlot.used_ms == old_ms)).execute())
