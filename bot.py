@@ -13,6 +13,7 @@ import click
 
 from commands import admin, chatops, delivery, demo, extensions, plans, reports, schedule, service
 from commands.common import App, DubanGroup, emit, json_option, pass_app
+from i18n import _
 
 # --- root ------------------------------------------------------------------------------------------------------
 
@@ -51,11 +52,13 @@ def init(app: App) -> None:
     before, after = schema.upgrade()
     where = redact_url(app.config.database_url)
     if before == after:
-        click.echo(f"Database {where} is up to date (schema version {after}).")
+        click.echo(_("Database {where} is up to date (schema version {version}): nothing to do.").format(
+            where=where, version=after))
     elif before == 0:
-        click.echo(f"Created database {where} (schema version {after}).")
+        click.echo(_("Created database {where} (schema version {version}).").format(where=where, version=after))
     else:
-        click.echo(f"Upgraded database {where} from schema version {before} to {after}.")
+        click.echo(_("Upgraded database {where} from schema version {old} to {new}.").format(
+            where=where, old=before, new=after))
 
 
 @cli.group()
@@ -72,12 +75,12 @@ def config_show(app: App, as_json: bool) -> None:
     values = cfg.masked()
 
     def render(values: dict) -> None:
-        click.echo(f"# file: {cfg.path or '(none, built-in defaults)'}")
+        click.echo("# " + _("file: {path}").format(path=cfg.path or _("(none, built-in defaults)")))
         for section, keys in values.items():
             click.echo(f"\n[{section}]")
             for key, value in keys.items():
                 source = cfg.sources.get((section, key))
-                note = f"  # from {source}" if source else ""
+                note = "  # " + _("from {source}").format(source=source) if source else ""
                 click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}{note}")
 
     emit(values, as_json, render)

@@ -7,7 +7,7 @@ plan file and prints, per file and in total, task rows whose units and whose dea
 fragments (a gold unit or deadline that appears nowhere in duban's row, in a row without a warning).
 It measures, so it always exits 0.
 
-Run: .venv/bin/python bench/plan_accuracy.py [--json] [--verbose] [--repo CHECKOUT] [NAME ...]
+Run: .venv/bin/python bench/plan_accuracy.py [--json | --markdown] [--verbose] [--repo CHECKOUT] [NAME ...]
 """
 
 from __future__ import annotations
@@ -166,10 +166,29 @@ def pct(n: int, total: int) -> str:
     return f"{100 * n / total:.0f}%" if total else "-"
 
 
+def print_markdown(scores: list[FileScore], totals: dict) -> None:
+    rows, u, d = totals["rows"], totals["units"], totals["deadlines"]
+    print("| files refused | rows | units exact | units exact-or-flagged | deadlines exact | "
+          "deadlines exact-or-flagged | silently dropped |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {totals['refused']} of {totals['files']} | {rows} | {u['exact']} ({pct(u['exact'], rows)}) | "
+          f"{u['exact'] + u['flagged']} ({pct(u['exact'] + u['flagged'], rows)}) | "
+          f"{d['exact']} ({pct(d['exact'], rows)}) | {d['exact'] + d['flagged']} ({pct(d['exact'] + d['flagged'], rows)}) "
+          f"| {totals['dropped_fragments']} |")
+    print()
+    print("| file | kind | rows | units exact/flagged/silent/missing | deadlines exact/flagged/silent/missing | note |")
+    print("| --- | --- | ---: | --- | --- | --- |")
+    for s in scores:
+        note = f"refused: {s.refused}" if s.refused else (f"{s.dropped} dropped" if s.dropped else "")
+        print(f"| {s.name} | {s.kind} | {s.rows} | {'/'.join(str(s.units[k]) for k in OUTCOMES)} | "
+              f"{'/'.join(str(s.deadlines[k]) for k in OUTCOMES)} | {note.replace('|', '/')} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="only these gold files (name without .gold.json)")
     parser.add_argument("--json", action="store_true", help="print JSON for machine use")
+    parser.add_argument("--markdown", action="store_true", help="print the tables docs/benchmarks.md keeps")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every wrong row")
     parser.add_argument("--repo", type=Path, default=ROOT,
                         help="run the duban of this checkout (default: the one holding this script)")
@@ -190,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
               "dropped_fragments": sum(s.dropped for s in scores), "extra_rows": sum(s.extra_rows for s in scores)}
     if args.json:
         print(json.dumps({"files": [s.as_dict() for s in scores], "totals": totals}, ensure_ascii=False, indent=2))
+        return 0
+    if args.markdown:
+        print_markdown(scores, totals)
         return 0
     head = f"{'file':34} {'kind':9} {'rows':>4}  units ex/fl/si/mi   deadlines ex/fl/si/mi  drop"
     print(head)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from commands.common import App, emit, json_option, parse_date, pass_app, table
+from commands.common import App, channel_label, emit, json_option, parse_date, pass_app, role_label, table
+from i18n import _
 
 # --- units -----------------------------------------------------------------------------------------------------
 
@@ -30,7 +31,10 @@ def unit_add(app: App, name: str, aliases: tuple[str, ...]) -> None:
 
     app.connect()
     created = add_unit(name, aliases)
-    click.echo(f"Added unit {created.name}" + (f" (aliases: {', '.join(aliases)})" if aliases else "") + ".")
+    if aliases:
+        click.echo(_("Added unit {name} (aliases: {aliases}).").format(name=created.name, aliases="、".join(aliases)))
+    else:
+        click.echo(_("Added unit {name}.").format(name=created.name))
 
 
 @unit.command("list")
@@ -43,7 +47,7 @@ def unit_list(app: App, as_json: bool) -> None:
     app.connect()
     emit(list_units(), as_json, lambda rows: table(
         [[u["name"], "、".join(u["aliases"]), "、".join(u["groups"]), u["contacts"], u["assignments"]] for u in rows],
-        ["unit", "aliases", "groups", "contacts", "assignments"],
+        [_("unit"), _("aliases"), _("groups"), _("contacts"), _("assignments")],
     ))
 
 
@@ -57,7 +61,7 @@ def unit_alias(app: App, alias: str, unit_name: str) -> None:
 
     app.connect()
     created = add_alias(alias, unit_name)
-    click.echo(f"{created.alias} is now an alias of {created.unit.name}.")
+    click.echo(_("{alias} is now an alias of {unit}.").format(alias=created.alias, unit=created.unit.name))
 
 
 @unit.command("rename")
@@ -70,7 +74,7 @@ def unit_rename(app: App, old: str, new: str) -> None:
 
     app.connect()
     renamed = rename_unit(old, new)
-    click.echo(f"Renamed to {renamed.name} (the old name is kept as an alias).")
+    click.echo(_("Renamed to {name} (the old name is kept as an alias).").format(name=renamed.name))
 
 
 @unit.command("merge")
@@ -83,10 +87,8 @@ def unit_merge(app: App, source: str, into: str) -> None:
 
     app.connect()
     counts = merge_units(source, into)
-    click.echo(
-        f"Merged into {into}: {counts['contacts']} contact(s), {counts['assignments']} assignment(s), "
-        f"{counts['aliases']} alias(es), {counts['groups']} group membership(s) moved."
-    )
+    click.echo(_("Merged into {into}: {contacts} contact(s), {assignments} assignment(s), {aliases} alias(es), "
+                 "{groups} group membership(s) moved.").format(into=into, **counts))
 
 
 @unit.command("remove")
@@ -99,7 +101,7 @@ def unit_remove(app: App, name: str, force: bool) -> None:
 
     app.connect()
     removed = remove_unit(name, force=force)
-    click.echo(f"Removed unit {removed.name}.")
+    click.echo(_("Removed unit {name}.").format(name=removed.name))
 
 
 # --- unit groups -----------------------------------------------------------------------------------------------
@@ -120,7 +122,7 @@ def group_add(app: App, name: str, note: str) -> None:
 
     app.connect()
     created = add_group(name, note)
-    click.echo(f"Added group {created.name}.")
+    click.echo(_("Added group {name}.").format(name=created.name))
 
 
 @group.command("add-member")
@@ -133,7 +135,7 @@ def group_add_member(app: App, group_name: str, units: tuple[str, ...]) -> None:
 
     app.connect()
     result = add_members(group_name, units)
-    click.echo(f"Added {result['added']} unit(s) to {group_name}; {result['assignments']} new assignment(s).")
+    click.echo(_("Added {added} unit(s) to {group}; {assignments} new assignment(s).").format(group=group_name, **result))
 
 
 @group.command("remove-member")
@@ -146,10 +148,8 @@ def group_remove_member(app: App, group_name: str, units: tuple[str, ...]) -> No
 
     app.connect()
     result = remove_members(group_name, units)
-    click.echo(
-        f"Removed {result['removed']} unit(s) from {group_name}; "
-        f"{result['assignments_dropped']} assignment(s) dropped."
-    )
+    click.echo(_("Removed {removed} unit(s) from {group}; {assignments_dropped} assignment(s) dropped.").format(
+        group=group_name, **result))
 
 
 @group.command("list")
@@ -161,8 +161,8 @@ def group_list(app: App, as_json: bool) -> None:
 
     app.connect()
     emit(list_groups(), as_json, lambda rows: table(
-        [[g["name"], g["members"] or "0 (no members!)", g["tasks"], g["note"]] for g in rows],
-        ["group", "members", "tasks", "note"],
+        [[g["name"], g["members"] or _("0 (no members!)"), g["tasks"], g["note"]] for g in rows],
+        [_("group"), _("members"), _("tasks"), _("note")],
     ))
 
 
@@ -178,8 +178,8 @@ def group_show(app: App, group_name: str, as_json: bool) -> None:
 
     def render(d: dict) -> None:
         click.echo(f"{d['name']}" + (f" — {d['note']}" if d["note"] else ""))
-        click.echo(f"members ({len(d['members'])}): " + ("、".join(d["members"]) or "none"))
-        click.echo(f"tasks ({len(d['tasks'])}): " + (", ".join(map(str, d["tasks"])) or "none"))
+        click.echo(_("members ({n}): {names}").format(n=len(d["members"]), names="、".join(d["members"]) or _("none")))
+        click.echo(_("tasks ({n}): {seqs}").format(n=len(d["tasks"]), seqs=", ".join(map(str, d["tasks"])) or _("none")))
 
     emit(group_detail(group_name), as_json, render)
 
@@ -208,7 +208,8 @@ def contact_add(app: App, unit_name: str, name: str, userid: str, mobile: str | 
 
     app.connect()
     created = add_contact(unit_name, name, userid, mobile, role)
-    click.echo(f"Added {created.role} {created.name} ({created.userid}) to {created.unit.name}.")
+    click.echo(_("Added {role} {name} ({userid}) to {unit}.").format(
+        role=role_label(created.role), name=created.name, userid=created.userid, unit=created.unit.name))
 
 
 @contact.command("list")
@@ -221,10 +222,11 @@ def contact_list(app: App, unit_name: str | None, as_json: bool) -> None:
 
     app.connect()
     emit(list_contacts(unit_name), as_json, lambda rows: table(
-        [[c["unit"], c["name"], c["userid"], c["mobile"], c["role"],
-          (f"away until {c['away_until']}" + (f" → {c['delegate']}" if c["delegate"] else "")) if c["away_until"] else "",
+        [[c["unit"], c["name"], c["userid"], c["mobile"], role_label(c["role"]),
+          (_("away until {date}").format(date=c["away_until"]) + (f" → {c['delegate']}" if c["delegate"] else ""))
+          if c["away_until"] else "",
           c["problem"] or ""] for c in rows],
-        ["unit", "name", "userid", "mobile", "role", "status", "problem"],
+        [_("unit"), _("name"), _("userid"), _("mobile"), _("role"), _("status"), _("problem")],
     ))
 
 
@@ -237,7 +239,7 @@ def contact_remove(app: App, userid: str) -> None:
 
     app.connect()
     removed = remove_contact(userid)
-    click.echo(f"Removed {removed.name} ({removed.userid}).")
+    click.echo(_("Removed {name} ({userid}).").format(name=removed.name, userid=removed.userid))
 
 
 @contact.command("reachable")
@@ -253,7 +255,7 @@ def contact_reachable(app: App, userid: str) -> None:
 
     app.connect()
     fixed = clear_problem(userid)
-    click.echo(f"{fixed.name} ({fixed.userid}) will get messages again.")
+    click.echo(_("{name} ({userid}) will get messages again.").format(name=fixed.name, userid=fixed.userid))
 
 
 @contact.command("away")
@@ -267,14 +269,16 @@ def contact_away(app: App, userid: str, until: str | None, delegate: str | None,
     from store.contacts import set_away
 
     if back == bool(until):
-        raise click.UsageError("give either --until DATE or --back")
+        raise click.UsageError(_("give either --until DATE or --back"))
     app.connect()
     changed = set_away(userid, None if back else parse_date(until or ""), delegate)
     if back:
-        click.echo(f"{changed.name} is back.")
+        click.echo(_("{name} is back.").format(name=changed.name))
+    elif changed.delegate_id:
+        click.echo(_("{name} is away until {date}; {delegate} covers.").format(
+            name=changed.name, date=changed.away_until, delegate=changed.delegate.name))
     else:
-        stand_in = f"; {changed.delegate.name} covers" if changed.delegate_id else ""
-        click.echo(f"{changed.name} is away until {changed.away_until}{stand_in}.")
+        click.echo(_("{name} is away until {date}.").format(name=changed.name, date=changed.away_until))
 
 
 @contact.command("import")
@@ -291,7 +295,7 @@ def contact_import(app: App, file: str) -> None:
 
     app.connect()
     result = import_contacts(read_rows(file))
-    click.echo(f"Imported {result.created} contact(s) from {Path(file).name}.")
+    click.echo(_("Imported {n} contact(s) from {file}.").format(n=result.created, file=Path(file).name))
 
 
 @contact.command("export")
@@ -304,7 +308,7 @@ def contact_export(app: App, file: str) -> None:
     app.connect()
     rows = export_rows()
     write_rows(Path(file), rows)
-    click.echo(f"Exported {len(rows) - 1} contact(s) to {file}.")
+    click.echo(_("Exported {n} contact(s) to {file}.").format(n=len(rows) - 1, file=file))
 
 
 def write_rows(path: Path, rows: list[list[str]]) -> None:
@@ -322,7 +326,7 @@ def write_rows(path: Path, rows: list[list[str]]) -> None:
         with path.open("w", newline="", encoding="utf-8-sig") as fh:
             csv.writer(fh).writerows(rows)
     else:
-        raise click.BadParameter("the file must end in .csv or .xlsx", param_hint="FILE")
+        raise click.BadParameter(_("the file must end in .csv or .xlsx"), param_hint="FILE")
 
 
 # --- leader groups ---------------------------------------------------------------------------------------------
@@ -336,7 +340,7 @@ def leaders() -> None:
 @leaders.command("add")
 @click.argument("name")
 @click.option("--webhook-key", help="Group robot key (or the robot's whole webhook URL).")
-@click.option("--chat-id", help="An app group chat (appchat) created by duban.")
+@click.option("--chat-id", help="The chatid of an existing app group chat (appchat) the app can post to.")
 @click.option("--userids", help="Leaders' userids, comma-separated: each gets the digest as an app message.")
 @click.option("--plan", "plan_ref", help="Only this plan (default: every active plan).")
 @click.option("--schedule", default="mon 09:10", show_default=True, help="When the weekly digest goes out.")
@@ -347,12 +351,13 @@ def leaders_add(app: App, name: str, webhook_key: str | None, chat_id: str | Non
     from store.contacts import add_leader_group, masked_target
 
     if sum(bool(x) for x in (webhook_key, chat_id, userids)) != 1:
-        raise click.UsageError("give exactly one of --webhook-key, --chat-id or --userids")
+        raise click.UsageError(_("give exactly one of --webhook-key, --chat-id or --userids"))
     app.connect()
     ids = [u.strip() for u in userids.split(",") if u.strip()] if userids else None
     created = add_leader_group(name, webhook_key=webhook_key, chat_id=chat_id, userids=ids, plan=plan_ref,
                                schedule=schedule)
-    click.echo(f"Added leader group {created.name} ({created.channel}: {masked_target(created)}).")
+    click.echo(_("Added leader group {name} ({channel}: {target}).").format(
+        name=created.name, channel=channel_label(created.channel), target=masked_target(created)))
 
 
 @leaders.command("list")
@@ -364,8 +369,9 @@ def leaders_list(app: App, as_json: bool) -> None:
 
     app.connect()
     emit(list_leader_groups(), as_json, lambda rows: table(
-        [[g["name"], g["channel"], g["target"], g["plan"] or "all active plans", g["schedule"]] for g in rows],
-        ["name", "channel", "target", "plan", "schedule"],
+        [[g["name"], channel_label(g["channel"]), g["target"], g["plan"] or _("all active plans"), g["schedule"]]
+         for g in rows],
+        [_("name"), _("channel"), _("target"), _("plan"), _("schedule")],
     ))
 
 
@@ -378,4 +384,4 @@ def leaders_remove(app: App, name: str) -> None:
 
     app.connect()
     removed = remove_leader_group(name)
-    click.echo(f"Removed leader group {removed.name}.")
+    click.echo(_("Removed leader group {name}.").format(name=removed.name))

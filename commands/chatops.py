@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from commands.common import App, pass_app
+from i18n import _
 from store.config import Config
 
 
@@ -86,7 +87,7 @@ def say(app: App, userid: str, text: str | None, url: str | None, click_card: tu
     config = app.config
     _require_callback_keys(config)
     if sum(x is not None for x in (text, click_card, path)) != 1:
-        raise click.UsageError("give exactly one of TEXT, --click TASK_ID KEY or --file PATH")
+        raise click.UsageError(_("give exactly one of TEXT, --click TASK_ID KEY or --file PATH"))
     try:
         if click_card is not None:
             from wecom.say import click_card as click_to
@@ -99,9 +100,9 @@ def say(app: App, userid: str, text: str | None, url: str | None, click_card: tu
         else:
             answer = say_to(url or default_url(config), config, userid, text)
     except SayError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(_("Error: {message}").format(message=exc), err=True)
         raise SystemExit(1) from None
-    click.echo(answer if answer else "(no reply)")
+    click.echo(answer if answer else _("(no reply)"))
 
 
 @click.group()
@@ -125,8 +126,8 @@ def callback_serve(app: App, host: str | None, port: int | None) -> None:
     _require_callback_keys(config)
     app.connect()
     s = config["server"]
-    click.echo(f"WeCom callback on http://{host or s['host']}:{port if port is not None else s['port']}{s['path']}; "
-               "Ctrl-C stops it.")
+    address = f"http://{host or s['host']}:{port if port is not None else s['port']}{s['path']}"
+    click.echo(_("WeCom callback on {url}; Ctrl-C stops it.").format(url=address))
     serve_callback(config, make_chat_handler(config), make_outbox_notifier(), host=host, port=port,
                    **make_callback_handlers(config))
 
@@ -149,13 +150,15 @@ def callback_check(app: App, url: str | None) -> None:
     try:
         response = requests.get(target, params=url_check_params(config, echo), timeout=5)
     except requests.RequestException:
-        click.echo(f"Error: cannot reach the callback at {target}: is it running?", err=True)
+        click.echo(_("Error: cannot reach the callback at {url}: is it running?").format(url=target), err=True)
         raise SystemExit(1) from None
     if response.status_code == 200 and response.text == echo:
-        click.echo(f"OK: {target} answers WeCom's URL check in {response.elapsed.total_seconds() * 1000:.0f} ms.")
+        click.echo(_("OK: {url} answers WeCom's URL check in {ms:.0f} ms.").format(
+            url=target, ms=response.elapsed.total_seconds() * 1000))
         return
-    click.echo(f"Error: {target} answered HTTP {response.status_code} without the expected echo: the server's "
-               "[wecom] token, encoding_aes_key or corp_id differ from yours.", err=True)
+    click.echo(_("Error: {url} answered HTTP {status} without the expected echo: the server's [wecom] token, "
+                 "encoding_aes_key or corp_id differ from yours.").format(url=target, status=response.status_code),
+               err=True)
     raise SystemExit(1)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from i18n import _
+from i18n import N_, _
 from store.config import Config, ConfigError, load_config
 from store.db import StoreError
 
@@ -94,6 +94,30 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
+# Codes that stay in --json; people read these words instead.
+LABELS = {
+    "liaison": N_("liaison"), "leader": N_("leader"),
+    "webhook": N_("group robot"), "appchat": N_("app group chat"), "app": N_("app message"),
+    "lead": N_("lead"), "responsible": N_("responsible"), "cooperate": N_("cooperate"), "guide": N_("guide"),
+    "open": N_("open"), "done": N_("done"), "overdue": N_("overdue"), "due_soon": N_("due soon"),
+    "on_track": N_("on track"), "pending": N_("pending"), "approved": N_("approved"), "rejected": N_("rejected"),
+    "active": N_("active"), "replaced": N_("replaced"), "archived": N_("archived"),
+    "queued": N_("queued"), "sending": N_("sending"), "sent": N_("sent"), "failed": N_("failed"), "dead": N_("dead"),
+    "held": N_("held"), "unknown": N_("unknown"), "cancelled": N_("cancelled"),
+    "workday": N_("working day"), "holiday": N_("holiday"), "unit": N_("unit"), "group": N_("unit group"),
+}
+
+
+def label(code: str | None) -> str:
+    """The word people read for a stored code (unknown codes are shown as they are)."""
+    if not code:
+        return ""
+    return _(LABELS[code]) if code in LABELS else code
+
+
+role_label = channel_label = label
+
+
 def table(rows: list[list[Any]], header: list[str]) -> None:
     """A plain aligned table; wide (Chinese) characters count as two columns."""
     import unicodedata
@@ -108,11 +132,11 @@ def table(rows: list[list[Any]], header: list[str]) -> None:
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
     if not rows:
-        click.echo("(none)")
+        click.echo(_("(none)"))
 
 
 def parse_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2019-10-31") from None
+        raise click.BadParameter(_("{value!r} is not a date like 2019-10-31").format(value=value)) from None

@@ -6,7 +6,8 @@ import hashlib
 
 import click
 
-from commands.common import App, emit, json_option, pass_app, table
+from commands.common import App, emit, json_option, label, pass_app, table
+from i18n import _, ngettext
 
 # --- notify ----------------------------------------------------------------------------------------------------
 
@@ -34,25 +35,29 @@ def notify(app: App, units: tuple[str, ...], groups: tuple[str, ...], all_liaiso
     from store.contacts import notify_recipients
 
     if not (units or groups or all_liaisons or userids):
-        raise click.UsageError("say who: --unit, --group, --all-liaisons or --userid")
+        raise click.UsageError(_("say who: --unit, --group, --all-liaisons or --userid"))
     if not text.strip():
-        raise click.UsageError("the notice text is empty")
+        raise click.UsageError(_("the notice text is empty"))
     app.connect()
     found = notify_recipients(units, groups, all_liaisons, userids)
     minute = clock.utcnow().strftime("%Y%m%d%H%M")
     digest = hashlib.sha256("\n".join([text, "|".join(sorted(found.userids)), minute]).encode("utf-8"))
     rows = enqueue_message(f"notify:{minute}:{digest.hexdigest()[:32]}", "app", "|".join(found.userids), text)
     for unit_name in found.without_liaison:
-        click.echo(f"! {unit_name} has no reachable liaison: nobody there gets this notice.", err=True)
-    if found.skipped:
-        click.echo(f"! left out (WeCom could not reach them, see `duban contact list`): {', '.join(found.skipped)}",
+        click.echo("! " + _("{unit} has no reachable liaison: nobody there gets this notice.").format(unit=unit_name),
                    err=True)
+    if found.skipped:
+        click.echo("! " + _("left out (WeCom could not reach them, see `duban contact list`): {names}").format(
+            names=", ".join(found.skipped)), err=True)
     if not any(getattr(r, "inserted", True) for r in rows):
-        click.echo("This notice was already enqueued this minute (same text and recipients): nothing new.")
+        click.echo(_("This notice was already enqueued this minute (same text and recipients): nothing new."))
         return
     interval = app.config["schedule"]["dispatch_interval_seconds"]
-    click.echo(f"Enqueued a notice to {len(found.userids)} people in {len(rows)} outbox message(s). "
-               f"`duban serve` sends it within {interval} s; to send it now run `duban outbox flush`.")
+    people = ngettext("Enqueued a notice to {n} person in {parts} outbox message(s).",
+                      "Enqueued a notice to {n} people in {parts} outbox message(s).", len(found.userids))
+    click.echo(people.format(n=len(found.userids), parts=len(rows)) + " "
+               + _("`duban serve` sends it within {seconds} s; to send it now run `duban outbox flush`.").format(
+                   seconds=interval))
 
 
 # --- outbox ----------------------------------------------------------------------------------------------------
@@ -78,11 +83,11 @@ def outbox_list(app: App, state: str | None, limit: int, as_json: bool) -> None:
     if as_json:
         emit({"counts": counts_by_state(), "messages": rows}, True, print)
         return
-    table([[r["id"], r["state"], r["channel"], r["target"], r["attempts"], r["next_try_at"] or r["sent_at"] or "",
-            (r["last_error"] or "")[:60], r["preview"]] for r in rows],
-          ["id", "state", "channel", "to", "tries", "next try / sent", "last error", "text"])
+    table([[r["id"], label(r["state"]), label(r["channel"]), r["target"], r["attempts"],
+            r["next_try_at"] or r["sent_at"] or "", (r["last_error"] or "")[:60], r["preview"]] for r in rows],
+          [_("id"), _("state"), _("channel"), _("to"), _("tries"), _("next try / sent"), _("last error"), _("text")])
     counts = counts_by_state()
-    click.echo("  ".join(f"{k}: {v}" for k, v in counts.items()))
+    click.echo("  ".join(f"{label(k)}: {v}" for k, v in counts.items()))
 
 
 @outbox.command("retry")
@@ -98,10 +103,10 @@ def outbox_retry(app: App, ids: tuple[int, ...], all_dead: bool) -> None:
     from store.outbox import retry, retry_dead
 
     if bool(ids) == all_dead:
-        raise click.UsageError("give message IDs or --dead (not both)")
+        raise click.UsageError(_("give message IDs or --dead (not both)"))
     app.connect()
     count = retry_dead() if all_dead else retry(list(ids))
-    click.echo(f"{count} message(s) will be sent again by `duban serve` or `duban outbox flush`.")
+    click.echo(_("{n} message(s) will be sent again by `duban serve` or `duban outbox flush`.").format(n=count))
 
 
 @outbox.command("flush")
@@ -115,23 +120,26 @@ def outbox_flush(ctx: click.Context, as_json: bool) -> None:
     app.connect()
     result = Dispatcher(make_sender(app.config), app.config).flush()
 
-    def render(_: dict) -> None:
-        click.echo(f"Sent {result.sent} message(s).")
+    def render(_data: dict) -> None:
+        click.echo(_("Sent {n} message(s).").format(n=result.sent))
         if result.deferred:
-            click.echo(f"{result.deferred} held back by WeCom's rate limits (20 a minute per robot, 30 a minute "
-                       "per person): they go out within a minute, run flush again or let `duban serve` send them.")
+            click.echo(_("{n} held back by WeCom's rate limits (20 a minute per robot, 30 a minute per person): they "
+                         "go out within a minute, run flush again or let `duban serve` send them.").format(
+                n=result.deferred))
         if result.failed:
-            click.echo(f"{result.failed} failed and will be retried (see `duban outbox list --state failed`).")
+            click.echo(_("{n} failed and will be retried (see `duban outbox list --state failed`).").format(
+                n=result.failed))
         for alert in result.alerts:
             click.echo(f"! {alert}", err=True)
         for row_id, reason in result.unknown_rows:
-            click.echo(f"! message {row_id}: {reason}", err=True)
+            click.echo("! " + _("message {id}: {reason}").format(id=row_id, reason=reason), err=True)
         for row_id, reason in result.dead_rows:
-            click.echo(f"! message {row_id} is dead: {reason} (fix, then `duban outbox retry {row_id}`)", err=True)
+            click.echo("! " + _("message {id} is dead: {reason} (fix, then `duban outbox retry {id}`)").format(
+                id=row_id, reason=reason), err=True)
         if result.unreachable:
-            click.echo(f"! WeCom did not deliver to: {', '.join(result.unreachable)} (marked in `duban contact list`)",
-                       err=True)
-        click.echo(f"{result.remaining} message(s) left unsent in the outbox.")
+            click.echo("! " + _("WeCom did not deliver to: {names} (marked in `duban contact list`)").format(
+                names=", ".join(result.unreachable)), err=True)
+        click.echo(_("{n} message(s) left unsent in the outbox.").format(n=result.remaining))
 
     emit(result.as_dict(), as_json, render)
     if not result.all_sent:
@@ -157,18 +165,20 @@ def wecom_check(ctx: click.Context, as_json: bool) -> None:
     app.connect()
     result = check_wecom(app.config)
 
-    def render(_: dict) -> None:
+    def render(_data: dict) -> None:
         for error in result.errors:
             click.echo(f"! {error}", err=True)
         if not result.token_ok:
             return
         w = app.config["wecom"]
-        click.echo(f"WeCom access token: ok (corp {w['corp_id']}, agent {w['agent_id']}, API {w['api_base_url']}).")
-        click.echo(f"Contacts checked: {result.checked}, problems: {len(result.users)}.")
+        click.echo(_("WeCom access token: ok (corp {corp}, agent {agent}, API {api}).").format(
+            corp=w["corp_id"], agent=w["agent_id"], api=w["api_base_url"]))
+        click.echo(_("Contacts checked: {n}, problems: {problems}.").format(n=result.checked,
+                                                                         problems=len(result.users)))
         for p in result.users:
             click.echo(f"! {p.name} ({p.userid}), {p.unit}: {p.reason}", err=True)
         if result.ok:
-            click.echo("Everything WeCom can tell us looks right.")
+            click.echo(_("Everything WeCom can tell us looks right."))
 
     emit(result.as_dict(), as_json, render)
     if not result.ok:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from commands.common import App, pass_app
+from i18n import _
 
 DEMO_WEBHOOK_KEY = "0d5b3a8e-5f2c-4c1e-9a7d-2b6f0e4c1a99"
 # What an admin decides after reading the import warnings: these names are one unit each.
@@ -64,9 +65,10 @@ class Demo:
         parsed = read_plan(SAMPLE_PLAN)
         clock.freeze(dt.datetime.combine(parsed.issued_on, dt.time(10, 0)))
         report = save_plan(parsed, likely_duplicates=likely_duplicates)
-        click.echo(f"Imported plan {report.plan_code}: {report.plan_title} — {report.tasks} tasks, "
-                   f"{len(report.units_new)} units, {len(report.groups_new)} unit groups, "
-                   f"{len(report.warnings)} warnings (`duban plan show` lists them).")
+        click.echo(_("Imported plan {code}: {title} — {tasks} tasks, {units} units, {groups} unit groups, "
+                     "{warnings} warnings (`duban plan show` lists them).").format(
+            code=report.plan_code, title=report.plan_title, tasks=report.tasks, units=len(report.units_new),
+            groups=len(report.groups_new), warnings=len(report.warnings)))
         # What an admin does after reading the warnings: two names were the same unit.
         for duplicate, unit in DUPLICATES:
             merge_units(duplicate, unit)
@@ -81,8 +83,8 @@ class Demo:
             self.names[f"liaison{n:02d}"] = f"{short}联络员"
             self.names[f"leader{n:02d}"] = f"{short}负责人"
         add_leader_group("区政府领导群", webhook_key=DEMO_WEBHOOK_KEY)
-        click.echo(f"Set up {len(units)} units with a liaison and a leader each, the unit groups filled, "
-                   "and the leadership group 区政府领导群 (a group robot).")
+        click.echo(_("Set up {n} units with a liaison and a leader each, the unit groups filled, "
+                     "and the leadership group 区政府领导群 (a group robot).").format(n=len(units)))
 
     # --- one simulated day ----------------------------------------------------------------------------------
 
@@ -129,7 +131,7 @@ class Demo:
             if replies and message["channel"] == "app" and "督办提醒" in text:
                 self.reply(message["target"], text, visible)
         if hidden:
-            click.echo(f"  … and {hidden} more message(s) (--verbose shows all)")
+            click.echo("  " + _("… and {n} more message(s) (--verbose shows all)").format(n=hidden))
         if replies:
             self.dispatcher.flush()  # answers that notify someone else (extension requests …)
             self.seen = len(self.emulator.delivered)
@@ -177,7 +179,7 @@ def demo(app: App, folder: str, start: str, end: str, speed: float, seed: int, v
 
     first, last = parse_date(start), parse_date(end)
     if last < first:
-        raise click.BadParameter("--to is before --from")
+        raise click.BadParameter(_("--to is before --from"))
     path = Path(folder)
     if path.exists():
         shutil.rmtree(path)
@@ -190,7 +192,7 @@ def demo(app: App, folder: str, start: str, end: str, speed: float, seed: int, v
                                api_base_url=emulator.base_url)
         db.connect(config.database_url)
         schema.upgrade()
-        click.echo(f"WeCom emulator at {emulator.base_url}; database {path / 'duban.db'}")
+        click.echo(_("WeCom emulator at {url}; database {path}").format(url=emulator.base_url, path=path / "duban.db"))
         show = Demo(config, emulator, seed, verbose)
         show.set_up()
         day = first
@@ -200,10 +202,10 @@ def demo(app: App, folder: str, start: str, end: str, speed: float, seed: int, v
                 time.sleep(speed / 7)
             day += dt.timedelta(days=1)
         c = show.counts
-        click.echo(f"\nDone: {c['reminders']} reminders, {c['escalations']} escalations, {c['digests']} digest "
-                   f"messages, {c['replies']} replies recorded.")
-        click.echo(f"Look around (statuses are as of today, not {last}): "
-                   f"DUBAN_DATABASE_URL=sqlite:///{path / 'duban.db'} .venv/bin/duban plan show A")
+        click.echo("\n" + _("Done: {reminders} reminders, {escalations} escalations, {digests} digest messages, "
+                            "{replies} replies recorded.").format(**c))
+        click.echo(_("Look around (statuses are as of today, not {date}): {command}").format(
+            date=last, command=f"DUBAN_DATABASE_URL=sqlite:///{path / 'duban.db'} .venv/bin/duban plan show A"))
     finally:
         emulator.stop()
         clock.unfreeze()

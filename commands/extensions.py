@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from commands.common import App, emit, json_option, pass_app, table
+from commands.common import App, emit, json_option, label, pass_app, table
+from i18n import _
 
 
 @click.group()
@@ -24,9 +25,9 @@ def extension_list(app: App, state: str, as_json: bool) -> None:
     app.connect()
     rows = list_extensions(None if state == "all" else state)
     emit(rows, as_json, lambda rows: table(
-        [[r["id"], f"{r['plan']}{r['seq']}", r["unit"], r["new_due"], r["state"], r["requested_by"], r["reason"]]
+        [[r["id"], f"{r['plan']}{r['seq']}", r["unit"], r["new_due"], label(r["state"]), r["requested_by"], r["reason"]]
          for r in rows],
-        ["id", "task", "unit", "new due", "state", "asked by", "reason"],
+        [_("id"), _("task"), _("unit"), _("new due"), _("state"), _("asked by"), _("reason")],
     ))
 
 
@@ -47,10 +48,14 @@ def _decide(app: App, extension_id: int, approve: bool, note: str) -> None:
                 enqueue_message(f"extension-decision:{decided.id}:{n}", "app", userid, text)
     except ChatDataError as exc:
         raise StoreError(str(exc)) from None
-    verb = "Approved" if approve else "Rejected"
-    due = f"; the due date is now {decided.new_due}" if approve else ""
-    click.echo(f"{verb} extension {decided.id} ({decided.assignment.unit.name}, task {decided.assignment.task.seq})"
-               f"{due}. {len(notices)} liaison(s) will be told (`duban outbox flush` or `duban serve`).")
+    facts = {"id": decided.id, "unit": decided.assignment.unit.name, "seq": decided.assignment.task.seq,
+             "due": decided.new_due, "n": len(notices)}
+    if approve:
+        said = _("Approved extension {id} ({unit}, task {seq}); the due date is now {due}.")
+    else:
+        said = _("Rejected extension {id} ({unit}, task {seq}).")
+    click.echo(said.format(**facts) + " "
+               + _("{n} liaison(s) will be told (`duban outbox flush` or `duban serve`).").format(**facts))
 
 
 @extension.command("approve")

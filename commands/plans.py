@@ -6,10 +6,13 @@ from pathlib import Path
 
 import click
 
-from commands.common import App, emit, json_option, parse_date, pass_app, table
+from commands.common import App, emit, json_option, label, parse_date, pass_app, table
+from i18n import N_, _
 
 SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "plan" / "samples" / "wuhua-2019.txt"
 KIND_ORDER = ("fixed", "year_round", "ongoing", "recurring", "unknown")
+KIND_LABELS = {"fixed": N_("fixed"), "year_round": N_("year-round"), "ongoing": N_("ongoing"),
+               "recurring": N_("recurring"), "unknown": N_("unread")}
 
 
 @click.group()
@@ -42,7 +45,7 @@ def plan_import(app: App, file: str | None, sample: bool, year: int | None, titl
     from store.plan_import import save_plan
 
     if bool(file) == sample:
-        raise click.UsageError("give a FILE or --sample")
+        raise click.UsageError(_("give a FILE or --sample"))
     parsed = read_plan(SAMPLE_PLAN if sample else file, year=year, title=title)
     app.connect()
     report = save_plan(parsed, replace=replace, dry_run=dry_run, likely_duplicates=likely_duplicates)
@@ -57,31 +60,46 @@ def plan_import(app: App, file: str | None, sample: bool, year: int | None, titl
 
 def print_import_summary(parsed, report) -> None:
     if report.already_imported:
-        click.echo(f"{parsed.source_name} is already imported as plan {report.plan_code} ({report.plan_title}); "
-                   "nothing changed. Use --replace to update it from a changed file.")
+        click.echo(_("{file} is already imported as plan {code} ({title}); nothing changed. "
+                     "Use --replace to update it from a changed file.").format(
+            file=parsed.source_name, code=report.plan_code, title=report.plan_title))
         return
-    verb = "Would import" if report.dry_run else ("Updated" if report.replaced else "Imported")
-    facts = ", ".join(x for x in (parsed.doc_no, parsed.issued_on and parsed.issued_on.isoformat()) if x)
-    click.echo(f"{verb} plan {report.plan_code}: {report.plan_title}" + (f" ({facts})" if facts else ""))
-    click.echo(f"  {report.tasks} tasks, {report.assignments} assignments")
-    kinds = ", ".join(f"{report.deadlines[k]} {k}" for k in KIND_ORDER if report.deadlines.get(k))
-    click.echo(f"  deadlines: {kinds or 'none'}")
-    click.echo(f"  units: {len(report.units_new)} new, {len(report.units_known)} known")
-    if report.units_new:
-        click.echo("    new: " + "、".join(report.units_new))
-    if report.groups_new or report.groups_known:
-        click.echo(f"  unit groups: {len(report.groups_new)} new, {len(report.groups_known)} known")
-        if report.groups_new:
-            click.echo("    new: " + "、".join(report.groups_new))
-    if report.tasks_removed:
-        click.echo("  removed tasks: " + ", ".join(map(str, report.tasks_removed)))
-    if report.warnings:
-        click.echo(f"Warnings ({len(report.warnings)}):")
-        for w in report.warnings:
-            where = f"[{w['seq']}] " if w["seq"] is not None else ""
-            click.echo(f"  {where}{w['code']}: {w['message']}")
     if report.dry_run:
-        click.echo("Dry run: nothing was written.")
+        verb = _("Would import plan {code}: {title}")
+    elif report.replaced:
+        verb = _("Updated plan {code}: {title}")
+    else:
+        verb = _("Imported plan {code}: {title}")
+    facts = ", ".join(x for x in (parsed.doc_no, parsed.issued_on and parsed.issued_on.isoformat()) if x)
+    click.echo(verb.format(code=report.plan_code, title=report.plan_title) + (f" ({facts})" if facts else ""))
+    click.echo("  " + _("{tasks} tasks, {assignments} assignments").format(tasks=report.tasks,
+                                                                            assignments=report.assignments))
+    kinds = ", ".join(f"{report.deadlines[k]} {_(KIND_LABELS[k])}" for k in KIND_ORDER if report.deadlines.get(k))
+    click.echo("  " + _("deadlines: {kinds}").format(kinds=kinds or _("none")))
+    click.echo("  " + _("units: {new} new, {known} known").format(new=len(report.units_new),
+                                                                  known=len(report.units_known)))
+    if report.units_new:
+        click.echo("    " + _("new: {names}").format(names="、".join(report.units_new)))
+    if report.groups_new or report.groups_known:
+        click.echo("  " + _("unit groups: {new} new, {known} known").format(new=len(report.groups_new),
+                                                                            known=len(report.groups_known)))
+        if report.groups_new:
+            click.echo("    " + _("new: {names}").format(names="、".join(report.groups_new)))
+    if report.tasks_removed:
+        click.echo("  " + _("removed tasks: {seqs}").format(seqs=", ".join(map(str, report.tasks_removed))))
+    print_warnings(report.warnings)
+    if report.dry_run:
+        click.echo(_("Dry run: nothing was written."))
+
+
+def print_warnings(warnings: list[dict]) -> None:
+    """Warnings by 序号, in words (their codes are in --json)."""
+    if not warnings:
+        return
+    click.echo(_("Warnings ({n}):").format(n=len(warnings)))
+    for w in warnings:
+        where = f"[{w['seq']}] " if w["seq"] is not None else ""
+        click.echo(f"  {where}{w['message']}")
 
 
 @plan.command("list")
@@ -94,8 +112,8 @@ def plan_list(app: App, as_json: bool) -> None:
     app.connect()
     emit(list_plans(), as_json, lambda rows: table(
         [[p["code"], p["title"], p["doc_no"], p["issued_on"], p["tasks"], p["assignments"], p["warnings"],
-          "yes" if p["active"] else "no"] for p in rows],
-        ["code", "title", "doc no", "issued", "tasks", "assignments", "warnings", "active"],
+          _("yes") if p["active"] else _("no")] for p in rows],
+        [_("code"), _("title"), _("doc no"), _("issued"), _("tasks"), _("assignments"), _("warnings"), _("active")],
     ))
 
 
@@ -111,14 +129,13 @@ def plan_show(app: App, plan_ref: str | None, as_json: bool) -> None:
 
     def render(p: dict) -> None:
         click.echo(f"{p['code']}  {p['title']}")
-        click.echo(f"    {p['doc_no'] or ''}  {p['issuer'] or ''}  issued {p['issued_on'] or '?'}  year {p['year']}")
-        click.echo(f"    {p['tasks']} tasks, {p['assignments']} assignments; "
-                   + ", ".join(f"{n} {s}" for s, n in sorted(p["status"].items())))
-        click.echo(f"    source: {p['source']}")
-        if p["warnings_list"]:
-            click.echo(f"Warnings ({len(p['warnings_list'])}):")
-            for w in p["warnings_list"]:
-                click.echo(f"  {'[' + str(w['seq']) + '] ' if w['seq'] is not None else ''}{w['code']}: {w['message']}")
+        click.echo(f"    {p['doc_no'] or ''}  {p['issuer'] or ''}  "
+                   + _("issued {date}  year {year}").format(date=p["issued_on"] or "?", year=p["year"]))
+        click.echo("    " + _("{tasks} tasks, {assignments} assignments").format(tasks=p["tasks"],
+                                                                                assignments=p["assignments"])
+                   + "; " + ", ".join(f"{n} {label(s)}" for s, n in sorted(p["status"].items())))
+        click.echo("    " + _("source: {source}").format(source=p["source"]))
+        print_warnings(p["warnings_list"])
 
     emit(plan_detail(plan_ref), as_json, render)
 
@@ -137,8 +154,9 @@ def plan_parse_deadline(phrase: str, year: int, issued: str | None, as_json: boo
              "recurrence": d.recurrence, "past_at_issue": d.past_at_issue, "shown_as": describe_deadline(d)}
             for d in deadlines]
     emit(data, as_json, lambda rows: table(
-        [[r["raw"], r["kind"], r["due"], r["precision"], r["recurrence"], r["shown_as"]] for r in rows],
-        ["phrase", "kind", "due", "precision", "recurrence", "shown as"],
+        [[r["raw"], _(KIND_LABELS.get(r["kind"], r["kind"])), r["due"], r["precision"], r["recurrence"], r["shown_as"]]
+         for r in rows],
+        [_("phrase"), _("kind"), _("due"), _("precision"), _("recurrence"), _("shown as")],
     ))
 
 
@@ -158,12 +176,12 @@ def plan_parse_units(phrase: str, as_json: bool) -> None:
     }
 
     def render(d: dict) -> None:
-        table([[r["name"], "unit", r["role"]] for r in d["units"]]
-              + [[r["name"], "group", r["role"]] for r in d["groups"]], ["name", "kind", "role"])
+        table([[r["name"], label("unit"), label(r["role"])] for r in d["units"]]
+              + [[r["name"], label("group"), label(r["role"])] for r in d["groups"]], [_("name"), _("kind"), _("role")])
         for fragment in d["unresolved"]:
-            click.echo(f"unresolved: {fragment}")
+            click.echo(_("unresolved: {text}").format(text=fragment))
         for fragment in d["dropped"]:
-            click.echo(f"ignored (names no unit): {fragment}")
+            click.echo(_("ignored (names no unit): {text}").format(text=fragment))
 
     emit(data, as_json, render)
 
@@ -193,8 +211,8 @@ def task_list(app: App, plan_ref: str | None, unit_name: str | None, status: str
     rows = list_tasks(plan=plan_ref, unit=unit_name, status=status, due_before=before)
     emit(rows, as_json, lambda rows: table(
         [[f"{r['plan']}{r['seq']}", _short(r["requirement"], 28), r["deadline"].replace("\n", " "), r["due"],
-          r["status"], f"{r['done']}/{r['assignments']}"] for r in rows],
-        ["task", "requirement", "deadline", "due", "status", "done"],
+          label(r["status"]), f"{r['done']}/{r['assignments']}"] for r in rows],
+        [_("task"), _("requirement"), _("deadline"), _("due"), _("status"), _("done")],
     ))
 
 
@@ -216,23 +234,26 @@ def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
     def render(t: dict) -> None:
         click.echo(f"{t['plan']}{t['seq']}  {t['category']} / {t['subcategory']}")
         click.echo(t["requirement"])
-        click.echo(f"units (as written): {t['units_raw']}")
+        click.echo(_("units (as written): {text}").format(text=t["units_raw"]))
         for d in t["deadlines"]:
-            past = "  (already past at issue)" if d["past_at_issue"] else ""
-            click.echo(f"deadline: {d['raw']} → {d['kind']} {d['due'] or ''}{past}")
+            past = "  " + _("(already past at issue)") if d["past_at_issue"] else ""
+            kind = _(KIND_LABELS.get(d["kind"], d["kind"]))
+            click.echo(_("deadline: {raw} → {kind} {due}").format(raw=d["raw"], kind=kind, due=d["due"] or "") + past)
         for g in t["groups"]:
-            click.echo(f"group: {g['name']} ({g['role']})")
+            click.echo(_("group: {name} ({role})").format(name=g["name"], role=label(g["role"])))
         for u in t["unresolved"]:
-            click.echo(f"unresolved unit phrase: {u}")
-        table([[a["unit"], a["role"], a["via_group"] or "", a["due"], a["status"]] for a in t["assignments"]],
-              ["unit", "role", "via group", "due", "status"])
+            click.echo(_("unresolved unit phrase: {text}").format(text=u))
+        table([[a["unit"], label(a["role"]), a["via_group"] or "", a["due"], label(a["status"])]
+               for a in t["assignments"]],
+              [_("unit"), _("role"), _("via group"), _("due"), _("status")])
         for r in t["reports"]:
-            click.echo(f"{r['at']}  {r['unit']}  {r['kind']}  {r['text']}" + (" (undone)" if r["undone"] else ""))
+            click.echo(f"{r['at']}  {r['unit']}  {label(r['kind'])}  {r['text']}" + (_(" (undone)") if r["undone"] else ""))
         for w in t["warnings"]:
-            click.echo(f"warning {w['code']}: {w['message']}")
+            click.echo(_("warning: {message}").format(message=w["message"]))
         for e in t["evidence"]:
-            click.echo(f"evidence: {e['sent_at']}  {e['unit']}  {e['filename']}  {e['size']} bytes  {e['sender']}"
-                       f"  sha256 {e['sha256'][:12]}")
+            click.echo(_("evidence: {when}  {unit}  {name}  {size} bytes  {sender}  sha256 {sha}").format(
+                when=e["sent_at"], unit=e["unit"], name=e["filename"], size=e["size"], sender=e["sender"],
+                sha=e["sha256"][:12]))
 
     emit(task_detail(seq, plan_ref), as_json, render)
 
@@ -249,7 +270,7 @@ def task_done(app: App, seq: int, unit_name: str, note: str, plan_ref: str | Non
 
     app.connect()
     a = set_done(seq, unit_name, note, plan_ref, done=True)
-    click.echo(f"Task {seq}: {a.unit.name} done.")
+    click.echo(_("Task {seq}: {unit} done.").format(seq=seq, unit=a.unit.name))
 
 
 @task.command("reopen")
@@ -264,4 +285,4 @@ def task_reopen(app: App, seq: int, unit_name: str, note: str, plan_ref: str | N
 
     app.connect()
     a = set_done(seq, unit_name, note, plan_ref, done=False)
-    click.echo(f"Task {seq}: {a.unit.name} open again.")
+    click.echo(_("Task {seq}: {unit} open again.").format(seq=seq, unit=a.unit.name))

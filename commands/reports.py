@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from commands.common import App, emit, json_option, parse_date, pass_app, table
+from commands.common import App, emit, json_option, label, parse_date, pass_app, table
 from commands.schedule import at_option, freeze_at
+from i18n import _
 
 
 @click.command()
@@ -46,23 +47,24 @@ def digest(app: App, at: str | None, group_name: str | None, dry_run: bool, as_j
         emit([d.as_dict() | {"sent": not dry_run} for d in digests], True, print)
         return
     if not digests:
-        click.echo("No digest due." if not group_name else f"{group_name}: already sent this week, or nothing "
-                   "to report.")
+        click.echo(_("No digest due.") if not group_name else
+                   _("{group}: already sent this week, or nothing to report.").format(group=group_name))
         return
     for d in digests:
         sizes = ", ".join(str(len(p.encode())) for p in d.parts)
-        click.echo(f"== {d.group} ({d.channel}, week {d.week}): {len(d.parts)} part(s), bytes {sizes} "
-                   f"(limit {d.limit})")
+        click.echo("== " + _("{group} ({channel}, week {week}): {n} part(s), bytes {sizes} (limit {limit})").format(
+            group=d.group, channel=label(d.channel), week=d.week, n=len(d.parts), sizes=sizes, limit=d.limit))
         for part in d.parts:
             click.echo(part)
             click.echo("--")
         if d.attachments:
-            click.echo("attachments: " + ", ".join(d.attachments))
+            click.echo(_("attachments: {files}").format(files=", ".join(d.attachments)))
         elif dry_run and attaching(app.config):
-            click.echo("attachments: the 台账 .xlsx and/or the status chart, as [digest] asks, rendered when sent")
-    verb = "Would send" if dry_run else "Enqueued"
-    click.echo(f"{verb} {len(digests)} digest(s)." + ("" if dry_run else " `duban serve` or `duban outbox flush` "
-                                                      "sends them."))
+            click.echo(_("attachments: the 台账 .xlsx and/or the status chart, as [digest] asks, rendered when sent"))
+    if dry_run:
+        click.echo(_("Would send {n} digest(s).").format(n=len(digests)))
+    else:
+        click.echo(_("Enqueued {n} digest(s). `duban serve` or `duban outbox flush` sends them.").format(n=len(digests)))
 
 
 @click.command("export")
@@ -78,7 +80,7 @@ def export(app: App, path: str, plan_ref: str | None, at: str | None) -> None:
     app.connect()
     freeze_at(at)
     rows = export_ledger_xlsx(path, plan_ref, clock.today())
-    click.echo(f"Wrote {rows} task row(s) to {path}.")
+    click.echo(_("Wrote {n} task row(s) to {path}.").format(n=rows, path=path))
 
 
 @click.group()
@@ -103,26 +105,28 @@ def scorecard(app: App, plan_ref: str | None, start: str | None, end: str | None
     from store.clock import clock
 
     if path and as_json:
-        raise click.UsageError("choose --json or --xlsx, not both")
+        raise click.UsageError(_("choose --json or --xlsx, not both"))
     app.connect()
     freeze_at(at)
     card = build_scorecard(plan_ref, parse_date(start) if start else None, parse_date(end) if end else None,
                            clock.today(), load_calendar().working_days_between)
     if path:
         rows = scorecard_xlsx(path, card)
-        click.echo(f"Wrote {rows} unit row(s) to {path}.")
+        click.echo(_("Wrote {n} unit row(s) to {path}.").format(n=rows, path=path))
         return
 
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value:.0%}"
 
     def render(data: dict) -> None:
-        click.echo(f"Period {data['from']} – {data['to']} (plans {', '.join(data['plans'])})")
+        click.echo(_("Period {start} – {end} (plans {plans})").format(start=data["from"], end=data["to"],
+                                                                       plans=", ".join(data["plans"])))
         table([[s.unit, s.due, s.on_time, pct(s.on_time_rate), s.overdue_item_days, s.reminders,
-                s.answered_in_time, pct(s.answer_rate), "-" if s.median_reply_hours is None else s.median_reply_hours]
+                f"{s.answered_in_time} ({pct(s.answer_rate)})",
+                "-" if s.median_reply_hours is None else s.median_reply_hours]
                for s in card.scores],
-              ["unit", "due", "on time", "rate", "overdue item-days", "reminders", "answered ≤2wd", "rate",
-               "median reply h"])
+              [_("unit"), _("due"), _("on time"), _("on-time rate"), _("overdue item-days"), _("reminders"),
+               _("answered within 2 working days"), _("median reply (hours)")])
 
     emit(card.as_dict(), as_json, render)
 
@@ -143,4 +147,4 @@ def chart(app: App, path: str, plan_ref: str | None, at: str | None) -> None:
         width, height = render_status_chart_png(path, plan_ref, clock.today())
     except FontMissing as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Wrote {path} ({width}×{height} px).")
+    click.echo(_("Wrote {path} ({width}×{height} px).").format(path=path, width=width, height=height))

@@ -6,7 +6,8 @@ import datetime as dt
 
 import click
 
-from commands.common import App, emit, json_option, parse_date, pass_app, table
+from commands.common import App, emit, json_option, label, parse_date, pass_app, table
+from i18n import N_, _
 
 
 def parse_at(value: str | None) -> dt.datetime | None:
@@ -16,11 +17,14 @@ def parse_at(value: str | None) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date or datetime like 2019-10-22 or 2019-10-22T09:30",
-                                 param_hint="--at") from None
+        raise click.BadParameter(_("{value!r} is not a date or datetime like 2019-10-22 or 2019-10-22T09:30").format(
+            value=value), param_hint="--at") from None
     if len(value) == 10:
         when = when.replace(hour=9, minute=10)
     return when
+
+
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"))
 
 
 def at_option(f):
@@ -45,7 +49,8 @@ def calendar_set(app: App, day: str, kind: str, note: str) -> None:
     date = parse_date(day)
     app.connect()
     set_override(date, kind, note)
-    click.echo(f"{date} is now a {kind}.")
+    click.echo((_("{date} is now a working day.") if kind == "workday" else _("{date} is now a holiday.")).format(
+        date=date))
 
 
 @calendar.command("list")
@@ -56,8 +61,8 @@ def calendar_list(app: App, as_json: bool) -> None:
     from store.calendar import list_overrides
 
     app.connect()
-    emit(list_overrides(), as_json, lambda rows: table([[r["day"], r["kind"], r["note"]] for r in rows],
-                                                       ["date", "kind", "note"]))
+    emit(list_overrides(), as_json, lambda rows: table([[r["day"], label(r["kind"]), r["note"]] for r in rows],
+                                                       [_("date"), _("kind"), _("note")]))
 
 
 @calendar.command("check")
@@ -70,10 +75,15 @@ def calendar_check(app: App, day: str) -> None:
     date = parse_date(day)
     app.connect()
     cal = load_calendar()
-    word = "a working day" if cal.is_workday(date) else "not a working day"
-    source = "override" if date in cal.overrides else (
-        "statutory calendar" if statutory_year_known(date.year) else "Monday-Friday fallback (year not known)")
-    click.echo(f"{date} ({date:%A}) is {word} ({source}).")
+    if date in cal.overrides:
+        source = _("your override")
+    elif statutory_year_known(date.year):
+        source = _("statutory calendar")
+    else:
+        source = _("Monday-Friday fallback (year not known)")
+    said = _("{date} ({weekday}) is a working day ({source}).") if cal.is_workday(date) else \
+        _("{date} ({weekday}) is not a working day ({source}).")
+    click.echo(said.format(date=date, weekday=_(WEEKDAYS[date.weekday()]), source=source))
 
 
 def freeze_at(at: str | None) -> None:
@@ -115,22 +125,25 @@ def remind(app: App, at: str | None, dry_run: bool, as_json: bool) -> None:
         emit([m.as_dict() for m in run.messages], True, print)
         return
     if not run.workday:
-        click.echo(f"{today} is not a working day: no reminders.")
+        click.echo(_("{date} is not a working day: no reminders.").format(date=today))
         return
     for m in run.messages:
-        label = "escalation" if m.kind == "escalate" else "reminder"
-        click.echo(f"→ {m.name} ({m.userid}), {'、'.join(m.units)}: {label}, {len(m.items)} item(s)")
+        said = _("escalation, {n} item(s)") if m.kind == "escalate" else _("reminder, {n} item(s)")
+        click.echo(f"→ {m.name} ({m.userid}), {'、'.join(m.units)}: " + said.format(n=len(m.items)))
         for item in m.items:
-            due = item.due.isoformat() if item.due else "-"
-            click.echo(f"    {item.assignment.plan_code}{item.assignment.seq} {item.assignment.unit} "
-                       f"{item.stage} due {due}")
+            # the words the liaison reads (截止10月31日（还剩3个工作日）); the stage code is in --json
+            click.echo(f"    {item.assignment.plan_code}{item.assignment.seq} {item.assignment.unit} {item.status}")
     for unit in run.unreachable:
-        click.echo(f"! {unit} has items needing attention but no reachable contact (无联络员): "
-                   f"`duban contact add --unit {unit} …`")
-    verb = "Would send" if dry_run else "Enqueued"
+        click.echo("! " + _("{unit} has items needing attention but no reachable contact (无联络员): {fix}").format(
+            unit=unit, fix=f"`duban contact add --unit {unit} …`"))
     count = len(run.messages) if dry_run else run.enqueued
-    click.echo(f"{verb} {count} message(s) for {today}." + ("" if dry_run or not count else
-                                                             " `duban serve` or `duban outbox flush` sends them."))
+    if dry_run:
+        click.echo(_("Would send {n} message(s) for {date}.").format(n=count, date=today))
+    elif count:
+        click.echo(_("Enqueued {n} message(s) for {date}. `duban serve` or `duban outbox flush` sends them.").format(
+            n=count, date=today))
+    else:
+        click.echo(_("Enqueued {n} message(s) for {date}.").format(n=count, date=today))
 
 
 @click.command()
@@ -149,11 +162,12 @@ def doctor(app: App, offline: bool, as_json: bool) -> None:
     config = app.config
     try:
         app.connect()
-        checks = [Check("database", "ok", f"{redact_url(config.database_url)} is reachable and current")]
+        reachable = _("{url} is reachable and current").format(url=redact_url(config.database_url))
+        checks = [Check("database", "ok", reachable)]
         checks += run_checks(config, clock.today(), online=not offline)
     except StoreError as exc:
         checks = [Check("database", FAIL, str(exc))]
-    marks = {"ok": "ok  ", "warning": "WARN", "error": "FAIL"}
+    marks = {"ok": _("ok").ljust(4), "warning": _("WARN"), "error": _("FAIL")}
     emit([c.as_dict() for c in checks], as_json, lambda rows: [
         click.echo(f"[{marks[c['level']]}] {c['check']}: {c['message']}") for c in rows])
     if any(c.level == FAIL for c in checks):

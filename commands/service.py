@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from commands.common import App, pass_app
+from i18n import _
 
 
 @click.command()
@@ -26,7 +27,7 @@ def emulator(port: int, webhook_keys: tuple[str, ...], token_lifetime: int) -> N
     argv = ["--port", str(port), "--token-lifetime", str(token_lifetime)]
     for key in webhook_keys:
         argv += ["--webhook-key", key]
-    click.echo("WeCom emulator running; Ctrl-C stops it.")
+    click.echo(_("WeCom emulator running; Ctrl-C stops it."))
     main(argv)
 
 

@@ -8,7 +8,7 @@ text (一、着眼稳定预期), otherwise it is reported and skipped; so is a r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from plan.deadlines import parse_deadlines
@@ -48,13 +48,17 @@ class _Carry:
     category: str = ""
     subcategory: str = ""
     units: str = ""
+    # the units cells with each column's default role, as parse_units reads them
+    units_parts: list[tuple[str, str | None]] = field(default_factory=list)
     cooperate: str = ""
     deadline: str = ""
 
 
 class TaskBuilder:
-    def __init__(self, columns: ColumnMap, year: int, issued_on: date | None, source: str) -> None:
+    def __init__(self, columns: ColumnMap, year: int, issued_on: date | None, source: str,
+                 first_is_lead: bool = False) -> None:
         self.columns = columns
+        self.first_is_lead = first_is_lead
         self.year = year
         self.issued_on = issued_on
         self.source = source
@@ -63,7 +67,9 @@ class TaskBuilder:
         self._carry = _Carry()
         self._unit_cache: dict[str, UnitParse] = {}
         self._deadline_cache: dict[str, list[Deadline]] = {}
-        self._note_is_deadline = columns.deadline is None and columns.note is not None
+        # a 备注 column may hold the deadline; a 进展情况 column's dates are progress, not deadlines
+        self._note_is_deadline = (columns.deadline is None and columns.note is not None
+                                  and "备注" in columns.labels[columns.note])
 
     # -- cell access -------------------------------------------------------------------------------------------
     def _cell(self, row: RawRow, col: int | None) -> str:
@@ -74,10 +80,23 @@ class TaskBuilder:
     def _content_cells(self, row: RawRow) -> list[str]:
         return [c.strip() for i, c in enumerate(row.cells) if c.strip() and i not in row.hspan]
 
-    def _units(self, text: str) -> UnitParse:
-        if text not in self._unit_cache:
-            self._unit_cache[text] = parse_units(text)
-        return self._unit_cache[text]
+    def _units(self, text: str, default_role: str | None = None) -> UnitParse:
+        key = f"{default_role}|{text}"
+        if key not in self._unit_cache:
+            self._unit_cache[key] = parse_units(text, default_role)
+        return self._unit_cache[key]
+
+    def _first_leads(self, parsed: UnitParse) -> UnitParse:
+        """The plan's rule 列第一位者为牵头单位: in a list without a lead, the first responsible unit leads."""
+        named = [r for r in parsed.refs if r.role != "cooperate"]
+        if not self.first_is_lead or len(named) < 2 or any(r.role == "lead" for r in parsed.refs):
+            return parsed
+        first = next((i for i, r in enumerate(parsed.refs) if r.role == "responsible"), None)
+        if first is None:
+            return parsed
+        refs = list(parsed.refs)
+        refs[first] = replace(refs[first], role="lead")
+        return replace(parsed, refs=refs)
 
     def _deadlines(self, text: str) -> list[Deadline]:
         if text not in self._deadline_cache:
@@ -96,9 +115,16 @@ class TaskBuilder:
         if _trimmed([squeeze(c) for c in row.cells]) == _trimmed(cols.labels):
             return  # the header row repeated (a table that runs over several pages)
         seq_text = self._cell(row, cols.seq)
+        sub = 0
         if cols.seq is not None:
             seq = parse_seq(seq_text)
-            if seq is None:
+            if seq is None and self._is_sub_row(row, seq_text, content):
+                # a row under a merged (or, in a text table, blank) 序号 with its own requirement: task 4-2
+                previous = self.tasks[-1]
+                if previous.sub == 0:
+                    previous.sub = 1
+                seq, sub = previous.seq, previous.sub + 1
+            elif seq is None:
                 self._non_task_row(row, seq_text, content)
                 return
         else:
@@ -109,6 +135,17 @@ class TaskBuilder:
                        f"{self.source} row {row.number}: task {seq} has no 具体要求; row skipped")
             return
         self._add_task(row, seq, requirement)
+        if sub:
+            self.tasks[-1].sub = sub
+
+    def _is_sub_row(self, row: RawRow, seq_text: str, content: list[str]) -> bool:
+        cols = self.columns
+        if seq_text or not self.tasks or not self.columns.inherit_blanks:
+            return False
+        if cols.seq not in row.vmerged and len({flat(c) for c in content}) < 2:
+            return False  # a lone text in a blank-序号 row is a heading
+        requirement = paragraphs(self._cell(row, cols.requirement))
+        return bool(requirement) and requirement != self.tasks[-1].requirement
 
     def _non_task_row(self, row: RawRow, seq_text: str, content: list[str]) -> None:
         distinct = {flat(c) for c in content}
@@ -133,7 +170,7 @@ class TaskBuilder:
             return ""
         if text or col in row.hspan:
             return text
-        if (blank_inherits or col in row.vmerged) and carried:
+        if ((blank_inherits and self.columns.inherit_blanks) or col in row.vmerged) and carried:
             inherited.append(field)
             return carried
         return ""
@@ -152,15 +189,24 @@ class TaskBuilder:
         if cols.subcategory is None and carry.subcategory:
             subcategory = carry.subcategory
 
-        units_text = "；".join(t for t in (unit_lines(self._cell(row, c)) for c in cols.units) if t)
+        texts = [(unit_lines(self._cell(row, c)), cols.unit_roles.get(c)) for c in cols.units]
+        units_text = "；".join(t for t, _ in texts if t)
+        units_parts = [(t, r) for t, r in texts if t]
         units_col = cols.units[0] if cols.units else None
         units_raw = self._take(row, units_col, units_text, carry.units, "units", inherited)
+        if units_raw != units_text:
+            units_parts = carry.units_parts
         cooperate_raw = self._take(row, cols.cooperate, unit_lines(self._cell(row, cols.cooperate)),
                                    carry.cooperate, "cooperate", inherited, blank_inherits=False)
         deadline_raw, deadlines = self._deadline_for(row, inherited)
 
-        lead = self._units(units_raw) if units_raw else UnitParse([])
-        coop = self._units(cooperate_raw) if cooperate_raw else UnitParse([])
+        lead = UnitParse([])
+        for text, role in units_parts if units_raw else []:
+            parsed = self._units(text, role)
+            lead = UnitParse(lead.refs + parsed.refs, lead.unresolved + parsed.unresolved,
+                             lead.dropped + parsed.dropped)
+        lead = self._first_leads(lead)
+        coop = self._units(cooperate_raw, "cooperate") if cooperate_raw else UnitParse([])
         refs: list[UnitRef] = list(lead.refs) + [replace(r, role="cooperate") for r in coop.refs]
         self.tasks.append(
             ParsedTask(
@@ -176,10 +222,12 @@ class TaskBuilder:
                 inherited=inherited,
                 row=row.number,
                 cooperate_raw=cooperate_raw,
+                ignored_units=list(lead.dropped) + list(coop.dropped),
             )
         )
         carry.category, carry.subcategory = category, subcategory
         carry.units, carry.cooperate, carry.deadline = units_raw, cooperate_raw, deadline_raw
+        carry.units_parts = units_parts
 
     def _deadline_for(self, row: RawRow, inherited: list[str]) -> tuple[str, list[Deadline]]:
         cols = self.columns
@@ -213,8 +261,8 @@ def _dedupe(refs: list[UnitRef]) -> list[UnitRef]:
 
 
 def build_tasks(rows: list[RawRow], columns: ColumnMap, *, year: int, issued_on: date | None,
-                source: str) -> tuple[list[ParsedTask], list[PlanWarning]]:
-    builder = TaskBuilder(columns, year, issued_on, source)
+                source: str, first_is_lead: bool = False) -> tuple[list[ParsedTask], list[PlanWarning]]:
+    builder = TaskBuilder(columns, year, issued_on, source, first_is_lead)
     for row in rows:
         builder.add(row)
     return builder.tasks, builder.warnings

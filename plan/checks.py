@@ -6,16 +6,21 @@ import re
 from collections import Counter
 from datetime import date
 
+from i18n import _
 from plan.deadlines import parse_deadlines
 from plan.document import ParsedTask
 from plan.model import PlanWarning
-from plan.units import likely_duplicates
+from plan.units import duplicate_reason, likely_duplicates
 
 # a date written in the 具体要求 text: 2019年12月15日前, 12月底前, 2020年1月中旬
 _REQUIREMENT_DATE = re.compile(
     r"(?:(?:\d{4}|次|明)年)?[0-9一二三四五六七八九十]{1,3}月(?:份)?"
     r"(?:[0-9一二三四五六七八九十]{1,3}[日号]|底|末|上旬|中旬|下旬)(?:之前|以前|前)?"
 )
+
+
+def _warn(task: ParsedTask, code: str, message: str) -> PlanWarning:
+    return PlanWarning(task.seq, code, message, sub=task.sub)
 
 
 def requirement_dates(text: str, year: int) -> set[date]:
@@ -35,18 +40,18 @@ def _date_mismatch(task: ParsedTask, year: int) -> list[PlanWarning]:
         return []
     said = ", ".join(sorted(d.isoformat() for d in written))
     cell_text = ", ".join(sorted(d.isoformat() for d in cell))
-    return [PlanWarning(task.seq, "date_mismatch",
-                        f"task {task.seq}: the requirement names {said} but the deadline cell "
-                        f"({task.deadline_raw}) gives {cell_text}")]
+    return [_warn(task, "date_mismatch",
+                        _("task {seq}: the requirement names {said} but the deadline cell ({cell}) gives {date}").format(
+                            seq=task.label, said=said, cell=task.deadline_raw, date=cell_text))]
 
 
 def _past_at_issue(task: ParsedTask, issued_on: date | None) -> list[PlanWarning]:
     if issued_on is None:
         return []
     return [
-        PlanWarning(task.seq, "deadline_past_at_issue",
-                    f"task {task.seq}: deadline {d.raw} ({d.due.isoformat()}) is before the plan's issue date "
-                    f"{issued_on.isoformat()}")
+        _warn(task, "deadline_past_at_issue",
+                    _("task {seq}: deadline {raw} ({due}) is before the plan's issue date {issued}").format(
+                        seq=task.label, raw=d.raw, due=d.due.isoformat(), issued=issued_on.isoformat()))
         for d in task.deadlines
         if d.kind in ("fixed", "year_round") and d.due is not None and (d.past_at_issue or d.due < issued_on)
     ]
@@ -56,25 +61,33 @@ def _units(task: ParsedTask) -> list[PlanWarning]:
     if "units" in task.inherited or "cooperate" in task.inherited:
         return []  # reported once, on the row that wrote the cell
     warnings = [
-        PlanWarning(task.seq, "unit_unresolved", f"task {task.seq}: cannot read the unit phrase {fragment!r}")
+        _warn(task, "unit_unresolved",
+                    _("task {seq}: cannot read the unit phrase {text!r}").format(seq=task.label, text=fragment))
         for fragment in task.unresolved_units
+    ]
+    warnings += [
+        _warn(task, "unit_fragment_ignored",
+              _("task {seq}: {text!r} in the unit cell names no unit; ignored").format(seq=task.label, text=fragment))
+        for fragment in task.ignored_units
     ]
     written = (task.units_raw + task.cooperate_raw).strip()
     if written and not task.units and not task.unresolved_units:
-        warnings.append(PlanWarning(task.seq, "unit_unresolved",
-                                    f"task {task.seq}: no unit found in {written!r}"))
+        warnings.append(_warn(task, "unit_unresolved",
+                                    _("task {seq}: no unit found in {text!r}").format(seq=task.label, text=written)))
     if not written:
-        warnings.append(PlanWarning(task.seq, "units_missing", f"task {task.seq}: no responsible unit given"))
+        warnings.append(_warn(task, "units_missing",
+                                    _("task {seq}: no responsible unit given").format(seq=task.label)))
     return warnings
 
 
 def _deadlines(task: ParsedTask) -> list[PlanWarning]:
     if not task.deadline_raw:
-        return [PlanWarning(task.seq, "deadline_missing", f"task {task.seq}: no deadline given")]
+        return [_warn(task, "deadline_missing", _("task {seq}: no deadline given").format(seq=task.label))]
     if "deadline" in task.inherited:
         return []
     return [
-        PlanWarning(task.seq, "deadline_unreadable", f"task {task.seq}: cannot read the deadline {d.raw!r}")
+        _warn(task, "deadline_unreadable",
+                    _("task {seq}: cannot read the deadline {raw!r}").format(seq=task.label, raw=d.raw))
         for d in task.deadlines
         if d.kind == "unknown"
     ]
@@ -83,16 +96,19 @@ def _deadlines(task: ParsedTask) -> list[PlanWarning]:
 def _seq_order(tasks: list[ParsedTask]) -> list[PlanWarning]:
     warnings: list[PlanWarning] = []
     counts = Counter(t.seq for t in tasks)
+    whole = Counter((t.seq, t.sub) for t in tasks)
     for seq, count in sorted(counts.items()):
-        if count > 1:
+        if count > 1 and any(whole[(seq, t.sub)] > 1 for t in tasks if t.seq == seq):
             rows = ", ".join(str(t.row) for t in tasks if t.seq == seq)
-            warnings.append(PlanWarning(seq, "duplicate_seq", f"序号 {seq} is used {count} times (rows {rows})"))
+            warnings.append(PlanWarning(seq, "duplicate_seq", _("序号 {seq} is used {count} times (rows {rows})").format(
+                seq=seq, count=count, rows=rows)))
     previous = 0
     for seq in sorted(counts):
         if seq > previous + 1:
             missing = f"{previous + 1}" if seq == previous + 2 else f"{previous + 1}–{seq - 1}"
-            after = f"between {previous} and {seq}" if previous else f"before {seq}"
-            warnings.append(PlanWarning(seq, "seq_gap", f"序号 {missing} missing ({after})"))
+            said = _("序号 {missing} missing (between {previous} and {seq})") if previous else \
+                _("序号 {missing} missing (before {seq})")
+            warnings.append(PlanWarning(seq, "seq_gap", said.format(missing=missing, previous=previous, seq=seq)))
         previous = seq
     return warnings
 
@@ -100,9 +116,42 @@ def _seq_order(tasks: list[ParsedTask]) -> list[PlanWarning]:
 def _duplicate_units(tasks: list[ParsedTask]) -> list[PlanWarning]:
     names = list(dict.fromkeys(ref.name for task in tasks for ref in task.units))
     return [
-        PlanWarning(None, "likely_duplicate_unit", f"units {a!r} and {b!r} may be the same unit ({reason})")
+        PlanWarning(None, "likely_duplicate_unit", _("units {a!r} and {b!r} may be the same unit ({reason})").format(
+            a=a, b=b, reason=duplicate_reason(reason)))
         for a, b, reason in likely_duplicates(names)
     ]
+
+
+MAX_WARNINGS = 300
+_MAX_JOINED = 8
+_TASK_PREFIX = re.compile(r"^(?:task|任务) ?[0-9-]+[:：] ?")
+
+
+def limit_warnings(warnings: list[PlanWarning]) -> list[PlanWarning]:
+    """At most one warning of a kind per task (the others' details joined into it), and at most MAX_WARNINGS
+    in all, the rest counted in a last "… N more" warning."""
+    merged: dict[tuple, list[PlanWarning]] = {}
+    order: list[tuple] = []
+    for index, warning in enumerate(warnings):
+        key = ("plan", index) if warning.seq is None else (warning.seq, warning.sub, warning.code)
+        if key not in merged:
+            merged[key] = []
+            order.append(key)
+        merged[key].append(warning)
+    result: list[PlanWarning] = []
+    for key in order:
+        first, *rest = merged[key]
+        if rest:
+            extra = [_TASK_PREFIX.sub("", w.message) for w in rest]
+            shown = "; ".join(extra[:_MAX_JOINED])
+            more = f"; … {len(extra) - _MAX_JOINED}" if len(extra) > _MAX_JOINED else ""
+            first = PlanWarning(first.seq, first.code, f"{first.message}; {shown}{more}", sub=first.sub)
+        result.append(first)
+    if len(result) > MAX_WARNINGS:
+        rest_count = len(result) - MAX_WARNINGS + 1
+        result = result[: MAX_WARNINGS - 1] + [
+            PlanWarning(None, "more_warnings", _("… {count} more warnings").format(count=rest_count))]
+    return result
 
 
 def check_plan(tasks: list[ParsedTask], *, year: int, issued_on: date | None) -> list[PlanWarning]:

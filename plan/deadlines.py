@@ -355,13 +355,36 @@ def _skip_punct(s: str, pos: int) -> int:
     return pos
 
 
+_MILESTONE_VERBS = ("完成", "结束", "办结", "到位", "上报", "报送")
+# the step after a date: 完成初稿, 全面完成, 投入使用, 动工 (short, no digits, no further date)
+_MILESTONE_LABEL = re.compile(r"^[\u4e00-\u9fff“”\"、]{1,16}$")
+
+
+def _milestone_label(s: str, end: int) -> str | None:
+    rest = s[end:].strip()
+    if not _MILESTONE_LABEL.match(rest) or any(w in rest for w in ("月", "年", "日", "季度", "旬")):
+        return None
+    verb = next((v for v in _MILESTONE_VERBS if s[:end].endswith(v)), "")
+    return verb + rest
+
+
 def _tokenize(segment: str, year: int, issued_on: date | None) -> list[tuple[str, Deadline]] | None:
-    """Read a whole segment as one or more phrases; None when any part of it is unreadable."""
+    """Read a whole segment as one or more phrases; None when any part of it is unreadable. A phrase followed
+    by a short step (11月15日前完成初稿) is a milestone: the step is the deadline's label."""
     s, spans = _normalize(segment)
     tokens: list[tuple[str, Deadline]] = []
     pos = _skip_punct(s, 0)
     while pos < len(s):
         found = _read_token(s, pos, year, issued_on)
+        if found is not None and found[1].kind == "fixed":
+            label = _milestone_label(s, found[0])
+            after = _skip_punct(s, found[0])
+            word = next((w for w in _WORD_CONNECTORS if s.startswith(w, after)), "")
+            follows = _read_token(s, _skip_punct(s, after + len(word)), year, issued_on) if after < len(s) else None
+            if label is not None and follows is None:
+                raw = segment[spans[pos][0] :].strip()
+                tokens.append((raw, replace(found[1], label=label)))
+                break
         if found is None and tokens:
             word = next((w for w in _WORD_CONNECTORS if s.startswith(w, pos)), None)
             if word is not None:
@@ -387,7 +410,7 @@ def _segments(text: str) -> list[str]:
             and (text[i - 1].isdigit() or text[i - 1] in _NUMERALS)
             and (text[i + 1].isdigit() or text[i + 1] in _NUMERALS)
         )
-        if ch in _SEPARATORS or (ch == "、" and not is_range_comma):
+        if ch in _SEPARATORS or "①" <= ch <= "⑳" or (ch == "、" and not is_range_comma):
             pieces.append("".join(current))
             current = []
         else:

@@ -28,6 +28,13 @@ class ParsedTask:
     inherited: list[str]  # fields taken from the row above (blank or merged cell): see INHERITABLE
     row: int  # 1-based source line (text form) or table/sheet/CSV row
     cooperate_raw: str = ""  # the separate 配合单位 cell, when the table has one
+    ignored_units: list[str] = field(default_factory=list)  # clauses of the unit cells that name no unit
+    sub: int = 0  # sub-row under one merged 序号: task 4-1 is seq 4, sub 1
+
+    @property
+    def label(self) -> str:
+        """The 序号 as people write it: '4', or '4-1' for a sub-row."""
+        return f"{self.seq}-{self.sub}" if self.sub else str(self.seq)
 
 
 @dataclass
@@ -58,16 +65,21 @@ def to_json_dict(plan: ParsedPlan) -> dict:
         },
         "tasks": [
             {
-                "seq": task.seq,
+                "seq": task.label if task.sub else task.seq,
                 "category": task.category,
                 "subcategory": task.subcategory,
                 "requirement": task.requirement,
                 "units": [{"name": u.name, "role": u.role} for u in task.units if not u.is_group],
                 "groups": [{"name": u.name, "role": u.role} for u in task.units if u.is_group],
-                "deadlines": [{"raw": d.raw, "kind": d.kind, "due": _iso(d.due)} for d in task.deadlines],
+                "deadlines": [
+                    {"raw": d.raw, "kind": d.kind, "due": _iso(d.due), **({"label": d.label} if d.label else {})}
+                    for d in task.deadlines
+                ],
                 "inherited": list(task.inherited),
             }
             for task in plan.tasks
         ],
-        "warnings": [{"seq": w.seq, "code": w.code, "message": w.message} for w in plan.warnings],
+        "warnings": [
+            {"seq": w.label if w.sub else w.seq, "code": w.code, "message": w.message} for w in plan.warnings
+        ],
     }

@@ -11,21 +11,30 @@ from plan.readers.base import RawRow
 # checked in this order: the first role whose synonym the header contains wins
 # (时限要求 is a deadline although it contains 要求; 具体任务 a sub-category although it contains 任务)
 _SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("seq", ("序号", "编号")),
-    ("deadline", ("完成时限", "时限要求", "完成时间", "时间节点", "完成期限", "办结时限", "时间要求", "时限", "完成日期")),
-    ("cooperate", ("配合单位", "协同单位", "协作单位", "参与单位", "配合部门", "协同部门", "协作部门", "参与部门")),
+    ("people", ("分管领导", "牵头领导", "责任领导", "责任人", "联系人", "分管区领导", "分管市领导", "领导")),
+    ("seq", ("序号", "编号", "指标序号", "项目序号")),
+    ("deadline", ("完成时限", "时限要求", "完成时间", "时间节点", "完成期限", "办结时限", "时间要求", "时限", "完成日期",
+                  "进度安排", "时间安排", "时间进度", "进度要求", "计划完成时间")),
+    ("cooperate", ("配合单位", "协同单位", "协作单位", "参与单位", "配合部门", "协同部门", "协作部门", "参与部门",
+                   "协办单位", "协办部门", "配合", "参与", "协办")),
     (
         "units",
         (
             "牵头落实单位", "主要责任单位", "牵头单位", "责任单位", "责任部门", "责任科室", "牵头部门",
-            "落实单位", "承办单位", "主责单位", "责任主体", "牵头科室", "责任处室",
+            "落实单位", "承办单位", "主责单位", "责任主体", "牵头科室", "责任处室", "牵头", "责任", "主责",
         ),
     ),
-    ("requirement", ("具体要求", "工作要求", "主要内容", "工作措施", "具体措施", "任务要求", "具体内容", "工作内容")),
+    ("note", ("备注", "进展情况", "完成情况", "目标类型", "进度情况", "工作进展")),
+    ("requirement", ("具体要求", "工作要求", "主要内容", "工作措施", "具体措施", "任务要求", "具体内容", "工作内容",
+                     "细化措施", "内容与要求", "指标要求", "目标要求", "工作目标", "目标任务", "建设内容", "主要措施",
+                     "工作举措", "实施内容", "任务内容", "整治内容", "民生实事", "要求")),
     ("subcategory", ("二级任务", "具体任务", "具体事项", "子任务")),
-    ("category", ("一级任务", "工作任务", "重点任务", "主要任务", "工作事项", "任务")),
-    ("note", ("备注",)),
+    ("category", ("一级任务", "工作任务", "重点任务", "主要任务", "工作事项", "任务名称", "项目名称", "行业名称",
+                  "类别", "领域", "任务")),
 )
+# default role of a units column's names written without a role word
+_LEAD_HEADER = ("牵头",)
+_RESPONSIBLE_HEADER = ("责任", "主责", "承办", "落实")
 
 _SEQ_TEXT = re.compile(r"^[（(]?([0-9]{1,4})[)）]?[.．、]?$")
 _SPACE = re.compile(r"[\s\u3000]+")
@@ -69,10 +78,12 @@ class ColumnMap:
     deadline: int | None = None
     note: int | None = None
     labels: list[str] = field(default_factory=list)  # the squeezed header cells, after span fixes
+    # role of units written without a role word, per units column (None: borrow from the next clause, else lead)
+    unit_roles: dict[int, str] = field(default_factory=dict)
+    inherit_blanks: bool = True  # a blank cell means "same as above" (tables); paragraph plans say it explicitly
 
     def is_usable(self) -> bool:
-        has_task = self.seq is not None or self.category is not None or self.subcategory is not None
-        return has_task and self.requirement is not None and (bool(self.units) or self.deadline is not None)
+        return self.requirement is not None and (bool(self.units) or self.deadline is not None)
 
 
 @dataclass
@@ -96,6 +107,10 @@ def _map_columns(labels: list[str], hspan: frozenset[int]) -> ColumnMap:
             columns.requirement = col
         elif role == "units":
             columns.units.append(col)
+            if any(w in label for w in _LEAD_HEADER):
+                columns.unit_roles[col] = "lead"
+            elif any(w in label for w in _RESPONSIBLE_HEADER):
+                columns.unit_roles[col] = "responsible"
         elif role == "cooperate" and columns.cooperate is None:
             columns.cooperate = col
         elif role == "deadline" and columns.deadline is None:
@@ -121,6 +136,12 @@ def _map_columns(labels: list[str], hspan: frozenset[int]) -> ColumnMap:
             columns.category = categories[0] if categories else None
         else:
             columns.category, columns.subcategory = categories[0], categories[1]
+    if columns.requirement is None:
+        # no 具体要求 column: the task's own words are in its lowest task column (工作事项, 行业名称, 任务)
+        if columns.subcategory is not None:
+            columns.requirement, columns.subcategory = columns.subcategory, None
+        elif columns.category is not None:
+            columns.requirement, columns.category = columns.category, None
     return columns
 
 

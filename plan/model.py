@@ -24,6 +24,7 @@ class Deadline:
     day_of_period: int | None = None  # e.g. 25 for 每月25日前; None = end of period
     past_at_issue: bool = False  # due earlier than the plan's issue date
     explicit_year: bool = False  # the phrase named its own year (2020年3月底前, 次年1月), so show the year
+    label: str = ""  # a milestone's step: 完成初稿 in 11月15日前完成初稿, 投入使用 in 9月投入使用
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,8 @@ class PlanWarning:
     # 'unit_unresolved', 'group_without_members', 'likely_duplicate_unit', 'missing_requirement'
     code: str
     message: str  # English, one line
+    sub: int = 0  # the sub-row of task `seq` (task 4-2: seq 4, sub 2), 0 for a whole task
+
+    @property
+    def label(self) -> str | None:
+        return None if self.seq is None else (f"{self.seq}-{self.sub}" if self.sub else str(self.seq))

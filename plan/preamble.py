@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -129,3 +130,15 @@ def read_preamble(header: str, footer: str) -> Preamble:
         issuer=find_issuer(header, footer),
         issued_on=find_issue_date(header, footer),
     )
+
+
+def doc_no_year(doc_no: str | None) -> int | None:
+    """The year in a 文号: 平政办〔2013〕11号 → 2013."""
+    match = re.search(r"[〔\[［【(（]\s*((?:19|20)\d{2})\s*[〕\]］】)）]", doc_no or "")
+    return int(match.group(1)) if match else None
+
+
+def common_year(text: str) -> int | None:
+    """The year the notice talks about most (提出了2013年市政府要做好的8项重点工作), for a page without a title."""
+    years = Counter(int(y) for y in _YEAR.findall(text or "") if 2000 <= int(y) <= 2100)
+    return years.most_common(1)[0][0] if years else None

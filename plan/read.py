@@ -1,26 +1,49 @@
-"""Read a 分工方案 file (text form, .docx, .xlsx, .csv, or .doc/.wps via LibreOffice) into a ParsedPlan."""
+"""Read a 分工方案 file (.docx, .xlsx, .csv, .txt, .html, text .pdf, or .doc/.wps via LibreOffice) into a ParsedPlan.
+
+A plan is a table (found by its header) or numbered paragraphs with annotations (plan.paragraphs); the table
+wins when it gives tasks. A file with neither is refused, saying what was looked for.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from i18n import _
+from plan.annotations import RULE_RE
 from plan.assemble import build_tasks
-from plan.checks import check_plan
+from plan.checks import check_plan, limit_warnings
 from plan.document import ParsedPlan
-from plan.header import HeaderMatch, find_header
-from plan.preamble import read_preamble, year_in
-from plan.readers import PlanReadError, RawTable, read_tables
+from plan.header import ColumnMap, find_header
+from plan.model import PlanWarning
+from plan.paragraphs import COLUMNS as PARAGRAPH_COLUMNS
+from plan.paragraphs import read_paragraphs
+from plan.preamble import common_year, doc_no_year, read_preamble, year_in
+from plan.readers import PlanReadError, RawRow, RawTable, Source, read_source
+from plan.readers.limits import check_size
 
 __all__ = ["read_plan", "read_plan_bytes", "PlanReadError"]
 
-_HEADER_HELP = (
-    "no recognisable header row; a plan table needs a 序号 or 工作任务 column, a 具体要求 column, "
-    "and a 牵头单位/责任单位 or 完成时限 column"
+_NOTHING_FOUND = (
+    "no plan found (no recognisable header row, no numbered items with annotations): looked for a table with a header row (序号 or 工作任务/主要任务, 具体要求/主要内容, "
+    "and 牵头单位/责任单位 or 完成时限) and for numbered items (一、 （一） 1. （1）) with 牵头单位/责任单位/完成时限 "
+    "annotations; found neither"
 )
 
 
-def _pick_table(tables: list[RawTable], name: str) -> tuple[RawTable, HeaderMatch]:
+@dataclass
+class _Candidate:
+    rows: list[RawRow]
+    columns: ColumnMap
+    header_text: str
+    footer_text: str
+    notes: dict[int, list[str]]
+    skipped: list[str]
+    header_row: int | None = None  # source row of the header (tables)
+
+
+def _table_candidate(tables: list[RawTable]) -> _Candidate | None:
     for index, table in enumerate(tables):
         match = find_header(table.rows)
         if match is None:
@@ -34,22 +57,54 @@ def _pick_table(tables: list[RawTable], name: str) -> tuple[RawTable, HeaderMatc
                 break
             rows += following.rows[again.first_data :]
             footer = following.footer_text
-        return RawTable(rows, table.header_text, footer), match
-    raise PlanReadError(f"{name}: {_HEADER_HELP}")
+        above = ["  ".join(c.strip() for c in row.cells if c.strip()) for row in rows[: match.index]]
+        header_text = "\n".join([table.header_text, *above]).strip("\n")
+        return _Candidate(rows[match.first_data :], match.columns, header_text, footer, {}, [],
+                          rows[match.index].number)
+    return None
+
+
+def _paragraph_candidate(lines: list[str]) -> _Candidate | None:
+    found = read_paragraphs(lines)
+    if found is None:
+        return None
+    return _Candidate(found.rows, PARAGRAPH_COLUMNS, found.header_text, found.footer_text, found.notes,
+                      found.skipped)
 
 
 def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
                     title: str | None = None) -> ParsedPlan:
     """Parse a plan from its bytes; `filename` picks the format by extension. Raises PlanReadError."""
     name = PurePath(filename).name or filename
-    table, match = _pick_table(read_tables(data, name), name)
+    source: Source = read_source(data, name)
+    table = _table_candidate(source.tables)
+    candidates = [c for c in (table, _paragraph_candidate(source.lines)) if c is not None]
+    if not candidates:
+        raise PlanReadError(f"{name}: {_NOTHING_FOUND}")
 
-    above = ["  ".join(c.strip() for c in row.cells if c.strip()) for row in table.rows[: match.index]]
-    header_text = "\n".join([table.header_text, *above]).strip("\n")
-    preamble = read_preamble(header_text, table.footer_text)
+    text = "\n".join(source.lines)
+    first_is_lead = bool(RULE_RE.search(text))
+    last_error: PlanReadError | None = None
+    for candidate in candidates:
+        try:
+            return _build(candidate, data, name, year=year, title=title, first_is_lead=first_is_lead,
+                          all_text=text)
+        except PlanReadError as exc:
+            last_error = exc
+    assert last_error is not None
+    raise last_error
+
+
+def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, title: str | None,
+           first_is_lead: bool, all_text: str) -> ParsedPlan:
+    preamble = read_preamble(candidate.header_text, candidate.footer_text)
     plan_title = (title or preamble.title or PurePath(name).stem).strip()
 
-    base_year = year or year_in(plan_title) or (preamble.issued_on.year if preamble.issued_on else None)
+    base_year = (year or year_in(plan_title) or (preamble.issued_on.year if preamble.issued_on else None)
+                 or doc_no_year(preamble.doc_no) or common_year(candidate.header_text))
+    guessed = None
+    if base_year is None:
+        base_year = guessed = common_year(all_text)
     if base_year is None:
         raise PlanReadError(
             f"{name}: cannot tell the plan's year (no year in the title and no issue date); give it with --year"
@@ -57,11 +112,30 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
     if not 2000 <= base_year <= 2100:
         raise PlanReadError(f"{name}: implausible plan year {base_year}; give the right one with --year")
 
-    tasks, warnings = build_tasks(table.rows[match.first_data :], match.columns, year=base_year,
-                                  issued_on=preamble.issued_on, source=name)
+    tasks, warnings = build_tasks(candidate.rows, candidate.columns, year=base_year,
+                                  issued_on=preamble.issued_on, source=name, first_is_lead=first_is_lead)
     if not tasks:
-        header_row = table.rows[match.index].number
-        raise PlanReadError(f"{name}: found the header on row {header_row} but no task rows below it")
+        where = f"on row {candidate.header_row}" if candidate.header_row else "in the text"
+        raise PlanReadError(f"{name}: found the plan's header {where} but no task rows below it")
+    if guessed is not None:
+        warnings.append(PlanWarning(None, "plan_year_guessed", _(
+            "{name}: the title and the notice give no year; took {year}, the year the text names most; "
+            "if wrong, import again with --year").format(name=name, year=guessed)))
+    if candidate.columns.seq is None:
+        warnings.append(PlanWarning(None, "seq_numbered_in_order", _(
+            "{name}: the table has no 序号 column; tasks are numbered 1–{count} in the order of the rows"
+        ).format(name=name, count=len(tasks))))
+    by_row = {task.row: task for task in tasks}
+    for row, pieces in candidate.notes.items():
+        task = by_row.get(row)
+        for piece in pieces:
+            warnings.append(PlanWarning(task.seq if task else None, "annotation_unread", _(
+                "task {seq}: cannot read {text!r} in the annotation as a unit or a deadline"
+            ).format(seq=task.label if task else "?", text=piece), sub=task.sub if task else 0))
+    if candidate.skipped:
+        warnings.append(PlanWarning(None, "section_without_tasks", _(
+            "sections without any 牵头单位/责任单位/完成时限 were not read as tasks: {sections}"
+        ).format(sections="; ".join(candidate.skipped))))
     warnings += check_plan(tasks, year=base_year, issued_on=preamble.issued_on)
     return ParsedPlan(
         title=plan_title,
@@ -72,7 +146,7 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
         source_name=name,
         sha256=hashlib.sha256(data).hexdigest(),
         tasks=tasks,
-        warnings=warnings,
+        warnings=limit_warnings(warnings),
     )
 
 
@@ -80,6 +154,7 @@ def read_plan(path: str | Path, *, year: int | None = None, title: str | None = 
     """Parse the plan file at `path`. Raises PlanReadError (English, naming the file) for bad input."""
     path = Path(path)
     try:
+        check_size(path.stat().st_size, path.name)
         data = path.read_bytes()
     except FileNotFoundError:
         raise PlanReadError(f"{path.name}: file not found ({path})") from None

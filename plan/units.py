@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from plan.model import UnitParse, UnitRef
 
-__all__ = ["parse_units", "normalize_unit_name", "is_group_name", "likely_duplicates"]
+__all__ = ["parse_units", "normalize_unit_name", "is_group_name", "likely_duplicates", "UNIT_SUFFIXES"]
 
 _CLAUSE_SEPARATORS = "，,；;。\n\r"
 _OPEN, _CLOSE = "（", "）"
@@ -79,28 +79,32 @@ _TAIL_WORDS = sorted(
 )
 _TAIL_RE = re.compile("(?:" + "|".join(map(re.escape, _TAIL_WORDS)) + ")+$")
 _GUIDE_OBJECT_RE = re.compile(r"(?:要|应)?(?:加强|负责)?对.*$")
-_LABEL_RE = re.compile(r"^(牵头单位|主办单位|主责单位|责任单位|落实单位|配合单位|协办单位|参与单位)[:：]")
-_LABEL_ROLES = {
-    "牵头单位": "lead",
-    "主办单位": "lead",
-    "主责单位": "lead",
-    "配合单位": "cooperate",
-    "协办单位": "cooperate",
-    "参与单位": "cooperate",
-}
+_LABELS = (
+    ("牵头单位", "lead"), ("牵头部门", "lead"), ("主办单位", "lead"), ("牵头", "lead"),
+    ("主责单位", "responsible"), ("主责部门", "responsible"), ("责任单位", "responsible"),
+    ("责任部门", "responsible"), ("责任主体", "responsible"), ("落实单位", "responsible"),
+    ("承办单位", "responsible"),
+    ("配合单位", "cooperate"), ("配合部门", "cooperate"), ("协办单位", "cooperate"), ("协办部门", "cooperate"),
+    ("参与单位", "cooperate"), ("参与部门", "cooperate"), ("协作单位", "cooperate"), ("指导单位", "guide"),
+)
+_LABEL_ROLES = dict(_LABELS)
+_LABEL_RE = re.compile("^(" + "|".join(sorted(_LABEL_ROLES, key=len, reverse=True)) + ")[:：]")
 _BRACKET_ROLE_RE = re.compile(r"^(.+)（(牵头|牵头单位|主责|负责|责任单位|配合|配合单位|协办|参与)）$")
 _BRACKET_ROLES = {
     "牵头": "lead",
     "牵头单位": "lead",
-    "主责": "lead",
     "配合": "cooperate",
     "配合单位": "cooperate",
     "协办": "cooperate",
     "参与": "cooperate",
 }
+# a bare type word after 和/、 belongs to the phrase before it: 各科室、单位; 市各有关部门和单位;
+# 各县（市、区）党委和人民政府; 高新区党工委和管委会
+_BARE_TYPES = ("单位", "部门", "机构", "人民政府", "政府", "管委会", "党委", "党工委", "党组")
+_BARE_RE = re.compile("(?:" + "|".join(_BARE_TYPES) + r")(?=$|[和及与、 ，,；;])")
 
 # Endings of unit names; a fragment with none of them is not read as a unit.
-_UNIT_SUFFIXES = (
+UNIT_SUFFIXES = (
     "局",
     "办",
     "办公室",
@@ -143,6 +147,18 @@ _UNIT_SUFFIXES = (
     "园区",
     "管委会",
     "县（市、区）",
+    "区",
+    "县",
+    "市",
+    "镇",
+    "乡",
+    "园",
+    "村",
+    "党委",
+    "党工委",
+    "党组",
+    "机构",
+    "专班",
 )
 _GROUP_SUFFIXES = (
     "各部门",
@@ -165,6 +181,8 @@ _LEVEL_PREFIXES = ("区", "市", "县", "省")
 # Longer than this, or quoting something, it is a sentence (a requirement pasted in the wrong column).
 _MAX_NAME_LENGTH = 30
 _NOT_IN_NAMES = '“”"《》'
+# words of a sentence, not of a name: 具体任务均涉及相关市（州）人民政府，不再做分工
+_SENTENCE_WORDS = re.compile(r"均涉及|不再|均由|均为|根据|按照|确保|以上|下同|要求|如有|其中|包括")
 # 等 before these ends a list: 区税务局等各有关单位 → 区税务局 + 各有关单位.
 _ETC_RE = re.compile(r"等(?=各|有关|相关|部门$|单位$|$)")
 _VAGUE_AFTER_ETC = ("部门", "单位", "")
@@ -194,14 +212,21 @@ def is_group_name(name: str) -> bool:
     if not name:
         return False
     # 各 after a short level prefix (区政府各部门, 区级各行政审批职能部门), not deep inside a sentence.
-    prefixed_each = "各" in name[1:6] and name.endswith(_UNIT_SUFFIXES)
+    prefixed_each = "各" in name[1:6] and name.endswith(UNIT_SUFFIXES)
     return name.startswith("各") or prefixed_each or name.endswith(_GROUP_SUFFIXES)
+
+
+_QUALIFIER_RE = re.compile(r"（[^（）]*）$")
 
 
 def _looks_like_unit(name: str) -> bool:
     if not 2 <= len(name) <= _MAX_NAME_LENGTH or any(ch in name for ch in _NOT_IN_NAMES):
         return False
-    return is_group_name(name) or name.endswith(_UNIT_SUFFIXES)
+    if _SENTENCE_WORDS.search(_QUALIFIER_RE.sub("", name)):
+        return False
+    # a parenthesised qualifier stays part of the name: 高新园（邹区镇）
+    base = _QUALIFIER_RE.sub("", name) or name
+    return is_group_name(name) or base.endswith(UNIT_SUFFIXES)
 
 
 def _strip_level(name: str) -> str:
@@ -230,6 +255,17 @@ def likely_duplicates(names: Iterable[str]) -> list[tuple[str, str, str]]:
     return pairs
 
 
+def duplicate_reason(reason: str) -> str:
+    """Why two names look like one unit, in words (the code stays in --json)."""
+    from i18n import _
+
+    if reason == "level_twin":
+        return _("the same name at another level of government")
+    if reason == "contains":
+        return _("one name contains the other")
+    return reason
+
+
 # ------------------------------------------------------------------------------------------ splitting
 def _split_outside_brackets(text: str, separators: str) -> list[str]:
     """Split on single characters, but never inside （…） (各县（市、区） stays whole)."""
@@ -256,9 +292,13 @@ def _split_soft(fragment: str) -> list[str]:
         word = next((w for w in ("以及", "和", "及", "与", " ") if fragment.startswith(w, i)), None)
         left = fragment[start:i].strip(_EDGE_PUNCT)
         right = fragment[i + len(word) :].strip() if word else ""
-        # A space is weaker than 和: 区政府 办公室 is one name, 区财政局 区审计局 two.
-        right_ok = bool(right) and (word != " " or right.startswith((*_LEVEL_PREFIXES, "各")))
-        if word and left and left.endswith(_UNIT_SUFFIXES) and right_ok:
+        # A space is weaker than 和: 区政府 办公室 is one name, 区财政局 区审计局 and 安监站 安监所 two.
+        right_word = right.split(" ")[0].strip(_EDGE_PUNCT)
+        spaced_unit = right_word.endswith(UNIT_SUFFIXES) and right_word not in UNIT_SUFFIXES
+        right_ok = bool(right) and (word != " " or right.startswith((*_LEVEL_PREFIXES, "各")) or spaced_unit)
+        # a bare type word joins the phrase before it (市各有关部门和单位, 党委和人民政府)
+        right_ok = (right_ok and not _BARE_RE.match(right)) or (word == " " and spaced_unit)
+        if word and left and left.endswith(UNIT_SUFFIXES) and right_ok:
             pieces.append(fragment[start:i])
             start = i + len(word)
             i = start
@@ -272,7 +312,13 @@ def _split_names(names_part: str) -> tuple[list[str], list[str]]:
     """Names in one clause, and vague leftovers (等部门) that name nobody."""
     names: list[str] = []
     vague: list[str] = []
+    parts: list[str] = []
     for part in _split_outside_brackets(names_part, "、/"):
+        if parts and part.strip(_EDGE_PUNCT) in _BARE_TYPES:
+            parts[-1] += "、" + part  # 各科室、单位: one group
+        else:
+            parts.append(part)
+    for part in parts:
         for piece in part.split("会同"):
             for soft in _split_soft(piece):
                 chunks = _ETC_RE.split(soft)
@@ -328,14 +374,15 @@ class _Clause:
     def _read(self) -> None:
         text = self.raw
         label = _LABEL_RE.match(text)
+        self.label_role: str | None = None
         if label:
-            self.role = _LABEL_ROLES.get(label.group(1), "responsible")
+            self.role = self.label_role = _LABEL_ROLES.get(label.group(1), "responsible")
             text = text[label.end() :]
         tail = _TAIL_RE.search(text)
         names_part = text
         if tail:
             names_part = text[: tail.start()]
-            self.role = self.role or _role_of(tail.group(0))
+            self.role = _role_of(tail.group(0)) or self.role  # a verb in the clause wins over its label
         if self.role == "guide":
             names_part = _GUIDE_OBJECT_RE.sub("", names_part)
         names, self.vague = _split_names(names_part)
@@ -367,8 +414,14 @@ def _prepare(text: str) -> str:
     return joined
 
 
-def _parse(text: str) -> UnitParse:
+# a remark in brackets after a name, not a qualifier of it: （列第一位者为牵头或汇总单位，下同）
+_REMARK_RE = re.compile(r"（[^（）]*(?:，|。|；|下同|以下|为牵头|[^（）]{13,})[^（）]*）")
+
+
+def _parse(text: str, default_role: str | None) -> UnitParse:
     prepared = _prepare(text)
+    remarks = [m.group(0) for m in _REMARK_RE.finditer(prepared)]
+    prepared = _REMARK_RE.sub("", prepared)
     normalized = normalize_unit_name(prepared)
     clauses = [
         _Clause(c) for c in _split_outside_brackets(prepared, _CLAUSE_SEPARATORS) if c.strip(_EDGE_PUNCT)
@@ -376,14 +429,21 @@ def _parse(text: str) -> UnitParse:
     if not clauses and normalized:
         return UnitParse(refs=[], unresolved=[normalized], dropped=[])
 
-    # A clause without role words borrows from the next clause that names units and has a role.
+    # A clause after a label (牵头单位：A；责任单位：B，C) keeps that label's role until the next label; any
+    # other clause without role words borrows from the next clause that names units and has a role.
+    label_role: str | None = None
+    own: list[str | None] = []
+    for clause in clauses:
+        if clause.label_role:
+            label_role = clause.label_role
+        own.append(clause.role or label_role)
     next_role: str | None = None
     roles: list[str] = [""] * len(clauses)
     for index in range(len(clauses) - 1, -1, -1):
         clause = clauses[index]
-        if clause.names and clause.role:
-            next_role = clause.role
-        roles[index] = clause.role or next_role or "lead"
+        if clause.names and own[index] and not label_role:
+            next_role = own[index]
+        roles[index] = own[index] or next_role or default_role or "lead"
 
     refs: list[UnitRef] = []
     unresolved: list[str] = []
@@ -399,14 +459,16 @@ def _parse(text: str) -> UnitParse:
                 refs.append(ref)
         unresolved.extend(clause.unreadable)
         dropped.extend(clause.vague)
-    return UnitParse(refs=refs, unresolved=unresolved, dropped=dropped)
+    return UnitParse(refs=refs, unresolved=unresolved, dropped=dropped + remarks)
 
 
-def parse_units(text: str) -> UnitParse:
-    """Units named in one 牵头落实单位 cell with their roles. Never raises."""
+def parse_units(text: str, default_role: str | None = None) -> UnitParse:
+    """Units named in one 牵头落实单位 cell with their roles. `default_role` is the role of units written
+    without a role word or label (the column's: a 配合单位 or 责任单位 column); without it they borrow the
+    role of the clause after them, else lead. Never raises."""
     try:
         if not isinstance(text, str) or not text.strip():
             return UnitParse(refs=[], unresolved=[], dropped=[])
-        return _parse(text)
+        return _parse(text, default_role)
     except Exception:  # noqa: BLE001 - the contract is total; an unreadable cell is reported, not raised
         return UnitParse(refs=[], unresolved=[text.strip()], dropped=[])

@@ -88,6 +88,7 @@ class PlanWarning(BaseModel):
 class Task(BaseModel):
     plan = pw.ForeignKeyField(Plan, backref="tasks", on_delete="CASCADE")
     seq = pw.IntegerField()
+    sub = pw.IntegerField(default=0)  # sub-row under one merged 序号: task 4-2 is seq 4, sub 2 (0: a whole task)
     category = pw.TextField(default="")
     subcategory = pw.TextField(default="")
     requirement = pw.TextField()
@@ -96,7 +97,12 @@ class Task(BaseModel):
     inherited = pw.CharField(max_length=100, default="")  # comma list of fields taken from the row above
 
     class Meta:
-        indexes = ((("plan", "seq"), True),)
+        indexes = ((("plan", "seq", "sub"), True),)
+
+    @property
+    def label(self) -> str:
+        """The 序号 as people write it: '4', or '4-2' for a sub-row."""
+        return f"{self.seq}-{self.sub}" if self.sub else str(self.seq)
 
 
 class TaskGroup(BaseModel):
@@ -140,6 +146,7 @@ class Deadline(BaseModel):
     due = pw.DateField(null=True, index=True)
     raw = pw.CharField(max_length=190)
     precision = pw.CharField(max_length=20, default="day")
+    label = pw.CharField(max_length=100, default="")  # a milestone's step: 完成初稿, 全面完成
     recurrence = pw.CharField(max_length=20, null=True)
     day_of_period = pw.IntegerField(null=True)
     past_at_issue = pw.BooleanField(default=False)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from i18n import _
+from plan.units import duplicate_reason
 from store.clock import utcnow
 from store.db import StoreError, database
 from store.models import (
@@ -47,7 +49,7 @@ class ImportReport:
     warnings: list[dict] = field(default_factory=list)
     already_imported: bool = False
     replaced: bool = False
-    tasks_removed: list[int] = field(default_factory=list)
+    tasks_removed: list[str] = field(default_factory=list)  # labels: '12', '4-2'
     dry_run: bool = False
 
     def as_dict(self) -> dict:
@@ -79,7 +81,7 @@ def _next_code() -> str:
         for i in range(len(letters) ** length):
             code = ""
             n = i
-            for _ in range(length):
+            for _step in range(length):
                 code = letters[n % 26] + code
                 n //= 26
             if code not in used:
@@ -155,6 +157,7 @@ def _write_task_children(task: Task, parsed_task: Any, resolver: _Resolver, repo
         Deadline.create(
             task=task, position=position, kind=d.kind, due=d.due, raw=d.raw[:190], precision=d.precision,
             recurrence=d.recurrence, day_of_period=d.day_of_period, past_at_issue=d.past_at_issue,
+            label=getattr(d, "label", "")[:100],
         )
         report.deadlines[d.kind] += 1
     for phrase in parsed_task.unresolved_units:
@@ -250,16 +253,17 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         PlanWarning.delete().where(PlanWarning.plan == plan).execute()
     report.plan_code, report.plan_title = plan.code, plan.title
 
-    old_tasks = {t.seq: t for t in Task.select().where(Task.plan == plan)} if target else {}
+    old_tasks = {(t.seq, t.sub): t for t in Task.select().where(Task.plan == plan)} if target else {}
     for pt in parsed.tasks:
         values = {
             "category": pt.category, "subcategory": pt.subcategory, "requirement": pt.requirement,
             "units_raw": pt.units_raw + (f"；配合：{pt.cooperate_raw}" if getattr(pt, "cooperate_raw", "") else ""),
             "deadline_raw": pt.deadline_raw, "inherited": ",".join(pt.inherited),
         }
-        task = old_tasks.pop(pt.seq, None)
+        sub = getattr(pt, "sub", 0)
+        task = old_tasks.pop((pt.seq, sub), None)
         if task is None:
-            task = Task.create(plan=plan, seq=pt.seq, **values)
+            task = Task.create(plan=plan, seq=pt.seq, sub=sub, **values)
         else:
             for key, value in values.items():
                 setattr(task, key, value)
@@ -268,9 +272,9 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
                 model.delete().where(model.task == task).execute()
         _write_task_children(task, pt, resolver, report)
         report.tasks += 1
-    for seq, task in sorted(old_tasks.items()):
+    for _key, task in sorted(old_tasks.items()):
         task.delete_instance(recursive=True)
-        report.tasks_removed.append(seq)
+        report.tasks_removed.append(task.label)
 
     warnings = [{"seq": w.seq, "code": w.code, "message": w.message} for w in parsed.warnings
                 if not _already_one_unit(w)]
@@ -278,7 +282,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         if not resolver.members[group.id]:
             warnings.append({
                 "seq": None, "code": "group_without_members",
-                "message": f"unit group {name} has no members yet: `duban group add-member {name} UNIT…`",
+                "message": _("unit group {name} has no members yet: {fix}").format(
+                    name=name, fix=f"`duban group add-member {name} UNIT…`"),
             })
     if likely_duplicates and report.units_new:
         named = " ".join(w["message"] for w in warnings if w["code"] == "likely_duplicate_unit")
@@ -286,7 +291,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
             if (a in report.units_new or b in report.units_new) and not (a in named and b in named):
                 warnings.append({
                     "seq": None, "code": "likely_duplicate_unit",
-                    "message": f"{a} and {b} may be the same unit ({reason}): `duban unit merge` if so",
+                    "message": _("{a} and {b} may be the same unit ({reason}): `duban unit merge` if so").format(
+                        a=a, b=b, reason=duplicate_reason(reason)),
                 })
     report.warnings = warnings + report.warnings
     for w in report.warnings:

@@ -57,7 +57,24 @@ def _v5_rate_slots() -> None:
     database.create_tables(V5_TABLES, safe=True)
 
 
-def _v6_download_file_columns() -> None:
+def _v6_task_sub_rows_and_milestone_labels() -> None:
+    migrator = SchemaMigrator.from_database(database.obj)
+    task = m.Task._meta.table_name
+    if "sub" not in {c.name for c in database.get_columns(task)}:
+        migrate(migrator.add_column(task, "sub", m.Task.sub))
+    indexes = database.get_indexes(task)
+    if not any(i.unique and list(i.columns) == ["plan_id", "seq", "sub"] for i in indexes):
+        # the new unique index first: MySQL keeps an index on plan_id for the foreign key meanwhile
+        migrate(migrator.add_index(task, ("plan_id", "seq", "sub"), True))
+    for index in database.get_indexes(task):
+        if index.unique and list(index.columns) == ["plan_id", "seq"]:
+            migrate(migrator.drop_index(task, index.name))
+    deadline = m.Deadline._meta.table_name
+    if "label" not in {c.name for c in database.get_columns(deadline)}:
+        migrate(migrator.add_column(deadline, "label", m.Deadline.label))
+
+
+def _v7_download_file_columns() -> None:
     """media_download as first landed in v4 lacked the columns that remember a file already fetched."""
     table = m.MediaDownload._meta.table_name
     columns = {c.name for c in database.get_columns(table)}
@@ -75,8 +92,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (4, "template cards, evidence files (佐证材料) and their downloads; contacts' card setting",
      _v4_cards_and_evidence),
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
-    (6, "evidence downloads remember the file already fetched (restart between download and store)",
-     _v6_download_file_columns),
+    (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
+    (7, "evidence downloads remember the file already fetched (restart between download and store)",
+     _v7_download_file_columns),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -58,7 +58,7 @@ def targets() -> list[str]:
 def test_notify_a_unit_reaches_its_liaison_only(duban, people):
     result = duban("notify", "--unit", "区财政局", "请于周五前报送进度")
     assert result.exit_code == 0, result.output
-    assert "to 1 people in 1 outbox message(s)" in result.output and "duban outbox flush" in result.output
+    assert "to 1 person in 1 outbox message(s)" in result.output and "duban outbox flush" in result.output
     assert targets() == ["czj"]
     again = duban("notify", "--unit", "区财政局", "请于周五前报送进度")
     assert again.exit_code == 0 and "already enqueued" in again.output

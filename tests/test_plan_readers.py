@@ -295,8 +295,8 @@ BAD_INPUTS = [
     ("garbage.xlsx", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not a valid .xlsx"),
     ("broken.csv", b"\xff\xfe\xfd\xfc\x80\x81 abc", "neither UTF-8 nor GBK"),
     ("plan.pages", b"hello", "unsupported file type '.pages'"),
-    ("notes.txt", "只是一段文字，没有表格。\n".encode(), "no table found"),
-    ("other.csv", "姓名,电话\n张三,123\n".encode(), "no recognisable header"),
+    ("notes.txt", "只是一段文字，没有表格。\n".encode(), "no plan found"),
+    ("other.csv", "姓名,电话\n张三,123\n".encode(), "no recognisable header row"),
     ("header-only.csv", "序号,具体要求,责任单位,完成时限\n".encode(), "no task rows"),
 ]
 
@@ -325,7 +325,7 @@ def test_xlsx_without_header_names_the_file(tmp_path):
     book.active.append(["苹果", 3])
     path = tmp_path / "fruit.xlsx"
     book.save(path)
-    with pytest.raises(PlanReadError, match=r"fruit\.xlsx: no recognisable header"):
+    with pytest.raises(PlanReadError, match=r"fruit\.xlsx: no plan found \(no recognisable header row"):
         read_plan(path, year=2024)
 
 

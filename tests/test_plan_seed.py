@@ -328,6 +328,7 @@ EXPECTED = [
 
 EXPECTED_WARNINGS = [
     (21, "deadline_past_at_issue"),
+    (43, "unit_fragment_ignored"),  # 做到谁发布、谁负责: a clause naming no unit is said, not dropped
     (78, "date_mismatch"),
     (64, "seq_gap"),
     (None, "likely_duplicate_unit"),

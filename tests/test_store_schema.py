@@ -71,9 +71,9 @@ def test_upgrade_from_version_3_adds_cards_and_evidence(db_url):
 
 
 def test_upgrade_adds_the_download_file_columns(db_url):
-    """Version 6: a media_download table made by the first version 4 gets sha256, size and content_type."""
+    """Version 7: a media_download table made by the first version 4 gets sha256, size and content_type."""
     database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
-    schema.upgrade(target=5)
+    schema.upgrade(target=6)
     migrator = SchemaMigrator.from_database(database.obj)
     migrate(*(migrator.drop_column("media_download", c) for c in ("sha256", "size", "content_type")))
     schema.upgrade()
@@ -103,5 +103,38 @@ def test_version_5_adds_the_shared_rate_slots_and_is_idempotent(db_url):
     assert schema.upgrade(target=5) == (4, 5)
     assert database.table_exists("rate_slot")
     schema._v5_rate_slots()  # a crash after the step but before its version row: running it again is harmless
-    schema.upgrade()  # the later steps
+    assert schema.upgrade() == (5, schema.CURRENT_VERSION)
+
+
+def test_version_6_adds_task_sub_rows_and_deadline_labels(db_url):
+    """Version 6: task.sub (task 4-2) with (plan, seq, sub) unique, and deadline.label; version-5 rows kept."""
+    from datetime import date
+
+    from store.models import Deadline, Plan, Task
+
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=5)
+    # rebuild what version 5 had: a unique (plan, seq) index, no task.sub, no deadline.label
+    migrator = SchemaMigrator.from_database(database.obj)
+    for index in database.get_indexes("task"):
+        if index.unique and list(index.columns) == ["plan_id", "seq", "sub"]:
+            migrate(migrator.drop_index("task", index.name))
+    migrate(migrator.add_index("task", ("plan_id", "seq"), True), migrator.drop_column("task", "sub"),
+            migrator.drop_column("deadline", "label"))
+    plan = Plan.create(code="A", title="方案", year=2021, source_name="x.docx", sha256="0" * 64,
+                       imported_at=utcnow())
+    database.execute_sql(
+        "INSERT INTO task (plan_id, seq, category, subcategory, requirement, units_raw, deadline_raw, inherited) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)".replace("%s", database.param),
+        (plan.id, 4, "", "", "优化养老服务", "民政局", "", ""),
+    )
+    assert schema.upgrade()[0] == 5
+    old = Task.get(Task.plan == plan, Task.seq == 4)
+    assert (old.sub, old.label) == (0, "4")
+    Task.create(plan=plan, seq=4, sub=2, requirement="提升改造8家居家养老服务中心")
+    with database.atomic(), __import__("pytest").raises(peewee.IntegrityError):
+        Task.create(plan=plan, seq=4, sub=2, requirement="again")
+    Deadline.create(task=old, kind="fixed", due=date(2021, 11, 15), raw="11月15日前完成初稿", label="完成初稿")
+    assert Deadline.get(Deadline.task == old).label == "完成初稿"
+    schema._v6_task_sub_rows_and_milestone_labels()  # idempotent
     assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class PlanReadError(Exception):
@@ -25,6 +25,25 @@ class RawTable:
     rows: list[RawRow]
     header_text: str = ""  # text before the table (title rows of a sheet, paragraphs above a docx table)
     footer_text: str = ""  # text after the table (抄送, the issuing office and 印发 date)
+
+
+@dataclass
+class Source:
+    """What a reader found in a file: its tables (may be none) and its running text, paragraph by paragraph."""
+
+    tables: list[RawTable] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
+def table_lines(tables: list[RawTable]) -> list[str]:
+    """The running text of a sheet: each row's non-blank cells, one line per cell line (a paragraph plan pasted
+    into a spreadsheet is one paragraph a row)."""
+    lines: list[str] = []
+    for table in tables:
+        for row in table.rows:
+            for cell in row.cells:
+                lines.extend(cell.splitlines())
+    return lines
 
 
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
-from plan.readers.base import PlanReadError, RawRow, RawTable, decode_text
+from plan.readers import limits
+from plan.readers.base import PlanReadError, RawRow, RawTable, Source, decode_text, table_lines
 
 
-def read_csv(data: bytes, name: str) -> list[RawTable]:
+def read_csv(data: bytes, name: str) -> Source:
     text = decode_text(data, name)
     if not text.strip():
         raise PlanReadError(f"{name}: the file is empty")
@@ -16,9 +17,16 @@ def read_csv(data: bytes, name: str) -> list[RawTable]:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
+    records: list[list[str]] = []
+    cells = 0
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), dialect))
+        for record in csv.reader(io.StringIO(text, newline=""), dialect):
+            records.append(record)
+            cells += len(record)
+            if len(records) > limits.MAX_ROWS or cells > limits.MAX_CELLS:
+                limits.check_rows(len(records), cells, name)
     except csv.Error as exc:
         raise PlanReadError(f"{name}: not a readable CSV file ({exc})") from exc
     rows = [RawRow(number, list(cells)) for number, cells in enumerate(records, start=1)]
-    return [RawTable(rows=rows)]
+    tables = [RawTable(rows=rows)]
+    return Source(tables=tables, lines=table_lines(tables))

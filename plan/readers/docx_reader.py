@@ -15,7 +15,8 @@ from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from plan.readers.base import PlanReadError, RawRow, RawTable
+from plan.readers.base import PlanReadError, RawRow, RawTable, Source
+from plan.readers.limits import check_rows
 
 
 def _is_hmerge_continue(tc) -> bool:
@@ -54,8 +55,8 @@ def _table_rows(table: Table) -> list[RawRow]:
     return rows
 
 
-def read_docx(data: bytes, name: str) -> list[RawTable]:
-    """Every top-level table of the document, each with the paragraphs before and after it."""
+def read_docx(data: bytes, name: str) -> Source:
+    """Every top-level table of the document, each with the paragraphs before and after it, and the paragraphs."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise PlanReadError(f"{name}: not a valid .docx file (it is not a zip package)")
     try:
@@ -64,6 +65,9 @@ def read_docx(data: bytes, name: str) -> list[RawTable]:
         raise PlanReadError(f"{name}: not a valid .docx file ({exc.__class__.__name__}: {exc})") from exc
 
     blocks = list(document.iter_inner_content())
+    row_count = sum(len(b._tbl.tr_lst) for b in blocks if isinstance(b, Table))
+    check_rows(row_count, row_count * max((len(b._tbl.tblGrid.gridCol_lst) for b in blocks
+                                           if isinstance(b, Table) and b._tbl.tblGrid is not None), default=1), name)
     texts = [b.text for b in blocks if isinstance(b, Paragraph)]
     tables: list[RawTable] = []
     seen_paragraphs = 0
@@ -78,6 +82,6 @@ def read_docx(data: bytes, name: str) -> list[RawTable]:
                 footer_text="\n".join(texts[seen_paragraphs:]),
             )
         )
-    if not tables:
-        raise PlanReadError(f"{name}: the document has no table; a 分工方案 is expected as a table")
-    return tables
+    # soft line breaks inside a paragraph are lines of their own (a labelled 牵头单位 line after the item)
+    lines = [line for text in texts for line in text.splitlines()]
+    return Source(tables=tables, lines=lines)

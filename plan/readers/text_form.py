@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from plan.readers.base import PlanReadError, RawRow, RawTable, decode_text
+from plan.readers.base import PlanReadError, RawRow, RawTable, Source, decode_text
 
 _SEQ = re.compile(r"^[0-9０-９]{1,4}[.．、]?$")
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)])")
@@ -31,18 +31,22 @@ def _starts_row(first_line: str, current: list[list[str]]) -> bool:
     return bool(_HEADING.match(text)) and len(current) >= 2
 
 
-def read_text_form(data: bytes, name: str) -> RawTable:
+def read_text_form(data: bytes, name: str) -> Source:
+    """The text: its lines, and the table of the text form when TAB-started cells are found."""
     text = decode_text(data, name)
     if not text.strip():
         raise PlanReadError(f"{name}: the file is empty")
     lines = text.splitlines()
+    table = _table(lines)
+    return Source(tables=[table] if table else [], lines=lines)
+
+
+def _table(lines: list[str]) -> RawTable | None:
     tab_lines = [i for i, line in enumerate(lines) if line.startswith("\t")]
     # the table starts at its 序号 header cell; a tab-indented paragraph above it is not part of it
     start = next((i for i in tab_lines if lines[i].strip() in ("序号", "编号")), tab_lines[0] if tab_lines else None)
     if start is None:
-        raise PlanReadError(
-            f"{name}: no table found (in the text form every table cell starts with a TAB at the start of a line)"
-        )
+        return None
     end = next((i for i in range(start, len(lines)) if _TABLE_END.match(lines[i])), len(lines))
 
     rows: list[RawRow] = []

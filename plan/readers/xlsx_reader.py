@@ -12,7 +12,8 @@ from datetime import date, datetime, time
 
 from openpyxl import load_workbook
 
-from plan.readers.base import PlanReadError, RawRow, RawTable
+from plan.readers.base import PlanReadError, RawRow, RawTable, Source, table_lines
+from plan.readers.limits import check_rows
 
 
 def cell_text(value: object) -> str:
@@ -30,8 +31,9 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _sheet_rows(sheet) -> list[RawRow]:
+def _sheet_rows(sheet, name: str) -> list[RawRow]:
     width = sheet.max_column or 0
+    check_rows(sheet.max_row or 0, (sheet.max_row or 0) * width, name)
     vmerged: dict[int, set[int]] = {}
     hspan: dict[int, set[int]] = {}
     for merged in sheet.merged_cells.ranges:
@@ -54,7 +56,7 @@ def _sheet_rows(sheet) -> list[RawRow]:
     return rows
 
 
-def read_xlsx(data: bytes, name: str) -> list[RawTable]:
+def read_xlsx(data: bytes, name: str) -> Source:
     """Every sheet of the workbook, the active sheet first."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise PlanReadError(f"{name}: not a valid .xlsx file (it is not a zip package)")
@@ -67,4 +69,5 @@ def read_xlsx(data: bytes, name: str) -> list[RawTable]:
     if active in sheets:
         sheets.remove(active)
         sheets.insert(0, active)
-    return [RawTable(rows=_sheet_rows(sheet)) for sheet in sheets]
+    tables = [RawTable(rows=_sheet_rows(sheet, name)) for sheet in sheets]
+    return Source(tables=tables, lines=table_lines(tables[:1]))

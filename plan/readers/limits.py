@@ -1,0 +1,82 @@
+"""Import limits, checked before a file is parsed: its size, and for .docx/.xlsx (zip packages) the declared
+unpacked size and the number of entries, so a zip bomb is refused without unpacking it.
+
+The figures are module settings so the CLI can change them from the configuration ([import] max_file_mb).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from plan.readers.base import PlanReadError
+
+MB = 1024 * 1024
+# a plan document is a few hundred kB; 20 MB leaves room for pictures in a .docx
+MAX_FILE_BYTES = 20 * MB
+# everything a package unpacks to (pictures included), and the XML parts alone (what the parser holds in memory)
+MAX_UNPACKED_BYTES = 200 * MB
+MAX_XML_BYTES = 40 * MB
+MAX_ENTRIES = 2000
+# the most rows a plan table may have and cells a plan may hold (a plan has tens to a few hundred tasks)
+MAX_ROWS = 5000
+MAX_CELLS = 200_000
+
+
+def set_max_file_bytes(limit: int) -> None:
+    global MAX_FILE_BYTES
+    MAX_FILE_BYTES = max(1, int(limit))
+
+
+def check_size(size: int, name: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise PlanReadError(
+            f"{name}: the file is {size / MB:.1f} MB, over the {MAX_FILE_BYTES / MB:g} MB import limit "
+            f"([import] max_file_mb); a plan document is far smaller: is this the right file?"
+        )
+
+
+def zip_kind(data: bytes) -> str | None:
+    """'docx', 'xlsx', 'zip' (another zip archive) or None (not a readable zip)."""
+    if not data.startswith(b"PK"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            names = package.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return None
+    if any(n.startswith("word/") for n in names):
+        return "docx"
+    if any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    return "zip"
+
+
+def check_package(data: bytes, name: str, kind: str) -> None:
+    """Refuse a package whose directory promises an absurd unpacked size or entry count (read from the zip's
+    central directory only; nothing is decompressed). The declared sizes bind: zipfile stops at them."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            infos = package.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise PlanReadError(f"{name}: not a valid .{kind} file (damaged zip package: {exc})") from None
+    if len(infos) > MAX_ENTRIES:
+        raise PlanReadError(f"{name}: the .{kind} package has {len(infos)} parts (at most {MAX_ENTRIES}); "
+                            f"refused as malformed")
+    total = sum(info.file_size for info in infos)
+    xml = sum(info.file_size for info in infos if info.filename.endswith((".xml", ".rels")))
+    if total > MAX_UNPACKED_BYTES or xml > MAX_XML_BYTES:
+        raise PlanReadError(
+            f"{name}: the .{kind} package would unpack to {total / MB:.0f} MB ({xml / MB:.0f} MB of XML; limits "
+            f"{MAX_UNPACKED_BYTES / MB:g} MB and {MAX_XML_BYTES / MB:g} MB); refused as a likely zip bomb"
+        )
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise PlanReadError(f"{name}: the .{kind} package is encrypted; save a copy without a password")
+
+
+def check_rows(rows: int, cells: int, name: str) -> None:
+    if rows > MAX_ROWS or cells > MAX_CELLS:
+        raise PlanReadError(
+            f"{name}: {rows} rows and {cells} cells is more than a plan holds (at most {MAX_ROWS} rows, "
+            f"{MAX_CELLS} cells); refused"
+        )
