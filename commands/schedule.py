@@ -34,7 +34,11 @@ def at_option(f):
 
 @click.group()
 def calendar() -> None:
-    """The working calendar: statutory holidays and 调休 days, plus your overrides."""
+    """The working calendar: holidays and 调休 make-up days, and where they come from.
+
+    Your overrides (`set`) win over an imported State Council notice (`import`), which wins over the
+    chinesecalendar package (2004–2026); a year none of them knows counts Monday–Friday.
+    """
 
 
 @calendar.command("set")
@@ -69,21 +73,105 @@ def calendar_list(app: App, as_json: bool) -> None:
 @click.argument("day", metavar="DATE")
 @pass_app
 def calendar_check(app: App, day: str) -> None:
-    """Say whether DATE is a working day (statutory calendar plus overrides)."""
-    from jobs.calendar import load_calendar, statutory_year_known
+    """Say whether DATE is a working day, and which source said so.
+
+    Sources, strongest first: your override (`calendar set`), an imported State Council notice
+    (`calendar import`), the chinesecalendar package (2004–2026), else Monday–Friday.
+    """
+    from jobs.calendar import NOTICE, OVERRIDE, STATUTORY, load_calendar
 
     date = parse_date(day)
     app.connect()
     cal = load_calendar()
-    if date in cal.overrides:
-        source = _("your override")
-    elif statutory_year_known(date.year):
-        source = _("statutory calendar")
+    source = cal.source(date)
+    name = cal.day_name(date)
+    if source == OVERRIDE:
+        said = _("your override (`duban calendar set`)")
+    elif source == NOTICE and date in cal.notice:
+        said = _("imported notice {title}").format(title=cal.notice[date][2])
+    elif source == NOTICE:
+        said = _("Monday–Friday: the imported {year} notice does not name this day").format(year=date.year)
+    elif source == STATUTORY:
+        said = _("chinesecalendar package")
     else:
-        source = _("Monday-Friday fallback (year not known)")
-    said = _("{date} ({weekday}) is a working day ({source}).") if cal.is_workday(date) else \
-        _("{date} ({weekday}) is not a working day ({source}).")
-    click.echo(said.format(date=date, weekday=_(WEEKDAYS[date.weekday()]), source=source))
+        said = _("Monday–Friday fallback: {year} is not known; `duban calendar import` its notice").format(
+            year=date.year)
+    word = _("a working day") if cal.is_workday(date) else _("not a working day")
+    named = f" ({name})" if name else ""
+    click.echo(_("{date} ({weekday}) is {word}{name}; source: {source}.").format(
+        date=date, weekday=_(WEEKDAYS[date.weekday()]), word=word, name=named, source=said))
+
+
+@calendar.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--dry-run", is_flag=True, help="Read and compare; store nothing.")
+@json_option
+@pass_app
+def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Read the State Council's holiday notice and store that year's days off and make-up working days.
+
+    FILE is the notice 国务院办公厅关于XXXX年部分节假日安排的通知 as .txt (copied from gov.cn or a news
+    site; UTF-8 or GBK), .docx, .html (a saved web page), or - for standard input. Junk lines around it,
+    Traditional characters and full-width punctuation are fine. Several files are read in order, later
+    ones amending earlier ones (e.g. the 2020 notice, then 关于延长2020年春节假期的通知). Importing a
+    year again replaces that year. Where chinesecalendar also knows the year, every day they disagree on is
+    listed. A text that is not a notice, or contradicts itself, is refused and nothing is stored.
+
+    \b
+    Each November, when next year's notice is out:
+      duban calendar import 通知.txt --dry-run
+      duban calendar import 通知.txt
+      duban calendar show 2027
+    """
+    import sys
+
+    from jobs.holiday_import import import_notice_files
+    from plan.holidays import NoticeError
+
+    named = []
+    for path in files:
+        if path == "-":
+            named.append(("-", sys.stdin.buffer.read()))
+        else:
+            with open(path, "rb") as handle:
+                named.append((path, handle.read()))
+    app.connect()
+    try:
+        result = import_notice_files(named, dry_run=dry_run)
+    except NoticeError as exc:
+        raise click.ClickException(_("{error}; nothing was stored").format(error=exc)) from None
+    if as_json:
+        emit(result.as_json(), True, print)
+        return
+    for year in result.years:
+        names = list(dict.fromkeys(year.days[day][1] for day in sorted(year.days)))
+        click.echo(_("{year}: {off} day(s) off, {on} make-up working day(s) ({names})").format(
+            year=year.year, off=len(year.holidays()), on=len(year.workdays()), names="; ".join(names)))
+    kinds = {"holiday": _("a day off"), "workday": _("a working day")}
+    for d in result.disagreements:
+        line = _("! {day}: the notice says {notice}, chinesecalendar says {statutory}") if d["in_notice"] else \
+            _("! {day}: not in the notice (so {notice}), chinesecalendar says {statutory}")
+        click.echo(line.format(day=d["day"], notice=kinds[d["notice"]], statutory=kinds[d["chinesecalendar"]])
+                   + (f" — {d['name']}" if d["name"] else ""))
+    if dry_run:
+        click.echo(_("Dry run: nothing stored."))
+    else:
+        click.echo(_("Stored {count} day(s); `duban calendar show YEAR` lists them.").format(count=result.stored))
+
+
+@calendar.command("show")
+@click.argument("year", type=int)
+@json_option
+@pass_app
+def calendar_show(app: App, year: int, as_json: bool) -> None:
+    """List YEAR's days off and make-up working days, each with its name and source."""
+    from jobs.holiday_import import calendar_year
+
+    app.connect()
+    rows = calendar_year(year)
+    emit(rows, as_json, lambda rs: table(
+        [[r["day"], "一二三四五六日"[r["weekday"] - 1], label(r["kind"]), r["name"], r["source"]] for r in rs],
+        [_("date"), "周", _("kind"), _("name"), _("source")]))
 
 
 def freeze_at(at: str | None) -> None:

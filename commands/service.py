@@ -55,17 +55,6 @@ def configure_logging(level: str) -> None:
     logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 
-def warn_uncovered_years(log) -> None:
-    from jobs.calendar import uncovered_years
-    from store.clock import clock
-    from store.health import active_plan_years
-
-    unknown = uncovered_years(active_plan_years() + [clock.today().year])
-    if unknown:
-        log.warning("the statutory calendar does not know %s: Monday-Friday is used as working days; "
-                    "add holidays with `duban calendar set DATE holiday`", ", ".join(map(str, unknown)))
-
-
 def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     """Wire the rooms together and run until SIGTERM/SIGINT (or `stop_event` is set)."""
     import logging
@@ -75,10 +64,10 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     from commands.chatops import make_callback_handlers, make_chat_handler, make_outbox_notifier
     from jobs.evidence import run_downloads
     from jobs.outbox import Dispatcher, make_sender
-    from jobs.scheduler import Service
+    from jobs.scheduler import Service, log_calendar_warnings
 
     log = logging.getLogger("duban.serve")
-    warn_uncovered_years(log)
+    log_calendar_warnings()  # and once a day from the scheduler
     sender = make_sender(config)
     dispatcher = Dispatcher(sender, config)
 

@@ -1,50 +1,80 @@
-"""Working days of the Chinese calendar: statutory holidays and make-up days (调休) from chinesecalendar,
-then the admin's overrides. A year the package does not know falls back to Monday–Friday, with a warning."""
+"""Working days of the Chinese calendar. Precedence: the admin's overrides (`duban calendar set`) > the days of
+an imported State Council notice (`duban calendar import`) > chinesecalendar (2004–2026) > Monday–Friday.
+A year known to neither the package nor an imported notice falls back to Monday–Friday, with a warning."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import lru_cache
 
 import chinese_calendar
+
+from plan.holidays import statutory_year_known
 
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=64)
-def statutory_year_known(year: int) -> bool:
-    try:
-        chinese_calendar.is_workday(dt.date(year, 6, 1))
-        return True
-    except NotImplementedError:
-        return False
+OVERRIDE, NOTICE, STATUTORY, FALLBACK = "override", "notice", "chinesecalendar", "monday-friday"
 
 
 class WorkCalendar:
-    """Answers "is this a working day" and counts working days; cheap to query many times."""
+    """Answers "is this a working day" and counts working days; cheap to query many times.
 
-    def __init__(self, overrides: dict[dt.date, str] | None = None) -> None:
+    `notice` maps a day to (kind, name, source) from imported notices; `notice_years` are the years those
+    notices arrange. `statutory=False` leaves chinesecalendar out (what a year after 2026 looks like).
+    """
+
+    def __init__(self, overrides: dict[dt.date, str] | None = None,
+                 notice: dict[dt.date, tuple[str, str, str]] | None = None,
+                 notice_years: set[int] | None = None, *, statutory: bool = True) -> None:
         self.overrides = dict(overrides or {})
+        self.notice = dict(notice or {})
+        self.notice_years = set(notice_years or ())
+        self.statutory = statutory
         self._cache: dict[dt.date, bool] = {}
         self.warned_years: set[int] = set()
+
+    def year_known(self, year: int) -> bool:
+        return year in self.notice_years or (self.statutory and statutory_year_known(year))
+
+    def source(self, day: dt.date) -> str:
+        """Which rule answers for `day`: override, notice, chinesecalendar or monday-friday."""
+        if day in self.overrides:
+            return OVERRIDE
+        if day in self.notice:
+            return NOTICE
+        if self.statutory and statutory_year_known(day.year):
+            return STATUTORY
+        return NOTICE if day.year in self.notice_years else FALLBACK
 
     def is_workday(self, day: dt.date) -> bool:
         cached = self._cache.get(day)
         if cached is not None:
             return cached
-        kind = self.overrides.get(day)
-        if kind is not None:
-            result = kind == "workday"
-        elif statutory_year_known(day.year):
+        source = self.source(day)
+        if source == OVERRIDE:
+            result = self.overrides[day] == "workday"
+        elif day in self.notice:
+            result = self.notice[day][0] == "workday"
+        elif source == STATUTORY:
             result = chinese_calendar.is_workday(day)
         else:
-            if day.year not in self.warned_years:
+            if source == FALLBACK and day.year not in self.warned_years:
                 self.warned_years.add(day.year)
-                log.warning("chinesecalendar does not know %s: treating Monday-Friday as working days", day.year)
+                log.warning("neither chinesecalendar nor an imported notice knows %s: treating Monday-Friday as "
+                            "working days", day.year)
             result = day.weekday() < 5
         self._cache[day] = result
         return result
+
+    def day_name(self, day: dt.date) -> str:
+        """The holiday's name where one is known (元旦, 春节 …), else ''."""
+        if day in self.notice:
+            return self.notice[day][1]
+        if self.statutory and statutory_year_known(day.year):
+            _, holiday = chinese_calendar.get_holiday_detail(day)
+            return STATUTORY_NAMES.get(holiday, "") if holiday else ""
+        return ""
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]; negative when end is before start."""
@@ -78,12 +108,57 @@ class WorkCalendar:
         return None
 
 
-def uncovered_years(years: list[int]) -> list[int]:
-    """Years the statutory calendar does not know (for `duban doctor` and the start-up warning)."""
-    return [y for y in sorted(set(years)) if not statutory_year_known(y)]
+STATUTORY_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
+                   "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",
+                   "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "抗战胜利纪念日"}
+
+
+def uncovered_years(years: list[int], notice_years: set[int] | None = None) -> list[int]:
+    """Years neither chinesecalendar nor an imported notice knows (for `duban doctor` and `duban serve`)."""
+    return [y for y in sorted(set(years)) if not statutory_year_known(y) and y not in (notice_years or set())]
+
+
+def next_year_unknown(today: dt.date, notice_years: set[int]) -> str | None:
+    """From 1 November, a warning when next year's holidays are not known yet (English, for doctor and logs)."""
+    year = today.year + 1
+    if today.month < 11 or not uncovered_years([year], notice_years):
+        return None
+    return (f"{year}'s holidays are not known yet: from {year}-01-01 duban would take Monday–Friday as working days "
+            f"(reminders on 元旦 and through 春节, none on make-up Saturdays). When the State Council publishes "
+            f"国务院办公厅关于{year}年部分节假日安排的通知 (usually in November), save it as .txt or .html and run "
+            f"`duban calendar import FILE`")
+
+
+def next_year_line(today: dt.date, calendar: WorkCalendar) -> str | None:
+    """The weekly digest's line for the admin, from 1 November while next year's holidays are unknown."""
+    year = today.year + 1
+    if today.month < 11 or calendar.year_known(year):
+        return None
+    return (f"提醒管理员：{year}年节假日安排尚未导入，duban 将按周一至周五计算{year}年工作日。国务院办公厅发布"
+            f"《关于{year}年部分节假日安排的通知》后，请运行 duban calendar import 通知.txt")
 
 
 def load_calendar() -> WorkCalendar:
     from store.calendar import calendar_overrides
+    from store.holidays import notice_days, notice_years
 
-    return WorkCalendar(calendar_overrides())
+    return WorkCalendar(calendar_overrides(), notice_days(), notice_years())
+
+
+def calendar_warnings() -> list[str]:
+    """What `duban serve` logs at start and once a day: unknown years of active plans, and next year from 1 Nov."""
+    from store.clock import clock
+    from store.health import active_plan_years
+    from store.holidays import notice_years
+
+    today, imported = clock.today(), notice_years()
+    warnings = []
+    unknown = uncovered_years(active_plan_years() + [today.year], imported)
+    if unknown:
+        warnings.append(f"neither chinesecalendar nor an imported notice knows {', '.join(map(str, unknown))}: "
+                        "Monday-Friday is used as working days; `duban calendar import FILE` reads the State "
+                        "Council's holiday notice")
+    upcoming = next_year_unknown(today, imported)
+    if upcoming and today.year + 1 not in unknown:
+        warnings.append(upcoming)
+    return warnings

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from jobs.calendar import WorkCalendar
-from jobs.digest_words import pack, plan_sections, unknown_delivery_section
+from jobs.calendar import WorkCalendar, next_year_line
+from jobs.digest_words import Section, comment, pack, plan_sections, unknown_delivery_section
 from store.clock import clock
 from store.config import Config
 from store.db import StoreError, backend, database
@@ -181,6 +181,9 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
         sections += plan_sections(fig, last)
     if sections:
         sections += unknown_delivery_section(_unknown_sends(group))
+        calendar_line = next_year_line(today, calendar)  # from 1 November while next year is unknown
+        if calendar_line:
+            sections.append(Section(None, [comment(calendar_line)]))
     # Channel 'app' gets markdown too: the WeCom client renders it. People who read WeCom through the
     # WeChat plugin see the raw markup instead; `text_parts` is the plain version for them (not sent).
     digest.parts = pack(sections, limit)

@@ -52,17 +52,23 @@ def check_wecom_token(config: Config) -> Check:
 
 
 def check_data(today: dt.date) -> list[Check]:
-    from jobs.calendar import uncovered_years
+    from jobs.calendar import next_year_unknown, uncovered_years
     from store import health
+    from store.holidays import notice_years
 
     checks = []
     years = sorted(set(health.active_plan_years()) | {today.year})
-    unknown = uncovered_years(years)
+    imported = notice_years()
+    unknown = uncovered_years(years, imported)
     if unknown:
-        checks.append(Check("calendar", WARN, f"the statutory calendar does not know {', '.join(map(str, unknown))}:"
-                            " Monday–Friday is used; add holidays with `duban calendar set DATE holiday`"))
+        checks.append(Check("calendar", WARN, f"neither chinesecalendar nor an imported notice knows "
+                            f"{', '.join(map(str, unknown))}: Monday–Friday is used; import the State Council's "
+                            "holiday notice for it with `duban calendar import FILE`"))
     else:
-        checks.append(Check("calendar", OK, f"statutory calendar covers {', '.join(map(str, years))}"))
+        checks.append(Check("calendar", OK, f"holidays known for {', '.join(map(str, years))}"))
+    upcoming = next_year_unknown(today, imported)
+    if upcoming and today.year + 1 not in unknown:
+        checks.append(Check("calendar next year", WARN, upcoming))
     lonely = health.units_without_contacts()
     if lonely:
         shown = "、".join(lonely[:10]) + (f" and {len(lonely) - 10} more" if len(lonely) > 10 else "")

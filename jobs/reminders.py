@@ -13,13 +13,15 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from jobs.calendar import WorkCalendar
 from jobs.outbox import enqueue_message
 from jobs.words import md, short_title
 from store.cardstate import card_settings, register_card
+from store.clock import clock as store_clock
 from store.config import Config
-from store.db import database
+from store.db import in_transaction_retrying
 from store.due import next_occurrence
 from store.reach import reachable
 from store.reminders import (
@@ -27,8 +29,9 @@ from store.reminders import (
     DeadlineRow,
     OpenAssignment,
     active_plan_count,
-    claim_reminders,
+    claim_each,
     contacts_by_unit,
+    link_outbox,
     open_assignments,
     reminded,
 )
@@ -63,7 +66,9 @@ class Message:
     units: list[str]
     items: list[Item]
     text: str = ""
+    render: Callable[[Message], str] | None = field(default=None, repr=False)  # words it again for fewer items
     card: dict | None = None  # the template card sent instead of the text (the text stays for previews)
+    make_card: Callable[[Message], dict | None] | None = field(default=None, repr=False)  # for fewer items too
 
     @property
     def dedupe_key(self) -> str:
@@ -93,6 +98,7 @@ class ReminderRun:
     messages: list[Message] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)  # units with items but nobody to tell (无联络员)
     enqueued: int = 0
+    planned: int = 0  # messages planned; after send_reminders `messages` holds only those this run enqueued
 
 
 @dataclass
@@ -296,8 +302,9 @@ def plan_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     for contact_id, items in per_contact.items():
         person = by_id[contact_id]
         units = list(dict.fromkeys(i.assignment.unit for i in sorted(items, key=lambda i: i.urgency)))
-        message = Message(person.userid, person.name, "remind", units, items)
-        message.text = word_reminder(message, with_code)
+        message = Message(person.userid, person.name, "remind", units, items,
+                          render=partial(word_reminder, with_code=with_code))
+        message.text = message.render(message)
         run.messages.append(message)
 
     per_leader: dict[tuple[int, int], list[Item]] = defaultdict(list)
@@ -310,12 +317,14 @@ def plan_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     for (leader_id, unit_id), items in per_leader.items():
         leader = by_id[leader_id]
         liaisons = "、".join(c.name for c in contacts.get(unit_id, []) if c.role == "liaison")
-        message = Message(leader.userid, leader.name, "escalate", [items[0].assignment.unit], items)
-        message.text = word_escalation(message, with_code, liaisons)
+        message = Message(leader.userid, leader.name, "escalate", [items[0].assignment.unit], items,
+                          render=partial(word_escalation, with_code=with_code, liaisons=liaisons))
+        message.text = message.render(message)
         run.messages.append(message)
     _choose_cards(run.messages, config, today, with_code)
     run.unreachable = sorted(unreachable)
     run.messages.sort(key=lambda m: (m.kind != "remind", m.units, m.userid))
+    run.planned = len(run.messages)
     return run
 
 
@@ -344,28 +353,62 @@ def _choose_cards(messages: list[Message], config: Config, today: dt.date, with_
     for message in messages:
         if message.kind != "remind" or not _wants_card(mode, settings.get(message.userid)):
             continue
-        ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))
-        unique = list({i.assignment.id: i for i in ordered}.values())
-        task_id = f"duban-{today:%Y%m%d}-" + hashlib.sha1(message.dedupe_key.encode()).hexdigest()[:24]
-        items = [_card_item(i, with_code) for i in unique]
-        message.card = (button_card(task_id, items[0]) if len(items) == 1
-                        else vote_card(task_id, items, "、".join(message.units)))
+        message.make_card = partial(_card_for, today=today, with_code=with_code)
+        message.card = message.make_card(message)
+
+
+def card_items(message: Message) -> list[Item]:
+    """The message's items in card order, one per assignment."""
+    ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))
+    return list({i.assignment.id: i for i in ordered}.values())
+
+
+def _card_for(message: Message, today: dt.date, with_code: bool) -> dict | None:
+    """The one-item (buttons) or several-items (tick and submit) card; None when the items do not fit."""
+    task_id = f"duban-{today:%Y%m%d}-" + hashlib.sha1(message.dedupe_key.encode()).hexdigest()[:24]
+    items = [_card_item(i, with_code) for i in card_items(message)]
+    return (button_card(task_id, items[0]) if len(items) == 1
+            else vote_card(task_id, items, "、".join(message.units)))
 
 
 def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calendar: WorkCalendar,
                    enqueue: Enqueue) -> ReminderRun:
-    """Plan today's reminders and put each message in the outbox with its reminder-log rows, atomically."""
+    """Plan today's reminders and put each message in the outbox with its reminder-log rows, atomically.
+
+    Each message's transaction claims its items one by one; items another run (a second `duban remind`, a
+    second server) claimed first are left out, and a message left with none is not sent. A deadlock or
+    serialization failure reruns the transaction. Afterwards `run.messages` lists what THIS run enqueued,
+    so two concurrent runs together list every message once.
+    """
     run = plan_reminders(today, now_utc, config, calendar)
+    enqueued = []
     for message in run.messages:
-        with database.atomic():
-            if message.card is not None:
-                outbox_id = enqueue_message(message.dedupe_key, "app", message.userid, message.card,
-                                            msgtype="template_card", now=now_utc)[0].id
-                register_card(message.card["task_id"], message.userid, message.card["card_type"],
-                              list(dict.fromkeys(i.assignment.id for i in sorted(
-                                  message.items, key=lambda i: (i.urgency, i.assignment.seq)))), now_utc)
-            else:
-                outbox_id = enqueue(message.dedupe_key, message.userid, message.text)
-            if claim_reminders([i.key for i in message.items], today, outbox_id):
-                run.enqueued += 1
+        sent = in_transaction_retrying(partial(_enqueue_one, message, today, enqueue))
+        if sent is not None:
+            enqueued.append(sent)
+    run.messages = enqueued
+    run.enqueued = len(enqueued)
     return run
+
+
+def _enqueue_one(message: Message, today: dt.date, enqueue: Enqueue) -> Message | None:
+    """One message in one transaction: the items still unclaimed, worded for them, or None."""
+    claimed = set(claim_each([i.key for i in message.items], today))
+    if not claimed:
+        return None
+    if len(claimed) < len(message.items):
+        items = [i for i in message.items if i.key in claimed]
+        units = list(dict.fromkeys(i.assignment.unit for i in items))
+        message = Message(message.userid, message.name, message.kind, units, items, render=message.render,
+                          make_card=message.make_card)
+        message.text = message.render(message) if message.render else message.text
+        message.card = message.make_card(message) if message.make_card else None
+    if message.card is not None:
+        outbox_id = enqueue_message(message.dedupe_key, "app", message.userid, message.card,
+                                    msgtype="template_card")[0].id
+        register_card(message.card["task_id"], message.userid, message.card["card_type"],
+                      [i.assignment.id for i in card_items(message)], store_clock.utcnow())
+    else:
+        outbox_id = enqueue(message.dedupe_key, message.userid, message.text)
+    link_outbox(sorted(claimed), outbox_id)
+    return message

@@ -42,8 +42,8 @@ def run_reminders(config: Config) -> dict:
     run = send_reminders(clock.today(), clock.utcnow(), config, load_calendar(), enqueue)
     if run.unreachable:
         log.warning("units with items but no reachable contact: %s", ", ".join(run.unreachable))
-    log.info("reminders for %s: %d message(s) planned, %d enqueued", run.day, len(run.messages), run.enqueued)
-    return {"day": run.day.isoformat(), "workday": run.workday, "messages": len(run.messages),
+    log.info("reminders for %s: %d message(s) planned, %d enqueued", run.day, run.planned, run.enqueued)
+    return {"day": run.day.isoformat(), "workday": run.workday, "messages": run.enqueued,
             "enqueued": run.enqueued, "unreachable": run.unreachable}
 
 
@@ -56,6 +56,14 @@ def run_digests(config: Config) -> int:
     if sent:
         log.info("weekly digests enqueued: %d", len(sent))
     return len(sent)
+
+
+def log_calendar_warnings() -> None:
+    """Once a day: the holidays duban does not know yet (next year from 1 November)."""
+    from jobs.calendar import calendar_warnings
+
+    for warning in calendar_warnings():
+        log.warning("%s", warning)
 
 
 def away_from_rush(hour: int, minute: int) -> tuple[int, int]:
@@ -94,6 +102,10 @@ class Service:
         self.scheduler.add_job(
             self._guard(lambda: run_reminders(self.config)),
             CronTrigger(hour=hour, minute=minute, jitter=jitter, timezone=tz), id="reminders",
+        )
+        self.scheduler.add_job(
+            self._guard(log_calendar_warnings),
+            CronTrigger(hour=hour, minute=minute, timezone=tz), id="calendar-warnings",
         )
         self.scheduler.add_job(
             self._guard(lambda: run_digests(self.config)),

@@ -24,6 +24,8 @@ SECRET_KEYS = {("wecom", "secret"), ("wecom", "token"), ("wecom", "encoding_aes_
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {
         "url": "sqlite:///duban.db",
+        "connect_timeout": 5.0,
+        "statement_timeout": 30.0,
     },
     "wecom": {
         "corp_id": "",
@@ -59,6 +61,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "host": "127.0.0.1",
         "port": 8080,
         "path": "/wecom/callback",
+        "reply_budget_seconds": 3.5,
     },
     "chat": {
         "admin_contact": "区政府办公室",

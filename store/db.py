@@ -5,15 +5,34 @@ sqlite:///duban.db (the embedded default), postgresql://user@host/db, mysql://us
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
+
+from store.drivers import load_driver
 
 POOL_SIZE = 32
 STALE_SECONDS = 300
 POOL_WAIT_SECONDS = 10  # a busy moment waits for a free connection instead of failing
+# Time budgets ([database] connect_timeout / statement_timeout): a database that stalls makes a statement fail
+# after this long instead of hanging a job or a callback. SQLite waits busy_timeout for another writer.
+CONNECT_TIMEOUT = 5.0
+STATEMENT_TIMEOUT = 30.0
+SQLITE_BUSY_MS = 5000
+# Deadlock and serialization failures: MariaDB 1213 (deadlock), PostgreSQL 40001 / 40P01.
+RETRY_MYSQL_ERRNOS = frozenset({1213})
+RETRY_PG_CODES = frozenset({"40001", "40P01"})
+RETRY_ATTEMPTS = 4
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Every model binds to this proxy; `connect()` points it at a real database.
 database = peewee.DatabaseProxy()
@@ -23,13 +42,31 @@ class StoreError(Exception):
     """A data problem the admin can fix (unknown unit, duplicate userid …). Nothing was written."""
 
 
-def _sqlite_pragmas() -> dict:
+def _sqlite_pragmas(statement_timeout: float = STATEMENT_TIMEOUT) -> dict:
     # WAL lets the callback server read while a job writes; busy_timeout rides out short write locks.
-    return {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000, "synchronous": "normal"}
+    busy = int(min(SQLITE_BUSY_MS, statement_timeout * 1000))
+    return {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": busy, "synchronous": "normal"}
 
 
-def open_database(url: str) -> peewee.Database:
-    """Open (but do not bind) a database from a URL."""
+def _postgres_budget(connect_timeout: float, statement_timeout: float) -> dict:
+    ms = int(statement_timeout * 1000)
+    # statement_timeout also ends a wait for a lock; lock_timeout says so in the error.
+    return {"connect_timeout": max(2, math.ceil(connect_timeout)),
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"}
+
+
+def _mysql_budget(connect_timeout: float, statement_timeout: float) -> dict:
+    seconds = max(1, math.ceil(statement_timeout))
+    return {"connect_timeout": max(1, math.ceil(connect_timeout)),
+            # A server that stops answering altogether: the client gives up a little after the server would.
+            "read_timeout": seconds + 5, "write_timeout": seconds + 5,
+            "init_command": f"SET SESSION max_statement_time={statement_timeout:g}, "
+                            f"SESSION innodb_lock_wait_timeout={seconds}, SESSION lock_wait_timeout={seconds}"}
+
+
+def open_database(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
+                  statement_timeout: float = STATEMENT_TIMEOUT) -> peewee.Database:
+    """Open (but do not bind) a database from a URL, with connect and statement time budgets in seconds."""
     parsed = urlparse(url)
     scheme = parsed.scheme.split("+")[0]
     if scheme == "sqlite":
@@ -37,23 +74,30 @@ def open_database(url: str) -> peewee.Database:
         if path and path != ":memory:":
             folder = os.path.dirname(os.path.abspath(path))
             os.makedirs(folder, exist_ok=True)
-        return peewee.SqliteDatabase(path or ":memory:", pragmas=_sqlite_pragmas())
+        return peewee.SqliteDatabase(path or ":memory:", pragmas=_sqlite_pragmas(statement_timeout),
+                                     timeout=min(SQLITE_BUSY_MS / 1000, statement_timeout))
     # Server databases get a connection pool: each job run and each callback request takes a connection and
     # gives it back (unit_of_work), and connections idle past stale_timeout are replaced, never reused dead.
+    from playhouse.db_url import connect as connect_url
+
     rest = url.split("://", 1)[1]
     if scheme in ("postgres", "postgresql"):
+        load_driver("postgresql")
         return connect_url(f"postgresql+pool://{rest}", max_connections=POOL_SIZE, stale_timeout=STALE_SECONDS,
-                           timeout=POOL_WAIT_SECONDS)
+                           timeout=POOL_WAIT_SECONDS, **_postgres_budget(connect_timeout, statement_timeout))
     if scheme in ("mysql", "mariadb"):
+        load_driver("mysql")
         return connect_url(f"mysql+pool://{rest}", charset="utf8mb4", max_connections=POOL_SIZE,
-                           stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS)
+                           stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS,
+                           **_mysql_budget(connect_timeout, statement_timeout))
     raise StoreError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///, postgresql:// or mysql://")
 
 
-def connect(url: str) -> peewee.Database:
+def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
+            statement_timeout: float = STATEMENT_TIMEOUT) -> peewee.Database:
     """Bind the store to the database at `url` and open a connection."""
     close()
-    db = open_database(url)
+    db = open_database(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
     database.initialize(db)
     try:
         database.connect(reuse_if_open=True)
@@ -108,3 +152,36 @@ class unit_of_work:  # noqa: N801 - used like a function: `with unit_of_work():`
     def __exit__(self, *exc: object) -> None:
         if self.opened and not database.is_closed() and not database.in_transaction():
             database.close()
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the transaction was rolled back and may simply run again."""
+    for error in (exc, getattr(exc, "orig", None), exc.__cause__, exc.__context__):  # peewee keeps the driver's in .orig
+        if error is None:
+            continue
+        if getattr(error, "pgcode", None) in RETRY_PG_CODES:
+            return True
+        args = getattr(error, "args", ())
+        if args and isinstance(args[0], int) and args[0] in RETRY_MYSQL_ERRNOS:
+            return True
+    return False
+
+
+def in_transaction_retrying(work: Callable[[], T], attempts: int = RETRY_ATTEMPTS,
+                            pause: Callable[[float], None] = time.sleep) -> T:
+    """Run `work` in its own transaction, again (up to `attempts` times) when the database rolled it back
+    for a deadlock or serialization failure. Inside an outer transaction it runs once (the outer one owns
+    the retry). Keep `work` short and free of side effects outside the database."""
+    if database.in_transaction():
+        with database.atomic():
+            return work()
+    for attempt in range(1, attempts + 1):
+        try:
+            with database.atomic():
+                return work()
+        except peewee.PeeweeException as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            log.info("transaction rolled back (%s), retrying (%d of %d)", exc, attempt, attempts - 1)
+            pause(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from store.db import database
+from store.db import in_transaction_retrying
 from store.models import KeyValue
 
 
@@ -22,9 +22,11 @@ def kv_entry(key: str, now: dt.datetime) -> tuple[str, dt.datetime | None] | Non
 
 
 def kv_set(key: str, value: str, now: dt.datetime, ttl_seconds: float | None = None) -> None:
-    """Insert or replace; works the same on all three backends (no dialect-specific upsert)."""
+    """Insert or replace; works the same on all three backends (no dialect-specific upsert). Two processes
+    setting a new key at once can deadlock on MariaDB's gap locks: the loser's transaction runs again."""
     expires = now + dt.timedelta(seconds=ttl_seconds) if ttl_seconds else None
-    with database.atomic():
+
+    def upsert() -> None:
         updated = KeyValue.update(value=value, expires_at=expires).where(KeyValue.key == key).execute()
         if updated:
             return
@@ -32,6 +34,8 @@ def kv_set(key: str, value: str, now: dt.datetime, ttl_seconds: float | None = N
                     .on_conflict_ignore().as_rowcount().execute())
         if not inserted:  # another process inserted it a moment ago: ours is as fresh
             KeyValue.update(value=value, expires_at=expires).where(KeyValue.key == key).execute()
+
+    in_transaction_retrying(upsert)
 
 
 def kv_delete(key: str) -> None:

@@ -251,6 +251,17 @@ class CalendarOverride(BaseModel):
     note = pw.TextField(default="")
 
 
+class NoticeDay(BaseModel):
+    """A day decided by an imported State Council holiday notice (`duban calendar import`)."""
+
+    day = pw.DateField(unique=True)
+    kind = pw.CharField(max_length=10)  # holiday | workday
+    name = pw.CharField(max_length=100)  # 春节, 国庆节、中秋节 …
+    notice_year = pw.IntegerField(index=True)  # the year the notice arranges (2018-12-30 belongs to the 2019 notice)
+    source = pw.CharField(max_length=200)  # the notice's title, or the file it came from
+    imported_at = pw.DateTimeField()
+
+
 class DigestLog(BaseModel):
     group = pw.ForeignKeyField(LeaderGroup, on_delete="CASCADE")
     week = pw.CharField(max_length=10)  # ISO year-week, 2019-W43
@@ -363,5 +374,5 @@ ALL_MODELS = [
     SchemaVersion, Unit, UnitAlias, UnitGroup, UnitGroupMember, Plan, PlanWarning, Task, TaskGroup,
     UnresolvedUnit, Assignment, Deadline, Contact, LeaderGroup, Extension, Report, Outbox, Inbox,
     ReminderLog, CalendarOverride, DigestLog, Lease, KeyValue, Evidence, MediaDownload, CardMessage, ChatPrompt,
-    RateSlot,
+    RateSlot, NoticeDay,
 ]

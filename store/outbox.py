@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 
 import peewee as pw
 
 from store.clock import clock, utcnow
-from store.db import StoreError, backend, database
+from store.db import StoreError, backend, database, in_transaction_retrying
 from store.models import CHANNELS, OUTBOX_STATES, Contact, Outbox
 from store.prepared import insert_ignore
 
@@ -127,19 +128,27 @@ def claim_due(worker: str, now: dt.datetime, limit: int = 50, *, lease_seconds: 
         # second dispatcher would find nothing. Candidates another dispatcher is claiming right now are
         # skipped, so read more candidates than needed, and more again when all of them were taken.
         for attempt in range(CLAIM_ROUNDS):
-            with database.atomic():
-                candidates = [r.id for r in Outbox.select(Outbox.id).where(due).order_by(*order)
-                              .limit(limit * (attempt + 2))]
-                if not candidates:
-                    break
-                rows = list(Outbox.select().where((Outbox.id << candidates) & due).order_by(*order).limit(limit)
-                            .for_update("FOR UPDATE SKIP LOCKED"))
-                _mark_claimed(rows, worker, now)
+            found = in_transaction_retrying(partial(_claim_round, due, order, limit, attempt, worker, now))
+            if found is None:
+                break
+            rows = found
             if rows:
                 break
     for row in rows:
         row.previous_state = "failed" if row.attempts else "pending"
         row.state, row.claimed_by, row.claimed_at = "sending", worker, now
+    return rows
+
+
+def _claim_round(due: pw.Expression, order: tuple, limit: int, attempt: int, worker: str,
+                 now: dt.datetime) -> list[Outbox] | None:
+    """One locking pick on PostgreSQL / MariaDB (None: nothing is due at all)."""
+    candidates = [r.id for r in Outbox.select(Outbox.id).where(due).order_by(*order).limit(limit * (attempt + 2))]
+    if not candidates:
+        return None
+    rows = list(Outbox.select().where((Outbox.id << candidates) & due).order_by(*order).limit(limit)
+                .for_update("FOR UPDATE SKIP LOCKED"))
+    _mark_claimed(rows, worker, now)
     return rows
 
 

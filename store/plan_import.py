@@ -16,6 +16,7 @@ from i18n import _
 from plan.units import duplicate_reason
 from store.clock import utcnow
 from store.db import StoreError, database
+from store.holidays import unknown_year_warnings
 from store.models import (
     ROLES,
     Assignment,
@@ -285,6 +286,7 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
                 "message": _("unit group {name} has no members yet: {fix}").format(
                     name=name, fix=f"`duban group add-member {name} UNIT…`"),
             })
+    warnings += unknown_year_warnings(parsed)
     if likely_duplicates and report.units_new:
         named = " ".join(w["message"] for w in warnings if w["code"] == "likely_duplicate_unit")
         for a, b, reason in likely_duplicates(u.name for u in Unit.select(Unit.name)):

@@ -112,8 +112,9 @@ class Prepared:
 _INSERT_SQL: dict[tuple, str] = {}
 
 
-def insert_ignore(model: type[pw.Model], fields: dict[str, Any]) -> int | None:
-    """INSERT that does nothing on a duplicate key; the new id, or None when the key existed.
+def insert_ignore(model: type[pw.Model], fields: dict[str, Any], *, returning: bool = True) -> Any:
+    """INSERT that does nothing on a duplicate key; the new id, or None when the key existed (with
+    `returning=False`, for a table without an id: whether a row was inserted).
 
     Never raises on a duplicate, so a PostgreSQL transaction is not aborted. Written out once per (table,
     columns, backend) rather than built by peewee for each row; values still go through the fields' db_value.
@@ -121,7 +122,7 @@ def insert_ignore(model: type[pw.Model], fields: dict[str, Any]) -> int | None:
     kind = backend()
     fields = {**model._meta.get_default_dict(), **fields}  # the model's defaults, as peewee's insert adds them
     columns = tuple(fields)
-    sql = _INSERT_SQL.get((model, columns, kind))
+    sql = _INSERT_SQL.get((model, columns, kind, returning))
     if sql is None:
         db = database.obj
         quote = db.quote
@@ -129,14 +130,17 @@ def insert_ignore(model: type[pw.Model], fields: dict[str, Any]) -> int | None:
         table = quote[0] + model._meta.table_name + quote[1]
         values = ", ".join([db.param] * len(columns))
         if kind == "postgresql":
-            sql = (f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING "
+            sql = (f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING" if not returning else
+                   f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING "
                    f"RETURNING {quote[0]}id{quote[1]}")
         else:
             verb = "INSERT IGNORE" if kind == "mysql" else "INSERT OR IGNORE"
             sql = f"{verb} INTO {table} ({names}) VALUES ({values})"
-        _INSERT_SQL[(model, columns, kind)] = sql
+        _INSERT_SQL[(model, columns, kind, returning)] = sql
     params = [model._meta.fields[c].db_value(fields[c]) for c in columns]
     cursor = database.execute_sql(sql, params)
+    if not returning:
+        return cursor.rowcount == 1
     if kind == "postgresql":
         found = cursor.fetchone()
         return found[0] if found else None

@@ -14,7 +14,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import peewee
+
+from store.db import is_retryable
 from store.models import RateSlot
+from store.prepared import Prepared, insert_ignore
 
 CHUNK = 500
 ROUNDS = 4  # compare-and-set races lost before giving up for this try (the caller defers the row)
@@ -83,12 +87,16 @@ def refund(reservation: Reservation) -> None:
     reservation.taken = []
 
 
+_slots_query = Prepared(lambda keys: (RateSlot.select(RateSlot.key, RateSlot.slot, RateSlot.used_ms)
+                                     .where(RateSlot.key << keys).tuples()))
+_move_slot = Prepared(lambda now_ms, key, slot, old_ms: RateSlot.update(used_ms=now_ms).where(
+    (RateSlot.key == key) & (RateSlot.slot == slot) & (RateSlot.used_ms == old_ms)))
+
+
 def _slots(keys: Sequence[str]) -> dict[str, dict[int, int]]:
     found: dict[str, dict[int, int]] = {}
     for start in range(0, len(keys), CHUNK):
-        query = (RateSlot.select(RateSlot.key, RateSlot.slot, RateSlot.used_ms)
-                 .where(RateSlot.key << list(keys[start:start + CHUNK])).tuples())
-        for key, slot, used_ms in query:
+        for key, slot, used_ms in _slots_query.rows(list(keys[start:start + CHUNK])):
             found.setdefault(key, {})[slot] = used_ms
     return found
 
@@ -98,8 +106,17 @@ def _free_index(used: dict[int, int], limit: int) -> int:
 
 
 def _take(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
-    """Claim one slot: insert it when new, else move its time from `old_ms` to now if nobody did first."""
+    """Claim one slot: insert it when new, else move its time from `old_ms` to now if nobody did first.
+    A deadlock with another dispatcher taking the same slot counts as losing the race."""
+    try:
+        return _compare_and_set(key, slot, old_ms, now_ms)
+    except peewee.PeeweeException as exc:
+        if not is_retryable(exc):
+            raise
+        return False
+
+
+def _compare_and_set(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
     if old_ms is None:
-        return bool(RateSlot.insert(key=key, slot=slot, used_ms=now_ms).on_conflict_ignore().as_rowcount().execute())
-    return bool(RateSlot.update(used_ms=now_ms).where(
-        (RateSlot.key == key) & (RateSlot.slot == slot) & (RateSlot.used_ms == old_ms)).execute())
+        return insert_ignore(RateSlot, {"key": key, "slot": slot, "used_ms": now_ms}, returning=False)
+    return _move_slot.execute(now_ms, key, slot, old_ms)[1].rowcount == 1

@@ -134,19 +134,23 @@ def reminded(keys: Iterable[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
     return found
 
 
-def claim_reminders(items: Iterable[tuple[int, int, str]], today: dt.date, outbox_id: int | None = None) -> int:
-    """Record these reminders as sent today with their outbox row; returns how many were new.
+def claim_each(items: Iterable[tuple[int, int, str]], today: dt.date) -> list[tuple[int, int, str]]:
+    """Record each reminder as sent today unless some run recorded it first; returns the ones this call
+    recorded (one insert each, so a concurrent run's rows are told apart). Call inside the transaction that
+    then writes the outbox row and `link_outbox`."""
+    claimed = []
+    for a, d, stage in items:
+        query = ReminderLog.insert(assignment=a, deadline=d, stage=stage, sent_on=today).on_conflict_ignore()
+        if query.as_rowcount().execute():
+            claimed.append((a, d, stage))
+    return claimed
 
-    Call inside the transaction that also writes the outbox row, so both happen or neither.
-    """
-    rows = [
-        {"assignment": a, "deadline": d, "stage": stage, "sent_on": today, "outbox": outbox_id}
-        for a, d, stage in items
-    ]
-    inserted = 0
-    for start in range(0, len(rows), 100):
-        inserted += ReminderLog.insert_many(rows[start:start + 100]).on_conflict_ignore().as_rowcount().execute()
-    return inserted
+
+def link_outbox(items: Iterable[tuple[int, int, str]], outbox_id: int) -> None:
+    """Point the reminder-log rows this run just claimed at the outbox row that carries them."""
+    for a, d, stage in items:
+        ReminderLog.update(outbox=outbox_id).where(
+            (ReminderLog.assignment == a) & (ReminderLog.deadline == d) & (ReminderLog.stage == stage)).execute()
 
 
 def reminder_history(limit: int = 50) -> list[dict]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playhouse.migrate import SchemaMigrator, migrate
-
 from store import models as m
 from store.clock import utcnow
 from store.db import database
@@ -22,7 +20,20 @@ V3_TABLES = [m.KeyValue]
 V4_TABLES = [m.Evidence, m.MediaDownload, m.CardMessage, m.ChatPrompt]
 # Version 5: per-recipient send budgets shared by every dispatcher.
 V5_TABLES = [m.RateSlot]
-V1_TABLES = [model for model in m.ALL_MODELS if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES]
+# Version 7: days of the imported State Council holiday notices.
+V7_TABLES = [m.NoticeDay]
+V1_TABLES = [model for model in m.ALL_MODELS
+             if model not in V2_TABLES + V3_TABLES + V4_TABLES + V5_TABLES + V7_TABLES]
+
+
+def _add_column(model: type[m.BaseModel], name: str) -> None:
+    """ALTER TABLE … ADD COLUMN for the model's field `name`. playhouse.migrate is imported inside the steps
+    that use it, never at the top: it loads every database driver, which a command that does not migrate
+    should not pay for (tests/test_startup_imports.py)."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrate(SchemaMigrator.from_database(database.obj).add_column(model._meta.table_name, name,
+                                                                  model._meta.fields[name]))
 
 
 def _v1_core_tables() -> None:
@@ -32,8 +43,7 @@ def _v1_core_tables() -> None:
 def _v2_reminders_and_contact_problems() -> None:
     columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
     if "problem" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Contact._meta.table_name, "problem", m.Contact.problem))
+        _add_column(m.Contact, "problem")
     database.create_tables(V2_TABLES, safe=True)
 
 
@@ -41,15 +51,13 @@ def _v3_key_value_and_deferred_replies() -> None:
     database.create_tables(V3_TABLES, safe=True)
     columns = {c.name for c in database.get_columns(m.Inbox._meta.table_name)}
     if "deferred" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Inbox._meta.table_name, "deferred", m.Inbox.deferred))
+        _add_column(m.Inbox, "deferred")
 
 
 def _v4_cards_and_evidence() -> None:
     columns = {c.name for c in database.get_columns(m.Contact._meta.table_name)}
     if "cards" not in columns:
-        migrator = SchemaMigrator.from_database(database.obj)
-        migrate(migrator.add_column(m.Contact._meta.table_name, "cards", m.Contact.cards))
+        _add_column(m.Contact, "cards")
     database.create_tables(V4_TABLES, safe=True)
 
 
@@ -58,6 +66,8 @@ def _v5_rate_slots() -> None:
 
 
 def _v6_task_sub_rows_and_milestone_labels() -> None:
+    from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
     migrator = SchemaMigrator.from_database(database.obj)
     task = m.Task._meta.table_name
     if "sub" not in {c.name for c in database.get_columns(task)}:
@@ -74,14 +84,16 @@ def _v6_task_sub_rows_and_milestone_labels() -> None:
         migrate(migrator.add_column(deadline, "label", m.Deadline.label))
 
 
-def _v7_download_file_columns() -> None:
+def _v7_holiday_notices() -> None:
+    database.create_tables(V7_TABLES, safe=True)
+
+
+def _v8_download_file_columns() -> None:
     """media_download as first landed in v4 lacked the columns that remember a file already fetched."""
-    table = m.MediaDownload._meta.table_name
-    columns = {c.name for c in database.get_columns(table)}
-    migrator = SchemaMigrator.from_database(database.obj)
+    columns = {c.name for c in database.get_columns(m.MediaDownload._meta.table_name)}
     for name in ("sha256", "size", "content_type"):
         if name not in columns:
-            migrate(migrator.add_column(table, name, getattr(m.MediaDownload, name)))
+            _add_column(m.MediaDownload, name)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
@@ -93,8 +105,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
      _v4_cards_and_evidence),
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
-    (7, "evidence downloads remember the file already fetched (restart between download and store)",
-     _v7_download_file_columns),
+    (7, "days of imported State Council holiday notices", _v7_holiday_notices),
+    (8, "evidence downloads remember the file already fetched (restart between download and store)",
+     _v8_download_file_columns),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -79,12 +79,13 @@ def test_concurrent_runs_send_nothing_twice(world, db_url):
     at("2019-10-22")
     threads = 3
     errors = []
+    runs = []
 
     def worker():
         try:
             store_db.database.connect(reuse_if_open=True)
-            send_reminders(dt.date(2019, 10, 22), dt.datetime(2019, 10, 22, 1, 10), config(), load_calendar(),
-                           enqueue)
+            runs.append(send_reminders(dt.date(2019, 10, 22), dt.datetime(2019, 10, 22, 1, 10), config(),
+                                       load_calendar(), enqueue))
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
@@ -100,3 +101,9 @@ def test_concurrent_runs_send_nothing_twice(world, db_url):
     assert len(keys) == len(set(keys))
     targets = [o.target for o in Outbox.select()]
     assert len(targets) == len(set(targets))  # one message per contact
+    # Each run reports what it enqueued (what `remind --json` lists): together, every row exactly once.
+    assert sum(run.enqueued for run in runs) == len(targets) > 0
+    assert sum(len(run.messages) for run in runs) == len(targets)
+    listed = [i.key for run in runs for m in run.messages for i in m.items]
+    assert sorted(listed) == sorted(keys)
+    assert all(run.planned == runs[0].planned for run in runs)

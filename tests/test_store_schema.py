@@ -71,9 +71,9 @@ def test_upgrade_from_version_3_adds_cards_and_evidence(db_url):
 
 
 def test_upgrade_adds_the_download_file_columns(db_url):
-    """Version 7: a media_download table made by the first version 4 gets sha256, size and content_type."""
+    """Version 8: a media_download table made by the first version 4 gets sha256, size and content_type."""
     database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
-    schema.upgrade(target=6)
+    schema.upgrade(target=7)
     migrator = SchemaMigrator.from_database(database.obj)
     migrate(*(migrator.drop_column("media_download", c) for c in ("sha256", "size", "content_type")))
     schema.upgrade()
@@ -138,3 +138,13 @@ def test_version_6_adds_task_sub_rows_and_deadline_labels(db_url):
     assert Deadline.get(Deadline.task == old).label == "完成初稿"
     schema._v6_task_sub_rows_and_milestone_labels()  # idempotent
     assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
+
+
+def test_version_7_adds_notice_days_and_is_idempotent(db_url):
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=6)
+    assert not database.table_exists("notice_day")
+    assert schema.upgrade(target=7) == (6, 7)
+    assert database.table_exists("notice_day")
+    schema._v7_holiday_notices()  # a crash after the step but before its version row: running it again is harmless
+    assert {c.name for c in database.get_columns("notice_day")} >= {"day", "kind", "name", "notice_year", "source"}

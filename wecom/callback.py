@@ -5,9 +5,11 @@ POST [server] path ?msg_signature&timestamp&nonce           → an encrypted pas
 
 - Once per message: every callback is recorded in the inbox by MsgId (events: FromUserName:CreateTime). A
   retry of a message already answered gets the same stored reply again, encrypted anew; the handler runs once.
-- In time: WeCom waits 5 seconds and then retries. The handler runs in a worker pool with a budget (3.5 s by
-  default); past it the request answers an empty 200 ("no reply") and the handler's reply, when it comes, goes
-  through `enqueue_notify` (the outbox) instead.
+- In time, whatever the database does: WeCom waits 5 seconds and then retries. The request thread never
+  touches the database: recording the message and the handler run in a worker pool with a budget
+  ([server] reply_budget_seconds, 3.5 s). Past it the request answers a quick 503 when the message could not
+  even be recorded (a stalled database: WeCom retries, and the inbox keeps it once), else an empty 200 ("no
+  reply") and the handler's reply, when it comes, goes through `enqueue_notify` (the outbox) instead.
 - Never a 500 for client garbage (WeCom would retry it): every malformed, forged, oversized or foreign request
   is a 4xx and nothing is stored for it. Secrets never reach the logs.
 
@@ -64,6 +66,11 @@ class HandlerAnswer:
     reply: str
     notify: list[tuple[str, str]] = field(default_factory=list)
     button: str = ""  # a card click: the clicked button's new text
+    fresh: bool = True  # False: a retry answered from the inbox (nothing to send later if nobody waits)
+
+
+class Unavailable(Exception):
+    """The message could not be recorded within the budget (or at all): answer 503, WeCom retries."""
 
 
 def normalize_answer(result: Any) -> HandlerAnswer:
@@ -96,6 +103,7 @@ class _InFlight:
         self.lock = threading.Lock()
         self.waiters = 1  # the request that started it
         self.state = "pending"
+        self.recorded = False  # the inbox has it: from here on its reply is never lost
         self.future: Future[HandlerAnswer] | None = None
 
 
@@ -123,7 +131,7 @@ class CallbackService:
     # --- requests ---------------------------------------------------------------------------------------------
 
     def answer(self, incoming: IncomingMessage, started: float) -> str:
-        """The reply text to give `incoming` passively ('' = an empty body)."""
+        """The reply text to give `incoming` passively ('' = an empty body). Raises Unavailable (→ 503)."""
         deadline = started + self.budget
         if (incoming.msg_type == "text" or (incoming.media is not None and self.media_handler is not None)
                 or (incoming.click is not None and self.card_handler is not None)):
@@ -132,38 +140,57 @@ class CallbackService:
             fixed = WELCOME if incoming.event == "subscribe" else ""
         else:
             fixed = TEXT_ONLY
-        row, is_new = record_incoming(incoming.key, incoming.from_user, "", clock.utcnow())
-        if is_new:
-            save_reply(row, fixed)
-            return fixed
-        return row.reply or ""
+        future = self.pool.submit(self._record_fixed, incoming, fixed)
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            raise Unavailable(f"{incoming.key} not recorded within {self.budget:g} s") from None
+
+    def _record_fixed(self, incoming: IncomingMessage, fixed: str) -> str:
+        with unit_of_work():
+            row, is_new = record_incoming(incoming.key, incoming.from_user, "", clock.utcnow())
+            if is_new:
+                save_reply(row, fixed)
+                return fixed
+            return row.reply or ""
 
     def _answer_text(self, incoming: IncomingMessage, deadline: float) -> str:
-        row, is_new = record_incoming(incoming.key, incoming.from_user, incoming.content, clock.utcnow())
-        if is_new:
-            entry = _InFlight(incoming)
-            entry.future = self.pool.submit(self._run, incoming, row)
-            with self._lock:
-                self._inflight[incoming.key] = entry
-            # Added after registering, so _settle (which unregisters) always runs after it.
-            entry.future.add_done_callback(lambda _f: self._settle(entry))
-            return self._wait(entry, deadline)
         with self._lock:
             entry = self._inflight.get(incoming.key)
-            deferred = incoming.key in self._deferred
-            if entry is not None:
+            if entry is None:
+                entry = _InFlight(incoming)
+                entry.future = self.pool.submit(self._first_look, entry)
+                self._inflight[incoming.key] = entry
+                joined = False
+            else:
                 with entry.lock:
                     entry.waiters += 1
-        log.info("callback retry of %s from %s", incoming.key, incoming.from_user)
-        if entry is not None:
-            return self._wait(entry, deadline)
-        if not deferred and row.reply is None and not row.deferred:
-            # The first delivery may have finished between reading the row and looking for it in flight.
-            row = get_incoming(incoming.key) or row
+                joined = True
+        if joined:
+            log.info("callback retry of %s from %s", incoming.key, incoming.from_user)
+        else:
+            # Added after registering, so _settle (which unregisters) always runs after it.
+            entry.future.add_done_callback(lambda _f: self._settle(entry))
+        return self._wait(entry, deadline)
+
+    def _first_look(self, entry: _InFlight) -> HandlerAnswer:
+        """The worker: record the message; run the handler if it is new, else answer as it was answered."""
+        incoming = entry.incoming
+        with unit_of_work():
+            row, is_new = record_incoming(incoming.key, incoming.from_user, incoming.content, clock.utcnow())
+            entry.recorded = True
+            if is_new:
+                return self._run(incoming, row)
+            log.info("callback retry of %s from %s (seen before)", incoming.key, incoming.from_user)
+            with self._lock:
+                deferred = incoming.key in self._deferred
+            if not deferred and row.reply is None and not row.deferred:
+                # The first delivery may have finished between the insert and now.
+                row = get_incoming(incoming.key) or row
         if deferred or row.deferred or row.reply is None:
             # Its reply went (or will go) through the outbox, or another server is still working on it.
-            return ""
-        return self._passive(incoming, row.reply)
+            return HandlerAnswer("", fresh=False)
+        return HandlerAnswer(row.reply, fresh=False)
 
     def _wait(self, entry: _InFlight, deadline: float) -> str:
         assert entry.future is not None
@@ -171,10 +198,17 @@ class CallbackService:
             answer = entry.future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
             answer = None
+        except Exception as exc:
+            with entry.lock:
+                entry.waiters -= 1
+            raise Unavailable(f"{entry.incoming.key}: {exc}") from exc
         with entry.lock:
             entry.waiters -= 1
-            if answer is None and entry.future.done() and entry.state == "pending":
+            if answer is None and entry.future.done() and entry.state == "pending" \
+                    and entry.future.exception() is None:
                 answer = entry.future.result()  # finished while we were giving up: still ours to answer
+            if answer is None and not entry.recorded:
+                raise Unavailable(f"{entry.incoming.key} not recorded within {self.budget:g} s")
             if answer is None or entry.state == "deferred":
                 return ""
             entry.state = "passive"
@@ -182,8 +216,14 @@ class CallbackService:
 
     def _settle(self, entry: _InFlight) -> None:
         """Runs when a handler finishes: send the reply through the outbox if nobody waits for it any more."""
+        future = entry.future
+        failed = future is None or future.exception() is not None
+        if failed and future is not None:
+            log.warning("callback %s could not be recorded (%s): WeCom's retry tries again", entry.incoming.key,
+                        future.exception())
+        fresh = not failed and future.result().fresh
         with entry.lock:
-            defer = entry.state == "pending" and entry.waiters == 0
+            defer = entry.state == "pending" and entry.waiters == 0 and fresh
             if defer:
                 entry.state = "deferred"
         key = entry.incoming.key
@@ -233,13 +273,19 @@ class CallbackService:
         return self.handler(incoming.from_user, incoming.content, incoming.key)
 
     def _passive(self, incoming: IncomingMessage, reply: str) -> str:
-        """The part of `reply` that goes in the passive answer; any further parts go through the outbox."""
+        """The part of `reply` that goes in the passive answer; any further parts go through the outbox
+        (queued by a worker: the request thread never waits for the database)."""
         if not reply or reply.startswith(BUTTON_PREFIX):
             return reply
         parts = split_message(reply, PASSIVE_LIMIT_BYTES)
-        for n, part in enumerate(parts[1:], start=2):
-            self._notify(incoming.from_user, part, outbox_key("rest", incoming.key, f"#{n}"))
+        if len(parts) > 1:
+            self.pool.submit(self._queue_rest, incoming, parts)
         return parts[0]
+
+    def _queue_rest(self, incoming: IncomingMessage, parts: list[str]) -> None:
+        with unit_of_work():
+            for n, part in enumerate(parts[1:], start=2):
+                self._notify(incoming.from_user, part, outbox_key("rest", incoming.key, f"#{n}"))
 
     def _notify(self, userid: str, text: str, key: str) -> None:
         if self.enqueue_notify is None:
@@ -252,10 +298,13 @@ class CallbackService:
 
 
 def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
-               budget_seconds: float = DEFAULT_BUDGET_SECONDS, workers: int = DEFAULT_WORKERS,
+               budget_seconds: float | None = None, workers: int = DEFAULT_WORKERS,
                media_handler: Callable[..., Any] | None = None, card_handler: Callable[..., Any] | None = None,
                ) -> Flask:
-    """The callback as a Flask app (its CallbackService is `app.extensions['duban_callback']`)."""
+    """The callback as a Flask app (its CallbackService is `app.extensions['duban_callback']`).
+    `budget_seconds` defaults to [server] reply_budget_seconds."""
+    if budget_seconds is None:
+        budget_seconds = float(config["server"].get("reply_budget_seconds", DEFAULT_BUDGET_SECONDS))
     service = CallbackService(config, handler, enqueue_notify, budget_seconds=budget_seconds, workers=workers,
                               media_handler=media_handler, card_handler=card_handler)
     path = config["server"]["path"]
@@ -291,9 +340,11 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
             return refused(exc)
         log.debug("callback %s (%s) from %s", incoming.key, incoming.msg_type, incoming.from_user)
         try:
-            with unit_of_work():
-                text = service.answer(incoming, started)
-        except Exception:  # noqa: BLE001 - our fault (database down …): WeCom may retry later
+            text = service.answer(incoming, started)
+        except Unavailable as exc:  # the database is slow or down: WeCom retries, the inbox keeps it once
+            log.warning("callback %s answered 503: %s", incoming.key, exc)
+            return Response("", status=503, mimetype="text/plain")
+        except Exception:  # noqa: BLE001 - our fault: WeCom may retry later
             log.exception("callback %s could not be handled", incoming.key)
             return Response("", status=503, mimetype="text/plain")
         if not text:
