@@ -43,16 +43,19 @@ def serve(app: App, no_callback: bool, log_level: str) -> None:
     `duban serve` on one database are safe: one schedules, the others stand by. SIGTERM stops cleanly.
     """
     app.connect()
-    configure_logging(log_level)
+    configure_logging(log_level, app.config)
     run_service(app.config, callback=not no_callback)
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, config=None) -> None:
     import logging
 
+    from wecom.log_scrub import quiet_chat_text_loggers
+
     logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # urllib3 at DEBUG prints request URLs, which carry the corp secret and access token.
+    # urllib3 at DEBUG prints request URLs, which carry the corp secret and access token (scrubbed anyway).
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    quiet_chat_text_loggers(config)
 
 
 def run_service(config, *, callback: bool = True, stop_event=None) -> None:

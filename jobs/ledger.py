@@ -79,6 +79,27 @@ def ledger_values(row: LedgerRow) -> list:
             "\n".join(row.evidence)]
 
 
+def is_duban_ledger(path: str | Path) -> bool:
+    """Whether `path` is a 台账 this module wrote (its header row), which must not be imported as a plan."""
+    if Path(path).suffix.lower() != ".xlsx" or not Path(path).is_file():
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - not ours to judge: the plan reader reports a broken file
+        return False
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(min_row=1, max_row=3, values_only=True):
+                cells = [str(c).strip() for c in row if c is not None]
+                if cells[:3] == LEDGER_HEADER[:3] and "完成情况" in cells and "最新进展" in cells:
+                    return True
+    finally:
+        wb.close()
+    return False
+
+
 def _plans(plan_ref: str | None) -> list[Plan]:
     plans = [get_plan(plan_ref)] if plan_ref else plans_in_scope(None)
     if not plans:

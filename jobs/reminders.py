@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from jobs.calendar import WorkCalendar
-from jobs.outbox import enqueue_message
 from jobs.words import md, short_title
 from store.cardstate import card_settings, register_card
 from store.clock import clock as store_clock
@@ -371,8 +370,15 @@ def _card_for(message: Message, today: dt.date, with_code: bool) -> dict | None:
             else vote_card(task_id, items, "、".join(message.units)))
 
 
+def enqueue_app_text(key: str, userid: str, text: str) -> int:
+    """The one way a reminder enters the outbox: an app text message to one person; returns its outbox id."""
+    from jobs.outbox import enqueue_message
+
+    return enqueue_message(key, "app", userid, text)[0].id
+
+
 def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calendar: WorkCalendar,
-                   enqueue: Enqueue) -> ReminderRun:
+                   enqueue: Enqueue = enqueue_app_text) -> ReminderRun:
     """Plan today's reminders and put each message in the outbox with its reminder-log rows, atomically.
 
     Each message's transaction claims its items one by one; items another run (a second `duban remind`, a
@@ -404,6 +410,8 @@ def _enqueue_one(message: Message, today: dt.date, enqueue: Enqueue) -> Message 
         message.text = message.render(message) if message.render else message.text
         message.card = message.make_card(message) if message.make_card else None
     if message.card is not None:
+        from jobs.outbox import enqueue_message
+
         outbox_id = enqueue_message(message.dedupe_key, "app", message.userid, message.card,
                                     msgtype="template_card")[0].id
         register_card(message.card["task_id"], message.userid, message.card["card_type"],

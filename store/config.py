@@ -62,6 +62,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "port": 8080,
         "path": "/wecom/callback",
         "reply_budget_seconds": 3.5,
+        "request_timeout_seconds": 10.0,
+        "replay_window_seconds": 600,
+        "inbox_retention_days": 30,
     },
     "chat": {
         "admin_contact": "区政府办公室",
@@ -77,6 +80,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "reminders": "auto",
         "prompt_minutes": 30,
     },
+    "log": {
+        "chat_text": False,
+    },
     "digest": {
         "attach_xlsx": False,
         "attach_chart": False,
@@ -85,6 +91,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "ui": {
         "language": "",
+    },
+    "import": {
+        "max_file_mb": 20,
     },
 }
 
@@ -202,6 +211,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[ui] language in {where('ui', 'language')} must be \"zh\", \"en\" or empty (the locale decides)")
     if config["cards"]["reminders"] not in ("auto", "on", "off"):
         raise ConfigError(f"[cards] reminders in {where('cards', 'reminders')} must be auto, on or off")
+    if config["import"]["max_file_mb"] < 1:
+        raise ConfigError(f"[import] max_file_mb in {where('import', 'max_file_mb')} must be at least 1")
     for key in ("max_file_mb", "max_unit_mb"):
         if config["evidence"][key] < 1:
             raise ConfigError(f"[evidence] {key} in {where('evidence', key)} must be at least 1")

@@ -6,7 +6,10 @@ Each migration inspects the live schema before it changes it, so re-running one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import peewee
 
 from store import models as m
 from store.clock import utcnow
@@ -88,7 +91,20 @@ def _v7_holiday_notices() -> None:
     database.create_tables(V7_TABLES, safe=True)
 
 
-def _v8_download_file_columns() -> None:
+INBOX_SENDER_COLUMNS = ["from_user", "received_at"]
+
+
+def _v8_inbox_sender_index() -> None:
+    """The chat rate limit counts a sender's recent messages on every callback; without this index that read
+    the whole inbox, slower with every message ever received."""
+    table = m.Inbox._meta.table_name
+    if not any(list(i.columns) == INBOX_SENDER_COLUMNS for i in database.get_indexes(table)):
+        from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
+        migrate(SchemaMigrator.from_database(database.obj).add_index(table, tuple(INBOX_SENDER_COLUMNS), False))
+
+
+def _v9_download_file_columns() -> None:
     """media_download as first landed in v4 lacked the columns that remember a file already fetched."""
     columns = {c.name for c in database.get_columns(m.MediaDownload._meta.table_name)}
     for name in ("sha256", "size", "content_type"):
@@ -106,8 +122,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
     (7, "days of imported State Council holiday notices", _v7_holiday_notices),
-    (8, "evidence downloads remember the file already fetched (restart between download and store)",
-     _v8_download_file_columns),
+    (8, "inbox index by sender and time (the chat rate limit)", _v8_inbox_sender_index),
+    (9, "evidence downloads remember the file already fetched (restart between download and store)",
+     _v9_download_file_columns),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
@@ -124,13 +141,34 @@ def upgrade(target: int = CURRENT_VERSION) -> tuple[int, int]:
     """Bring the schema to `target`. Returns (version before, version after)."""
     database.create_tables([m.SchemaVersion], safe=True)
     before = schema_version() or 0
-    for version, _description, step in MIGRATIONS:
-        if before < version <= target:
-            # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
-            with database.atomic():
-                step()
-                m.SchemaVersion.create(version=version, applied_at=utcnow())
+    with _sqlite_foreign_keys_off():
+        for version, _description, step in MIGRATIONS:
+            if before < version <= target:
+                # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
+                with database.atomic():
+                    step()
+                    m.SchemaVersion.create(version=version, applied_at=utcnow())
     return before, max(before, min(target, CURRENT_VERSION))
+
+
+@contextmanager
+def _sqlite_foreign_keys_off() -> Iterator[None]:
+    """SQLite adds a NOT NULL column by rebuilding the table; with foreign keys on, dropping the old `task`
+    table would cascade-delete every deadline and assignment. SQLite's documented recipe for schema changes:
+    foreign keys off (outside any transaction), change, check, on again."""
+    if not isinstance(database.obj, peewee.SqliteDatabase):
+        yield
+        return
+    database.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            from store.db import StoreError
+
+            raise StoreError(f"the upgrade left {len(broken)} rows pointing at nothing (first: {broken[0]})")
+    finally:
+        database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def require_current() -> None:

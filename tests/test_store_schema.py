@@ -71,9 +71,9 @@ def test_upgrade_from_version_3_adds_cards_and_evidence(db_url):
 
 
 def test_upgrade_adds_the_download_file_columns(db_url):
-    """Version 8: a media_download table made by the first version 4 gets sha256, size and content_type."""
+    """Version 9: a media_download table made by the first version 4 gets sha256, size and content_type."""
     database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
-    schema.upgrade(target=7)
+    schema.upgrade(target=8)
     migrator = SchemaMigrator.from_database(database.obj)
     migrate(*(migrator.drop_column("media_download", c) for c in ("sha256", "size", "content_type")))
     schema.upgrade()
@@ -148,3 +148,17 @@ def test_version_7_adds_notice_days_and_is_idempotent(db_url):
     assert database.table_exists("notice_day")
     schema._v7_holiday_notices()  # a crash after the step but before its version row: running it again is harmless
     assert {c.name for c in database.get_columns("notice_day")} >= {"day", "kind", "name", "notice_year", "source"}
+
+
+def test_version_8_indexes_the_inbox_by_sender_and_is_idempotent(db_url):
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=7)
+    for index in database.get_indexes("inbox"):  # a database created before version 8 had no such index
+        if list(index.columns) == schema.INBOX_SENDER_COLUMNS:
+            migrate(SchemaMigrator.from_database(database.obj).drop_index("inbox", index.name))
+    assert schema.upgrade(target=8) == (7, 8)
+    assert [list(i.columns) for i in database.get_indexes("inbox")].count(schema.INBOX_SENDER_COLUMNS) == 1
+    schema._v8_inbox_sender_index()  # a crash after the step but before its version row: harmless
+    assert [list(i.columns) for i in database.get_indexes("inbox")].count(schema.INBOX_SENDER_COLUMNS) == 1
