@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from commands import admin, chatops, delivery, demo, extensions, plans, reports, schedule, service
+from commands import admin, chatops, delivery, demo, extensions, plans, reports, schedule, service, web
 from commands.common import App, DubanGroup, emit, json_option, pass_app
 from i18n import _
 
@@ -103,7 +103,7 @@ for group_command in (admin.unit, admin.group, admin.contact, admin.leaders, pla
                       schedule.calendar, schedule.remind, schedule.doctor,
                       service.emulator, service.serve, delivery.notify, delivery.outbox, delivery.wecom,
                       chatops.say, chatops.callback, reports.digest, reports.export, reports.report, demo.demo,
-                      extensions.extension):
+                      extensions.extension, web.web):
     cli.add_command(group_command)
 
 

@@ -81,12 +81,12 @@ def show_task(ctx: Context, cmd: Command) -> str:
     view = chatdata.task_view(task.id)
     code = view.plan_code if ctx.with_code or len(chatdata.active_plan_codes()) > 1 else ""
     heading = " / ".join(x for x in (task.category, task.subcategory) if x)
-    lines = [f"【第{code}{task.seq}项】{replies.clip(heading, 30)}",
+    lines = [f"【第{code}{task.label}项】{replies.clip(heading, 30)}",
              f"要求：{replies.clip(task.requirement, REQUIREMENT_CHARS)}",
              f"单位：{_units_by_role(view)}"]
     dated = [f"{d.raw or '—'}（{replies.md(d.due, ctx.today)}）" if d.due else (d.raw or "—") for d in view.deadlines]
     lines.append("时限：" + ("；".join(dated) if dated else replies.clip(task.deadline_raw, 30) or "未写明"))
-    for item in chatdata.items_by_seq(task.seq, ctx.actor.unit_ids, ctx.today, view.plan_code):
+    for item in chatdata.items_by_seq(task.seq, ctx.actor.unit_ids, ctx.today, view.plan_code, task.sub):
         state = "已完成" if item.state == "done" else replies.due_tail(item, ctx.today)
         lines.append(f"本单位：{item.unit} {state}")
     if view.reports:

@@ -22,7 +22,7 @@ STATE_WORDS = {"approved": "已批准", "rejected": "已驳回", "withdrawn": "�
 def _pending_lines(ctx: Context) -> list[str]:
     lines = []
     for e in chatsummary.pending_extensions(ctx.actor.decide_unit_ids):
-        number = replies.number(e.assignment.task.seq, e.assignment.task.plan.code, ctx.with_code)
+        number = replies.number(e.assignment.task.label, e.assignment.task.plan.code, ctx.with_code)
         lines.append(f"申请#{e.id} 第{number}项 {replies.clip(e.assignment.unit.name, 8)} "
                      f"延至{replies.md(e.new_due, ctx.today)}")
     return lines
@@ -30,7 +30,7 @@ def _pending_lines(ctx: Context) -> list[str]:
 
 def _label(with_code: bool, e: Extension) -> str:
     task = e.assignment.task
-    return f"第{replies.number(task.seq, task.plan.code, with_code)}项"
+    return f"第{replies.number(task.label, task.plan.code, with_code)}项"
 
 
 def _decide(ctx: Context, cmd: Command, approve: bool) -> str:

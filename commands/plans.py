@@ -9,6 +9,24 @@ import click
 from commands.common import App, emit, json_option, label, parse_date, pass_app, table
 from i18n import N_, _
 
+
+class _Seq(click.ParamType):
+    """A task number: 24, or 4-2 for a sub-row under one merged 序号."""
+
+    name = "seq"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        import re
+
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{1,6}(?:-\d{1,3})?", text):
+            self.fail(_("{value!r} is not a task number (write 24, or 4-2 for a sub-row)").format(value=value),
+                      param, ctx)
+        return text
+
+
+SEQ = _Seq()
+
 SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "plan" / "samples" / "wuhua-2019.txt"
 KIND_ORDER = ("fixed", "year_round", "ongoing", "recurring", "unknown")
 KIND_LABELS = {"fixed": N_("fixed"), "year_round": N_("year-round"), "ongoing": N_("ongoing"),
@@ -321,11 +339,11 @@ def _short(text: str, limit: int) -> str:
 
 
 @task.command("show")
-@click.argument("seq", type=int)
+@click.argument("seq", type=SEQ)
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @json_option
 @pass_app
-def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
+def task_show(app: App, seq: str, plan_ref: str | None, as_json: bool) -> None:
     """Show one task: requirement, units and roles, deadlines, reports, warnings."""
     from store.tasks import task_detail
 
@@ -359,12 +377,12 @@ def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
 
 
 @task.command("done")
-@click.argument("seq", type=int)
+@click.argument("seq", type=SEQ)
 @click.option("--unit", "unit_name", required=True, help="The unit whose part is done.")
 @click.option("--note", default="", help="What they said.")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @pass_app
-def task_done(app: App, seq: int, unit_name: str, note: str, plan_ref: str | None) -> None:
+def task_done(app: App, seq: str, unit_name: str, note: str, plan_ref: str | None) -> None:
     """Record that a unit finished its part of a task, as reported by phone or on paper."""
     from store.tasks import set_done
 
@@ -374,12 +392,12 @@ def task_done(app: App, seq: int, unit_name: str, note: str, plan_ref: str | Non
 
 
 @task.command("reopen")
-@click.argument("seq", type=int)
+@click.argument("seq", type=SEQ)
 @click.option("--unit", "unit_name", required=True, help="The unit whose part is open again.")
 @click.option("--note", default="", help="Why.")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @pass_app
-def task_reopen(app: App, seq: int, unit_name: str, note: str, plan_ref: str | None) -> None:
+def task_reopen(app: App, seq: str, unit_name: str, note: str, plan_ref: str | None) -> None:
     """Reopen a unit's part of a task that was marked done."""
     from store.tasks import set_done
 

@@ -28,7 +28,15 @@ from functools import partial
 from pathlib import Path
 
 from jobs.calendar import WorkCalendar, next_year_line
-from jobs.digest_words import Section, comment, pack, plan_sections, unknown_delivery_section
+from jobs.digest_words import (
+    Section,
+    board_link_section,
+    comment,
+    pack,
+    plan_sections,
+    unknown_delivery_section,
+)
+from store.board_links import group_link_url
 from store.clock import clock
 from store.config import Config
 from store.db import StoreError, backend, database
@@ -42,6 +50,7 @@ from store.digest_data import (
     plans_in_scope,
 )
 from store.models import LeaderGroup
+from store.timetext import parse_schedule
 from wecom.shaping import APP_MARKDOWN_LIMIT, WEBHOOK_MARKDOWN_LIMIT, markdown_to_text, utf8_len
 
 log = logging.getLogger(__name__)
@@ -49,11 +58,6 @@ log = logging.getLogger(__name__)
 # Markdown byte limits per channel. An appchat message is an app message: 2048 bytes, like `app`.
 LIMITS = {"webhook": WEBHOOK_MARKDOWN_LIMIT, "appchat": APP_MARKDOWN_LIMIT, "app": APP_MARKDOWN_LIMIT}
 DEFAULT_SINCE = dt.timedelta(days=7)
-WEEKDAYS = {
-    "mon": 0, "monday": 0, "tue": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3, "thursday": 3,
-    "fri": 4, "friday": 4, "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
-}
-CHINESE_DAYS = "一二三四五六日"
 KEEP_ATTACHMENT_WEEKS = 5  # week folders older than this are removed (outbox rows die after 48 h by default)
 WEEK_FOLDER = re.compile(r"(\d{4})-W(\d{2})")
 
@@ -100,21 +104,6 @@ class Digest:
 def iso_week(day: dt.date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def parse_schedule(text: str, default_time: dt.time = dt.time(9, 10)) -> tuple[int, dt.time]:
-    """"mon 09:10", "周一 9:10", "09:10" (Monday), "fri" (at `default_time`) → (weekday 0–6, time)."""
-    weekday, when = 0, default_time
-    for token in (text or "").strip().lower().split():
-        if token in WEEKDAYS:
-            weekday = WEEKDAYS[token]
-        elif (m := re.fullmatch(r"(?:周|星期)([一二三四五六日天])", token)):
-            weekday = CHINESE_DAYS.index(m.group(1).replace("天", "日"))
-        elif (m := re.fullmatch(r"(\d{1,2}):(\d{2})", token)) and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-            when = dt.time(int(m.group(1)), int(m.group(2)))
-        else:
-            raise ValueError(f"cannot read digest schedule {text!r}: use a day and a time, like 'mon 09:10'")
-    return weekday, when
 
 
 def group_schedule(group: LeaderGroup, config: Config) -> tuple[int, dt.time]:
@@ -184,6 +173,9 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
         calendar_line = next_year_line(today, calendar)  # from 1 November while next year is unknown
         if calendar_line:
             sections.append(Section(None, [comment(calendar_line)]))
+        link = group_link_url(config, group, now_utc)
+        if link:
+            sections.append(board_link_section(link))
     # Channel 'app' gets markdown too: the WeCom client renders it. People who read WeCom through the
     # WeChat plugin see the raw markup instead; `text_parts` is the plain version for them (not sent).
     digest.parts = pack(sections, limit)

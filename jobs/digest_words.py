@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jobs.words import md, short_title
 from store.clock import clock
 from store.digest_data import REPLY_WINDOW_WORKING_DAYS, PlanFigures
-from wecom.shaping import part_marker, split_message, utf8_len
+from wecom.shaping import inert, part_marker, split_message, utf8_len
 
 MAX_OVERDUE_UNITS = 30  # lines in the overdue section; the rest is counted, the 台账 has them all
 MAX_ITEMS_PER_UNIT = 3
@@ -43,12 +43,12 @@ def comment(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    # Markdown markers in a task's own text would open bold or colour spans the line never closes.
-    return text.replace("*", "＊").replace("<", "＜").replace(">", "＞").replace("`", "'").replace("\n", "")
+    # Markdown, tags or links in a task's or unit's own text would be acted on: the digest quotes it inert.
+    return inert(text)
 
 
 def title(seq: int, subcategory: str, requirement: str) -> str:
-    return f"第{seq}项 {_clean(short_title(subcategory, requirement, TITLE_CHARS))}"
+    return f"第{seq}项 {short_title(_clean(subcategory), _clean(requirement), TITLE_CHARS)}"
 
 
 def names(units: list[str], limit: int = MAX_NAMES) -> str:
@@ -133,6 +133,11 @@ def unknown_delivery_section(count: int) -> list[Section]:
         return []
     return [Section(None, [comment(f"注：此前有{count}条消息因网络超时未能确认送达本群，为免重复未自动重发；"
                                    "如有缺漏，请联系管理员补发。")])]
+
+
+def board_link_section(url: str) -> Section:
+    """The signed link to the status board's overview, last in the digest (it expires: [web] link_hours)."""
+    return Section(None, [f"[打开督办看板，查看全部情况]({url})"])
 
 
 def pack(sections: list[Section], limit: int) -> list[str]:

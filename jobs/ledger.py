@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -74,7 +74,7 @@ def unit_status_text(u: UnitStatus) -> str:
 def ledger_values(row: LedgerRow) -> list:
     work = "／".join(x for x in (row.category, row.subcategory) if x)
     progress = f"{row.last_progress_unit}：{row.last_progress}" if row.last_progress else ""
-    return [row.seq, work, row.requirement, units_text(row), row.deadline_raw,
+    return [row.seq_label, work, row.requirement, units_text(row), row.deadline_raw,
             "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on,
             "\n".join(row.evidence)]
 
@@ -155,6 +155,8 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
             cell._style = copy(style_of(cell, overdue, col))
             value = values[col - 1]
             if isinstance(value, str):
+                if value.startswith("="):
+                    cell.data_type = "s"  # someone's text, never a formula (=HYPERLINK(…) would be a link)
                 widths[col - 1] = max(widths[col - 1], text_width(value))
             elif isinstance(value, dt.date):
                 widths[col - 1] = max(widths[col - 1], 12)
@@ -164,8 +166,25 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
         ws.column_dimensions[get_column_letter(col)].width = min(max_width[col - 1], width + 2)
 
 
-def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None) -> int:
-    """Write the 台账 of one plan (or of every active plan, a sheet each) to `path`; returns the task rows."""
+def only_units(rows: list[LedgerRow], units: Collection[str]) -> list[LedgerRow]:
+    """The rows where one of `units` has a part, showing only those units (a liaison's 台账 on the board)."""
+    out = []
+    for row in rows:
+        mine = [u for u in row.units if u.unit in units]
+        if not mine:
+            continue
+        progress = row.last_progress_unit in units
+        out.append(replace(row, units=mine, unresolved=[], last_progress=row.last_progress if progress else None,
+                           last_progress_unit=row.last_progress_unit if progress else None,
+                           last_progress_on=row.last_progress_on if progress else None))
+    return out
+
+
+def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None,
+                       units: Collection[str] | None = None) -> int:
+    """Write the 台账 of one plan (or of every active plan, a sheet each) to `path`; returns the task rows.
+
+    With `units` (names), only the tasks those units have a part in, and only their part."""
     today = today or clock.today()
     wb = Workbook()
     wb.remove(wb.active)
@@ -173,6 +192,8 @@ def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.
     total = 0
     for plan in _plans(plan_ref):
         rows = ledger_rows(plan, today)
+        if units is not None:
+            rows = only_units(rows, units)
         ws = wb.create_sheet(_sheet_title(plan, used))
         _write_table(ws, f"{plan.title}工作台账（截至{today.year}年{md(today)}）", LEDGER_HEADER,
                      [ledger_values(r) for r in rows], LEDGER_MAX_WIDTH, lambda i, rows=rows: rows[i].overdue,

@@ -81,7 +81,7 @@ class Message:
             "kind": self.kind,
             "unit": "、".join(self.units),
             "items": [
-                {"seq": i.assignment.seq, "plan": i.assignment.plan_code, "unit": i.assignment.unit,
+                {"seq": i.assignment.seq_label if i.assignment.sub else i.assignment.seq, "plan": i.assignment.plan_code, "unit": i.assignment.unit,
                  "stage": i.stage, "due": i.due.isoformat() if i.due else None}
                 for i in self.items
             ],
@@ -226,15 +226,21 @@ def choose_recipients(unit_id: int, contacts: dict[int, list[ContactRow]], by_id
     return chosen
 
 
+def item_status(item: Item) -> str:
+    """The status, after the milestone's step when the deadline is one: 完成初稿：截止11月15日（还剩3个工作日）."""
+    step = f"{item.deadline.label}：" if getattr(item.deadline, "label", "") else ""
+    return step + item.status
+
+
 def _line(item: Item, with_code: bool) -> str:
     a = item.assignment
-    return f"[{_number(item, with_code)}] {short_title(a.subcategory, a.requirement)} {item.status}"
+    return f"[{_number(item, with_code)}] {short_title(a.subcategory, a.requirement)} {item_status(item)}"
 
 
 def word_reminder(message: Message, with_code: bool) -> str:
     """Dated items one line each, most urgent first; monthly check-ins folded into one line when many."""
     multi_unit = len(message.units) > 1
-    ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))
+    ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq, i.assignment.sub))
     dated = [i for i in ordered if not i.stage.startswith("checkin")]
     checkins = [i for i in ordered if i.stage.startswith("checkin")]
     lines = [f"【督办提醒】{'、'.join(message.units)}：{len(message.items)}项工作需要关注"]
@@ -254,13 +260,13 @@ def word_reminder(message: Message, with_code: bool) -> str:
 
 def _number(item: Item, with_code: bool) -> str:
     a = item.assignment
-    return f"{a.plan_code}{a.seq}" if with_code else str(a.seq)
+    return f"{a.plan_code}{a.seq_label}" if with_code else a.seq_label
 
 
 def word_escalation(message: Message, with_code: bool, liaisons: str) -> str:
     unit = "、".join(message.units)
     lines = [f"【督办·逾期】{unit}有{len(message.items)}项工作已逾期，请督促落实："]
-    for item in sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))[:MAX_LINES]:
+    for item in sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq, i.assignment.sub))[:MAX_LINES]:
         lines.append(_line(item, with_code))
     if len(message.items) > MAX_LINES:
         lines.append(f"……另有{len(message.items) - MAX_LINES}项")

@@ -77,6 +77,7 @@ class TaskInfo:
     units_raw: str
     deadline_raw: str
     deadlines: list[Deadline] = field(default_factory=list)  # by position
+    sub: int = 0  # sub-row of the task (4-2)
 
     @property
     def kinds(self) -> set[str]:
@@ -114,10 +115,10 @@ def load_facts(plan_ids: Iterable[int], today: dt.date | None = None) -> tuple[d
         return {}, []
     tasks: dict[int, TaskInfo] = {}
     query = (Task.select(Task.id, Task.plan, Task.seq, Task.category, Task.subcategory, Task.requirement,
-                         Task.units_raw, Task.deadline_raw)
-             .where(Task.plan.in_(plan_ids)).order_by(Task.plan, Task.seq).tuples())
+                         Task.units_raw, Task.deadline_raw, Task.sub)
+             .where(Task.plan.in_(plan_ids)).order_by(Task.plan, Task.seq, Task.sub).tuples())
     for row in query:
-        tasks[row[0]] = TaskInfo(*row)
+        tasks[row[0]] = TaskInfo(*row[:-1], sub=row[-1])
     deadlines = (Deadline.select(Deadline.task, Deadline.kind, Deadline.due, Deadline.recurrence,
                                  Deadline.day_of_period).join(Task)
                  .where(Task.plan.in_(plan_ids)).order_by(Deadline.task, Deadline.position))
@@ -450,6 +451,11 @@ class LedgerRow:
     last_progress_unit: str | None
     last_progress_on: dt.date | None
     completed_on: dt.date | None  # when every unit is done: the last of their completion days
+    sub: int = 0  # sub-row of the task (4-2)
+
+    @property
+    def seq_label(self) -> int | str:
+        return f"{self.seq}-{self.sub}" if self.sub else self.seq
     evidence: list[str] = field(default_factory=list)  # 佐证材料: "区财政局：发布截图.jpg"
 
     @property
@@ -486,7 +492,8 @@ def ledger_rows(plan: Plan, today: dt.date) -> list[LedgerRow]:
         files = [f"{f.unit}：{e.filename}" for f in mine for e in evidence.get(f.id, [])]
         rows.append(LedgerRow(plan.code, task.seq, task.category, task.subcategory, task.requirement, task.units_raw,
                               task.deadline_raw, units, unresolved.get(task_id, []), last[1] if last else None,
-                              last[2] if last else None, local_date(last[0]) if last else None, completed, files))
+                              last[2] if last else None, local_date(last[0]) if last else None, completed,
+                              task.sub, files))
     return rows
 
 

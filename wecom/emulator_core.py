@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wecom.emulator_cards import CardsMixin
+from wecom.emulator_oauth import OAUTH_ROUTES, OAuthMixin
 from wecom.emulator_rules import (
     APP_MSGTYPES,
     CHATID_RE,
@@ -64,7 +65,7 @@ __all__ = ["WeComCore", "error"]
 Answer = tuple[int, dict[str, Any]]  # HTTP status, JSON body
 
 
-class WeComCore(CardsMixin):
+class WeComCore(CardsMixin, OAuthMixin):
     """All emulator state behind one lock; `handle()` answers one API call."""
 
     def __init__(
@@ -94,6 +95,7 @@ class WeComCore(CardsMixin):
         self._chats: dict[str, dict] = {}
         self._media: dict[str, dict] = {}
         self._faults: dict[str, deque] = {}
+        self._init_oauth()
         self._clear_recordings()
 
     # ----- configuration and inspection (Python API) -----
@@ -483,5 +485,6 @@ _ROUTES = {
     "user/get": "_api_user_get",
     "media/get": "_api_media_get",
     "message/update_template_card": "_api_message_update_template_card",
+    **OAUTH_ROUTES,
 }
 _NEEDS_TOKEN = frozenset(_ROUTES.values()) - {"_api_gettoken", "_api_webhook_send", "_api_webhook_upload_media"}
