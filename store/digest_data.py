@@ -452,11 +452,11 @@ class LedgerRow:
     last_progress_on: dt.date | None
     completed_on: dt.date | None  # when every unit is done: the last of their completion days
     sub: int = 0  # sub-row of the task (4-2)
+    evidence: list[str] = field(default_factory=list)  # 佐证材料: "区财政局：发布截图.jpg"
 
     @property
     def seq_label(self) -> int | str:
         return f"{self.seq}-{self.sub}" if self.sub else self.seq
-    evidence: list[str] = field(default_factory=list)  # 佐证材料: "区财政局：发布截图.jpg"
 
     @property
     def overdue(self) -> bool:
