@@ -93,11 +93,22 @@ def open_database(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
     raise StoreError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///, postgresql:// or mysql://")
 
 
+def _keep_private(path: str) -> None:
+    """The SQLite file holds the access token, robot keys and mobile numbers: only its owner may read it."""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        from store.files import tighten
+
+        for name in (path, path + "-wal", path + "-shm"):
+            tighten(name)
+
+
 def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
             statement_timeout: float = STATEMENT_TIMEOUT) -> peewee.Database:
     """Bind the store to the database at `url` and open a connection."""
     close()
     db = open_database(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+    if isinstance(db, peewee.SqliteDatabase):
+        _keep_private(db.database)
     database.initialize(db)
     try:
         database.connect(reuse_if_open=True)
