@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 
 from store.chatdata import ChatItem
 from store.models import ROLE_LABELS
+from wecom.limits import APP_TEXT_LIMIT  # a table of numbers, no WeCom code
 from wecom.shaping import inert
 
-MAX_BYTES = 2048
+MAX_BYTES = APP_TEXT_LIMIT  # an answer is one WeCom text message
 TITLE_CHARS = 12
 QUOTE_CHARS = 40
 

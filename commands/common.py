@@ -142,7 +142,7 @@ def label(code: str | None) -> str:
     return _(LABELS[code]) if code in LABELS else code
 
 
-role_label = channel_label = label
+
 
 
 def table(rows: list[list[Any]], header: list[str]) -> None:

@@ -45,6 +45,7 @@ from store.db import database
 from store.models import Outbox
 from wecom.client import WeComSender, make_client
 from wecom.errors import SendError, SendResult
+from wecom.limits import USER_PER_MINUTE, WEBHOOK_IMAGE_LIMIT, WEBHOOK_PER_MINUTE
 from wecom.log_scrub import chat_text_logged, remember_secret
 from wecom.shaping import (
     APP_MARKDOWN_LIMIT,
@@ -61,12 +62,9 @@ BYTE_LIMITS = {
     ("appchat", "text"): APP_TEXT_LIMIT, ("appchat", "markdown"): APP_MARKDOWN_LIMIT,
     ("webhook", "text"): WEBHOOK_TEXT_LIMIT, ("webhook", "markdown"): WEBHOOK_MARKDOWN_LIMIT,
 }
-WEBHOOK_PER_MINUTE = 20
-USER_PER_MINUTE = 30
 CLAIM_BATCH = 50
 DUPLICATE_CHECK_MAX = 14400  # WeCom's longest duplicate_check_interval
 ATTACHMENT_MSGTYPES = ("file", "image")
-WEBHOOK_IMAGE_LIMIT = 2 * 1024 * 1024  # a robot's inline image; a bigger one goes as a file
 MEDIA_REUSE_SECONDS = 2 * 24 * 3600.0  # a media_id lives 3 days: an upload younger than this is reused
 INVALID_MEDIA_ERRCODE = 40007
 
@@ -204,6 +202,12 @@ def claim_size(config: Config, lease_seconds: float, most: int = CLAIM_BATCH) ->
     return max(1, min(int(most), int(pace * lease_seconds / 3)))
 
 
+def _part(dedupe_key: str) -> str:
+    """'2' for the second part of a split message (key#2), '1' for a message in one piece."""
+    head, _, tail = dedupe_key.rpartition("#")
+    return tail if head and tail.isdigit() else "1"
+
+
 class Dispatcher:
     """Sends the outbox. One per process is plenty; several (threads or processes) never send a row twice."""
 
@@ -304,6 +308,8 @@ class Dispatcher:
             else:
                 box.mark_sent(row, answer.msgid, now)
             result.sent += 1
+            log.info("sent outbox %s: %s to %s, part %s, WeCom msgid %s", row.id, row.channel,
+                     box.masked_target(row.channel, row.target), _part(row.dedupe_key), answer.msgid or "-")
             if answer.failed_users and row.channel == "app":
                 self._unreachable(answer.failed_users, "WeCom accepted a message but did not deliver it to "
                                   "this userid (invaliduser / unlicenseduser)", now, result)
@@ -421,7 +427,7 @@ class Dispatcher:
             box.mark_dead(row, reason, now, attempt=False)
             self._dead(row, reason, result)
         else:
-            box.release(row)
+            box.release(row, held=error.message)
             result.held += 1
 
     def _unknown(self, row: Outbox, result: FlushResult) -> None:

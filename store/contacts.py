@@ -329,6 +329,13 @@ def list_leader_groups() -> list[dict]:
     ]
 
 
+def leader_group(name: str) -> LeaderGroup:
+    group = LeaderGroup.get_or_none(LeaderGroup.name == (name or "").strip())
+    if group is None:
+        raise StoreError(_("no leader group named {name!r}; see `duban leaders list`").format(name=name))
+    return group
+
+
 def remove_leader_group(name: str) -> LeaderGroup:
     with database.atomic():
         group = LeaderGroup.get_or_none(LeaderGroup.name == (name or "").strip())

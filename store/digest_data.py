@@ -471,7 +471,8 @@ def ledger_rows(plan: Plan, today: dt.date) -> list[LedgerRow]:
                .where((Task.plan == plan.id) & (Report.undone == False) & (Report.kind != "undo"))  # noqa: E712
                .order_by(Report.at, Report.id).tuples())
     for task_id, at, text, unit in reports:
-        latest[task_id] = (at, text, unit)
+        if text and text.strip() and text != "(admin)":  # the latest note someone wrote, not an empty report
+            latest[task_id] = (at, text, unit)
     rows = []
     for task_id, task in tasks.items():
         mine = sorted(by_task.get(task_id, []), key=lambda f: (ROLES.index(f.role) if f.role in ROLES else 9, f.unit))

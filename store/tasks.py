@@ -194,13 +194,12 @@ def set_done(seq: int | str, unit: str, note: str = "", plan: str | None = None,
     with database.atomic():
         assignment = get_assignment(seq, unit, plan)
         now = utcnow()
+        assignment.already = (assignment.state == "done") == done  # a rerun: nothing to record
+        if assignment.already:
+            return assignment
         if done:
-            if assignment.state == "done":
-                raise StoreError(f"task {seq} is already done for {assignment.unit.name}")
             assignment.state, assignment.done_at = "done", now
         else:
-            if assignment.state != "done":
-                raise StoreError(f"task {seq} is not done for {assignment.unit.name}")
             assignment.state, assignment.done_at = "open", None
         assignment.last_report_at = now
         assignment.save()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-APP_TEXT_LIMIT = 2048
-APP_MARKDOWN_LIMIT = 2048
-WEBHOOK_TEXT_LIMIT = 2048
-WEBHOOK_MARKDOWN_LIMIT = 4096
-TEXTCARD_TITLE_LIMIT = 128
-TEXTCARD_DESCRIPTION_LIMIT = 512
+from wecom.limits import (  # noqa: F401 - re-exported: shaping's callers read the limits here
+    APP_MARKDOWN_LIMIT,
+    APP_TEXT_LIMIT,
+    TEXTCARD_DESCRIPTION_LIMIT,
+    TEXTCARD_TITLE_LIMIT,
+    WEBHOOK_MARKDOWN_LIMIT,
+    WEBHOOK_TEXT_LIMIT,
+)
 
 PART_MARKER = re.compile(r"\A（(\d+)/(\d+)）\n")
 
