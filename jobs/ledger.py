@@ -22,6 +22,7 @@ from jobs.words import md
 from store.clock import clock
 from store.db import StoreError
 from store.digest_data import LedgerRow, UnitStatus, calendar_days, ledger_rows, plans_in_scope
+from store.files import tighten
 from store.models import ROLE_LABELS, Plan
 from store.plans import get_plan
 from store.scorecard_data import UnitScore, scorecard
@@ -220,6 +221,7 @@ def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.
                      {LEDGER_HEADER.index("进展日期") + 1: DATE_FORMAT, LEDGER_HEADER.index("完成日期") + 1: DATE_FORMAT})
         total += len(rows)
     wb.save(path)
+    tighten(path)  # contacts' progress: the owner's alone, even when an older, looser file was overwritten
     return total
 
 
@@ -264,4 +266,5 @@ def scorecard_xlsx(path: str | Path, card: Scorecard) -> int:
                  [scorecard_values(s) for s in card.scores], [30, 10, 10, 12, 14, 20, 18, 12, 24],
                  formats={4: "0.0%", 8: "0.0%"})
     wb.save(path)
+    tighten(path)
     return len(card.scores)
