@@ -59,7 +59,7 @@ class Notice:
     year: int
     title: str
     festivals: list[Festival]
-    amends: bool = False  # 延长 / 调整 notices change a festival of a notice already read
+    amends: bool = False  # 延长 / 调整 / a one-off 纪念日: changes the year's notice rather than replacing it
 
 
 @dataclass
@@ -112,7 +112,7 @@ _ADJUST = re.compile(r"调整(\d{4})年(\w{2,4}?)假期")
 _SPECIAL = re.compile(r"国务院(?:办公厅)?关于(.{2,50}?)(?:调休)?放假的通知")
 _BODY_START = re.compile(r"通知如下|各直属机构:")
 _BODY_END = re.compile(r"节假日期间|调休放假期间|劳动节期间|国务院办公厅\s*\n\s*[\d二〇○]{4}年")
-_ITEM = re.compile(r"([一二三四五六七八九十]{1,3})\s*[、.]\s*([\u4e00-\u9fff、和]{2,20}?)\s*:")
+_ITEM = re.compile(r"([一二三四五六七八九十]{1,3})\s*[、.]\s*([\u4e00-\u9fff、和]{2,20}?)\s*(?::|(?=\d))")
 
 
 def _flat(text: str) -> str:
@@ -145,7 +145,7 @@ def parse_notice(raw: str, source: str = "") -> Notice:
         match = extend or adjust
         year, single_name, amends = int(match[1]), match[2], True
     elif year is None and (special := _SPECIAL.search(title or "")):
-        single_name = special[1]
+        single_name, amends = special[1], True  # a day added to the year's notice, which it does not replace
         first = re.search(r"(\d{4})年\d{1,2}月\d{1,2}日", _body(text))
         year = int(first[1]) if first else None
     if year is None:
@@ -324,6 +324,9 @@ def merge_notices(notices: list[Notice], base: dict[int, list[Festival]] | None 
         if festivals is None:
             festivals = {} if not notice.amends else {f.name: f for f in (base or {}).get(notice.year, [])}
             by_year[notice.year] = festivals
+        if notice.amends and not festivals:
+            raise NoticeError(f"{notice.title} changes the {notice.year} holiday notice, which was not read before "
+                              f"it: import the {notice.year} notice first (or name it before this file)")
         for festival in notice.festivals:
             key = _same_festival(festival.name, festivals)
             if festival.extend_to is not None:

@@ -171,3 +171,12 @@ def test_serve_logs_the_unknown_year_at_start_and_daily(db_url, caplog):
         service.stop()
     log_calendar_warnings()  # what run_service calls at start, and the daily job runs
     assert "2027's holidays are not known yet" in caplog.text and "duban calendar import" in caplog.text
+
+
+def test_a_one_off_day_notice_alone_adds_to_the_stored_year(db_url):
+    import_notice_files(files("2015.txt"))
+    before = NoticeDay.select().where(NoticeDay.notice_year == 2015).count()
+    import_notice_files(files("2015-victory-day.txt"))
+    days = notice_days()
+    assert NoticeDay.select().where(NoticeDay.notice_year == 2015).count() == before + 4
+    assert days[D(2015, 9, 4)][0] == "holiday" and days[D(2015, 2, 28)][0] == "workday"  # 春节 kept

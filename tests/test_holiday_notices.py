@@ -122,7 +122,11 @@ def swap_weekday_words(s: str) -> str:
     return re.sub(r"星期(.)|周(?=[一二三四五六日])", lambda m: f"周{m[1]}" if m[1] else "星期", s)
 
 
-MESSES = {"junk lines": junk_lines, "traditional": traditional, "pinyin": pinyin,
+def no_colons(s: str) -> str:
+    return re.sub(r"([一二三四五六七])、\s*([^：\n]{2,9})：", r"\1、\2 ", s)  # 一、元旦 1月1日…
+
+
+MESSES = {"junk lines": junk_lines, "no colons": no_colons, "traditional": traditional, "pinyin": pinyin,
           "ascii punctuation": ascii_punctuation, "full-width": full_width, "星期/周": swap_weekday_words,
           "all at once": lambda s: junk_lines(pinyin(traditional(full_width(swap_weekday_words(s)))))}
 
