@@ -368,3 +368,30 @@ def _extend(festival: Festival, until: dt.date) -> None:
         day += dt.timedelta(1)
         festival.holidays.add(day)
     festival.workdays -= festival.holidays
+
+
+def disagreements(year: HolidayYear, other_notices: dict[dt.date, tuple[str, str, str]] | None = None) -> list[dict]:
+    """Day by day, where a notice's year and chinesecalendar answer differently (years the package knows).
+    A day of the year that another notice decides (2011-12-31, a make-up day of the 2012 notice) is that one's."""
+    import chinese_calendar
+
+    def kind(workday: bool) -> str:
+        return WORKDAY if workday else HOLIDAY
+
+    found = []
+    others = {d for d in (other_notices or {}) if d not in year.days}
+    days = set(year.days)
+    day = dt.date(year.year, 1, 1)
+    while statutory_year_known(year.year) and day.year == year.year:
+        if chinese_calendar.is_workday(day) != (day.weekday() < 5):
+            days.add(day)  # chinesecalendar moves this day; does the notice?
+        day += dt.timedelta(1)
+    for day in sorted(days):
+        if not statutory_year_known(day.year) or day in others:
+            continue
+        statutory = chinese_calendar.is_workday(day)
+        notice_kind, name, _ = year.days.get(day, (kind(day.weekday() < 5), "", ""))
+        if (notice_kind == WORKDAY) != statutory:
+            found.append({"day": day.isoformat(), "notice": notice_kind, "chinesecalendar": kind(statutory),
+                          "name": name, "in_notice": day in year.days})
+    return found
