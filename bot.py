@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from commands import admin, chatops, delivery, demo, extensions, plans, reports, schedule, service
+from commands import admin, chatops, delivery, demo, extensions, plans, reports, schedule, service, web
 from commands.common import App, DubanGroup, emit, json_option, pass_app
 from i18n import _
 
@@ -25,9 +25,14 @@ from i18n import _
     metavar="FILE",
     help="Configuration file (default: $DUBAN_CONFIG, else ./duban.toml if present).",
 )
+@click.option("--today", metavar="DATE", envvar="DUBAN_TODAY",
+              help="Run as if today were DATE (YYYY-MM-DD), e.g. to try the 2019 sample plan; also $DUBAN_TODAY.")
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines as text or as one JSON object each (for log collectors).")
 @click.version_option(package_name="duban")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, today: str | None, debug: bool, log_format: str) -> None:
     """督办 duban keeps a task-division plan (分工方案) on schedule through WeCom.
 
     \b
@@ -38,7 +43,14 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
       duban contact import contacts.xlsx  who the liaisons (联络员) and leaders are
       duban serve                         remind, collect replies, post digests
     """
-    ctx.obj = App(config_path)
+    from commands.common import parse_date
+
+    ctx.obj = App(config_path, parse_date(today) if today else None)
+    ctx.obj.log_format = log_format
+    if today:
+        ctx.obj.config  # noqa: B018 - sets the clock's timezone, then shifts it
+        click.echo(_("[as of {date}: --today / DUBAN_TODAY is set, duban runs as if today were this date]").format(
+            date=today), err=True)
 
 
 @cli.command()
@@ -91,7 +103,7 @@ for group_command in (admin.unit, admin.group, admin.contact, admin.leaders, pla
                       schedule.calendar, schedule.remind, schedule.doctor,
                       service.emulator, service.serve, delivery.notify, delivery.outbox, delivery.wecom,
                       chatops.say, chatops.callback, reports.digest, reports.export, reports.report, demo.demo,
-                      extensions.extension):
+                      extensions.extension, web.web):
     cli.add_command(group_command)
 
 

@@ -28,8 +28,8 @@ def show_help(ctx: Context, cmd: Command) -> str:
             continue
         lines.append(f"{spec.usage} —— {spec.summary}")
     lines.append("直接发文字：本单位只有一项需关注的工作时，记为它的进展。")
-    if ctx.with_code:
-        lines.append("本单位有多个在办方案，编号前请加方案代码，如 A24。")
+    # No plan-code line here: it would cost a query on every 帮助. With several plans, 「任务」 shows the
+    # numbers with their codes (A24) and an ambiguous number is answered with the choices.
     lines.append(f"指令中的数字、符号全角半角均可。如有疑问请联系{ctx.admin}。")
     return "\n".join(lines)
 
@@ -92,7 +92,7 @@ def show_task(ctx: Context, cmd: Command) -> str:
     if view.reports:
         lines.append(f"记录（共{view.report_count}条，最近{len(view.reports)}条）：")
         for r in view.reports:
-            when = ctx.local(r.at).strftime("%m-%d %H:%M")
+            when = replies.ago(r.at, ctx.now, ctx.local(r.at))
             kind = REPORT_KINDS.get(r.kind, r.kind)
             percent = f"{r.percent}%" if r.percent is not None else ""
             undone = "（已撤回）" if r.undone else ""

@@ -72,6 +72,16 @@ def label(item: ChatItem, with_code: bool) -> str:
     return f"第{number(item.seq, item.plan_code, with_code)}项"
 
 
+def ago(at: dt.datetime, now: dt.datetime, local_at: dt.datetime) -> str:
+    """When something was recorded, as a phone reader takes it in: 「3天前」「2小时前」 within a week, else 10-15.
+    `at` and `now` are stored (naive UTC) times; `local_at` is `at` in the office's timezone."""
+    if dt.timedelta(0) <= now - at < dt.timedelta(days=7):
+        import arrow  # only 详情 needs it; kept off the import path of every other command
+
+        return arrow.get(at).humanize(arrow.get(now), locale="zh")
+    return local_at.strftime("%m-%d")
+
+
 def md(day: dt.date, today: dt.date | None = None) -> str:
     if today is not None and day.year != today.year:
         return f"{day.year}年{day.month}月{day.day}日"

@@ -27,11 +27,13 @@ def unit_add(app: App, name: str, aliases: tuple[str, ...]) -> None:
     Example: `duban unit add 区政府办公室 --alias 区政府办`. For a unit a plan import already created under two
     names, use `duban unit merge` instead.
     """
-    from store.units import add_unit
+    from store.units import ensure_unit
 
     app.connect()
-    created = add_unit(name, aliases)
-    if aliases:
+    created, new = ensure_unit(name, aliases)
+    if not new:
+        click.echo(_("Unit {name} already exists: nothing to do.").format(name=created.name))
+    elif aliases:
         click.echo(_("Added unit {name} (aliases: {aliases}).").format(name=created.name, aliases="、".join(aliases)))
     else:
         click.echo(_("Added unit {name}.").format(name=created.name))
@@ -57,11 +59,12 @@ def unit_list(app: App, as_json: bool) -> None:
 @pass_app
 def unit_alias(app: App, alias: str, unit_name: str) -> None:
     """Make ALIAS another name of UNIT (plans that write ALIAS then resolve to UNIT)."""
-    from store.units import add_alias
+    from store.units import ensure_alias, get_unit
 
     app.connect()
-    created = add_alias(alias, unit_name)
-    click.echo(_("{alias} is now an alias of {unit}.").format(alias=created.alias, unit=created.unit.name))
+    _alias, new = ensure_alias(alias, unit_name)
+    said = _("{alias} is now an alias of {unit}.") if new else _("{alias} is already a name of {unit}: nothing to do.")
+    click.echo(said.format(alias=alias, unit=get_unit(unit_name).name))
 
 
 @unit.command("rename")
@@ -87,6 +90,10 @@ def unit_merge(app: App, source: str, into: str) -> None:
 
     app.connect()
     counts = merge_units(source, into)
+    if counts["already"]:
+        click.echo(_("{source} is already merged into {into} (it is an alias): nothing to do.").format(
+            source=source, into=into))
+        return
     click.echo(_("Merged into {into}: {contacts} contact(s), {assignments} assignment(s), {aliases} alias(es), "
                  "{groups} group membership(s) moved.").format(into=into, **counts))
 
@@ -118,11 +125,12 @@ def group() -> None:
 @pass_app
 def group_add(app: App, name: str, note: str) -> None:
     """Add an (empty) unit group."""
-    from store.units import add_group
+    from store.units import ensure_group
 
     app.connect()
-    created = add_group(name, note)
-    click.echo(_("Added group {name}.").format(name=created.name))
+    created, new = ensure_group(name, note)
+    said = _("Added group {name}.") if new else _("Unit group {name} already exists: nothing to do.")
+    click.echo(said.format(name=created.name))
 
 
 @group.command("add-member")
@@ -135,6 +143,8 @@ def group_add_member(app: App, group_name: str, units: tuple[str, ...]) -> None:
 
     app.connect()
     result = add_members(group_name, units)
+    if result["added"] < len(set(units)):
+        click.echo(_("{n} of them already in {group}.").format(n=len(set(units)) - result["added"], group=group_name))
     click.echo(_("Added {added} unit(s) to {group}; {assignments} new assignment(s).").format(group=group_name, **result))
 
 
@@ -204,11 +214,13 @@ def contact_add(app: App, unit_name: str, name: str, userid: str, mobile: str | 
 
     Example: `duban contact add --unit 区财政局 --name 张三 --userid zhangsan --mobile 13800138000`.
     """
-    from store.contacts import add_contact
+    from store.contacts import ensure_contact
 
     app.connect()
-    created = add_contact(unit_name, name, userid, mobile, role)
-    click.echo(_("Added {role} {name} ({userid}) to {unit}.").format(
+    created, new = ensure_contact(unit_name, name, userid, mobile, role)
+    said = _("Added {role} {name} ({userid}) to {unit}.") if new else \
+        _("{name} ({userid}) is already {role} of {unit}: nothing to do.")
+    click.echo(said.format(
         role=role_label(created.role), name=created.name, userid=created.userid, unit=created.unit.name))
 
 
@@ -283,19 +295,53 @@ def contact_away(app: App, userid: str, until: str | None, delegate: str | None,
 
 @contact.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--update", is_flag=True, help="Apply changed rows (unit, name, mobile, role) to existing contacts.")
+@click.option("--remove-missing", is_flag=True, help="Remove contacts that are not on the sheet (asks first).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@json_option
 @pass_app
-def contact_import(app: App, file: str) -> None:
-    """Import contacts from .csv (UTF-8 or GBK) or .xlsx, all rows or none.
+def contact_import(app: App, file: str, update: bool, remove_missing: bool, yes: bool, dry_run: bool,
+                   as_json: bool) -> None:
+    """Import contacts from .csv (UTF-8 or GBK) or .xlsx, all rows or none; safe to rerun on the grown sheet.
 
-    The header row names the columns: 单位, 姓名, 企业微信账号, 手机, 角色 (联络员/领导),
-    or unit, name, userid, mobile, role (liaison/leader).
+    The header row (a title row above it is fine) names the columns: 单位, 姓名, 企业微信账号, 手机,
+    角色 (联络员/领导), or unit, name, userid, mobile, role (liaison/leader). Rows already imported are
+    unchanged; userids are compared as WeCom does (trimmed, any case). A row that differs from the stored
+    contact is an error unless --update; contacts missing from the sheet are listed, and removed with
+    --remove-missing.
     """
     from plan.tables import read_rows
-    from store.contacts import import_contacts
+    from store.contact_sheet import sync_contacts
 
     app.connect()
-    result = import_contacts(read_rows(file))
-    click.echo(_("Imported {n} contact(s) from {file}.").format(n=result.created, file=Path(file).name))
+    rows = read_rows(file)
+    if remove_missing and not dry_run and not yes:
+        preview = sync_contacts(rows, update=update, dry_run=True)
+        if preview.missing:
+            click.echo(_("Not on the sheet, to be removed:"))
+            for who in preview.missing:
+                click.echo(f"  {who}")
+            click.confirm(_("Remove these {n} contact(s)?").format(n=len(preview.missing)), abort=True)
+    result = sync_contacts(rows, update=update, remove_missing=remove_missing, dry_run=dry_run)
+    emit(result.as_dict(), as_json, lambda _data: print_sheet_result(result, Path(file).name))
+
+
+def print_sheet_result(result, file: str) -> None:
+    click.echo(_("{file}: {added} added, {changed} changed, {unchanged} unchanged.").format(
+        file=file, added=len(result.added), changed=len(result.changed), unchanged=len(result.unchanged)))
+    for userid in result.added:
+        click.echo(f"  + {userid}")
+    for change in result.changed:
+        click.echo(f"  ~ {change}")
+    if result.removed:
+        click.echo(_("Removed {n} contact(s) not on the sheet: {who}").format(n=len(result.removed),
+                                                                               who=", ".join(result.removed)))
+    elif result.missing:
+        click.echo(_("{n} contact(s) are not on the sheet (kept; --remove-missing removes them): {who}").format(
+            n=len(result.missing), who="; ".join(result.missing)))
+    if result.dry_run:
+        click.echo(_("Dry run: nothing was written."))
 
 
 @contact.command("export")
@@ -356,6 +402,10 @@ def leaders_add(app: App, name: str, webhook_key: str | None, chat_id: str | Non
     ids = [u.strip() for u in userids.split(",") if u.strip()] if userids else None
     created = add_leader_group(name, webhook_key=webhook_key, chat_id=chat_id, userids=ids, plan=plan_ref,
                                schedule=schedule)
+    if getattr(created, "already", False):
+        click.echo(_("Leader group {name} already exists with this {channel}: nothing to do.").format(
+            name=created.name, channel=channel_label(created.channel)))
+        return
     click.echo(_("Added leader group {name} ({channel}: {target}).").format(
         name=created.name, channel=channel_label(created.channel), target=masked_target(created)))
 
@@ -384,4 +434,5 @@ def leaders_remove(app: App, name: str) -> None:
 
     app.connect()
     removed = remove_leader_group(name)
-    click.echo(_("Removed leader group {name}.").format(name=removed.name))
+    click.echo(_("Removed leader group {name}; {n} queued message(s) to it cancelled.").format(
+        name=removed.name, n=removed.cancelled))

@@ -48,15 +48,32 @@ class DubanGroup(click.Group):
         try:
             return super().invoke(ctx)
         except _user_error_types() as exc:
-            click.echo(_("Error: {message}").format(message=exc), err=True)
+            if ctx.params.get("debug"):
+                raise
+            click.echo(_("Error: {message}").format(message=" ".join(str(exc).split("\n", 1)[:1]) + (
+                "\n" + str(exc).split("\n", 1)[1] if "\n" in str(exc) else "")), err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything else: one line, the traceback with --debug
+            if ctx.params.get("debug") or ctx.parent is not None:
+                raise
+            from commands.errors import describe
+
+            said = describe(exc)
+            if said is None:
+                said = _("unexpected {kind}: {detail} (run again with --debug for the traceback)").format(
+                    kind=type(exc).__name__, detail=" ".join(str(exc).split())[:300])
+            click.echo(_("Error: {message}").format(message=said), err=True)
             ctx.exit(1)
 
 
 class App:
     """What a command needs: the configuration and, on first use, the database."""
 
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, today: dt.date | None = None) -> None:
         self.config_path = config_path
+        self.today = today
         self._config: Config | None = None
         self._connected = False
 
@@ -65,8 +82,13 @@ class App:
         if self._config is None:
             self._config = load_config(self.config_path)
             from store.clock import clock
+            from wecom.log_scrub import install_scrubbing
+
+            install_scrubbing(self._config)  # secrets never reach a log line
 
             clock.set_timezone(self._config.timezone)
+            if self.today is not None:
+                clock.shift_to(self.today)
         return self._config
 
     def connect(self, require_schema: bool = True) -> None:

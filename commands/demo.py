@@ -91,7 +91,6 @@ class Demo:
     def day(self, day: dt.date) -> None:
         from jobs.calendar import load_calendar
         from jobs.digest import send_digests
-        from jobs.outbox import enqueue_message
         from jobs.reminders import send_reminders
         from store.clock import clock
 
@@ -101,8 +100,7 @@ class Demo:
         clock.freeze(dt.datetime.combine(day, dt.time(9, 10)))
         makeup = "（调休上班）" if day.weekday() >= 5 else ""
         click.echo(click.style(f"{day} 周{WEEKDAYS[day.weekday()]}{makeup}", bold=True))
-        send_reminders(day, clock.utcnow(), self.config, calendar,
-                       lambda key, userid, text: enqueue_message(key, "app", userid, text)[0].id)
+        send_reminders(day, clock.utcnow(), self.config, calendar)
         send_digests(clock.now(), self.config, calendar)
         self.flush_and_show(replies=True)
 

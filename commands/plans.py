@@ -26,12 +26,14 @@ def plan() -> None:
 @click.option("--year", type=int, help="Base year for deadlines without one (default: from the title or issue date).")
 @click.option("--title", help="Use this title instead of the one found in the file.")
 @click.option("--dry-run", is_flag=True, help="Read and resolve everything, print the summary, write nothing.")
-@click.option("--replace", is_flag=True, help="Update the imported plan with the same title in place; "
+@click.option("--replace", is_flag=True, help="Update the imported plan with the same title or 文号 in place; "
               "tasks whose 序号 survive keep their reports and states.")
+@click.option("--as-new", is_flag=True, help="Import as another plan even though an active plan has the same title "
+              "or 文号.")
 @json_option
 @pass_app
 def plan_import(app: App, file: str | None, sample: bool, year: int | None, title: str | None, dry_run: bool,
-                replace: bool, as_json: bool) -> None:
+                replace: bool, as_new: bool, as_json: bool) -> None:
     """Import a plan from .txt (text copied from the document), .docx, .xlsx or .csv.
 
     All or nothing: a file that cannot be read leaves the database as it was. Unit phrases become
@@ -46,12 +48,20 @@ def plan_import(app: App, file: str | None, sample: bool, year: int | None, titl
 
     if bool(file) == sample:
         raise click.UsageError(_("give a FILE or --sample"))
+    if replace and as_new:
+        raise click.UsageError(_("choose --replace or --as-new, not both"))
+    if file:
+        refuse_own_ledger(file)
+    from plan.readers.limits import MB, set_max_file_bytes
+
+    set_max_file_bytes(app.config["import"]["max_file_mb"] * MB)
     parsed = read_plan(SAMPLE_PLAN if sample else file, year=year, title=title)
     app.connect()
-    report = save_plan(parsed, replace=replace, dry_run=dry_run, likely_duplicates=likely_duplicates)
+    report = save_plan(parsed, replace=replace, as_new=as_new, dry_run=dry_run, likely_duplicates=likely_duplicates)
     if as_json:
         data = to_json_dict(parsed)
-        data["warnings"] = [{"seq": w["seq"], "code": w["code"], "message": w["message"]} for w in report.warnings]
+        data["warnings"] = [{"seq": f"{w['seq']}-{w['sub']}" if w.get("sub") else w["seq"], "code": w["code"],
+                             "message": w["message"]} for w in report.warnings]
         data["import"] = report.as_dict()
         emit(data, True, print)
         return
@@ -102,6 +112,96 @@ def print_warnings(warnings: list[dict]) -> None:
         click.echo(f"  {where}{w['message']}")
 
 
+def refuse_own_ledger(file: str) -> None:
+    from jobs.ledger import is_duban_ledger
+
+    if is_duban_ledger(file):
+        raise click.ClickException(_("{file} is a 台账 exported by duban, not a plan: to update a plan, import its "
+                                     "corrected plan file with --replace").format(file=Path(file).name))
+
+
+@plan.command("diff")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("plan_ref", metavar="[PLAN]", required=False)
+@click.option("--year", type=int, help="Base year for deadlines without one (default: from the title or issue date).")
+@json_option
+@pass_app
+def plan_diff(app: App, file: str, plan_ref: str | None, year: int | None, as_json: bool) -> None:
+    """Show what importing FILE with --replace would change in PLAN (default: the active plan with the same
+    title or 文号): tasks added, removed and changed (units, deadlines, text). Writes nothing."""
+    from plan.read import read_plan
+    from store.plan_lifecycle import diff_plan
+
+    parsed = read_plan(file, year=year)
+    app.connect()
+    emit(diff_plan(parsed, plan_ref), as_json, print_diff)
+
+
+FIELD_LABELS = {"units": N_("units"), "deadline": N_("deadline"), "requirement": N_("requirement"),
+                "category": N_("task")}
+
+
+def print_diff(d: dict) -> None:
+    click.echo(_("{file} against plan {code} ({title}):").format(file=d["file"], code=d["plan"]["code"],
+                                                                 title=d["plan"]["title"]))
+    click.echo("  " + _("{added} added, {removed} removed, {changed} changed, {unchanged} unchanged").format(
+        added=len(d["added"]), removed=len(d["removed"]), changed=len(d["changed"]), unchanged=d["unchanged"]))
+    for t in d["added"]:
+        click.echo(f"  + [{t['seq']}] {_short(t['requirement'], 40)}  {t['units']}  {t['deadline']}")
+    for t in d["removed"]:
+        click.echo(f"  - [{t['seq']}] {_short(t['requirement'], 40)}")
+    for t in d["changed"]:
+        for field, change in t["changes"].items():
+            click.echo(f"  ~ [{t['seq']}] {_(FIELD_LABELS[field])}: {_short(change['old'], 40)} → "
+                       f"{_short(change['new'], 40)}")
+
+
+@plan.command("archive")
+@click.argument("plan_ref", metavar="PLAN")
+@pass_app
+def plan_archive(app: App, plan_ref: str) -> None:
+    """Archive PLAN: no more reminders, gone from chat lists and digests; its history and exports stay."""
+    from store.plan_lifecycle import archive_plan
+
+    app.connect()
+    archived, changed = archive_plan(plan_ref)
+    said = _("Archived plan {code} ({title}); `duban plan restore {code}` brings it back.") if changed else \
+        _("Plan {code} ({title}) was already archived: nothing to do.")
+    click.echo(said.format(code=archived.code, title=archived.title))
+
+
+@plan.command("restore")
+@click.argument("plan_ref", metavar="PLAN")
+@pass_app
+def plan_restore(app: App, plan_ref: str) -> None:
+    """Make an archived PLAN active again (reminders, chat and digests resume)."""
+    from store.plan_lifecycle import restore_plan
+
+    app.connect()
+    restored, changed = restore_plan(plan_ref)
+    said = _("Plan {code} ({title}) is active again.") if changed else \
+        _("Plan {code} ({title}) is already active: nothing to do.")
+    click.echo(said.format(code=restored.code, title=restored.title))
+
+
+@plan.command("delete")
+@click.argument("plan_ref", metavar="PLAN")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def plan_delete(app: App, plan_ref: str, yes: bool) -> None:
+    """Delete PLAN imported by mistake; refused once anything was recorded on it (archive it instead)."""
+    from store.plan_lifecycle import delete_plan
+    from store.plans import get_plan
+
+    app.connect()
+    target = get_plan(plan_ref)
+    if not yes:
+        click.confirm(_("Delete plan {code} ({title}) and its tasks?").format(code=target.code, title=target.title),
+                      abort=True)
+    deleted = delete_plan(target.code)
+    click.echo(_("Deleted plan {code} ({title}).").format(code=deleted.code, title=deleted.title))
+
+
 @plan.command("list")
 @json_option
 @pass_app
@@ -112,7 +212,7 @@ def plan_list(app: App, as_json: bool) -> None:
     app.connect()
     emit(list_plans(), as_json, lambda rows: table(
         [[p["code"], p["title"], p["doc_no"], p["issued_on"], p["tasks"], p["assignments"], p["warnings"],
-          _("yes") if p["active"] else _("no")] for p in rows],
+          _("yes") if p["active"] else _("archived")] for p in rows],
         [_("code"), _("title"), _("doc no"), _("issued"), _("tasks"), _("assignments"), _("warnings"), _("active")],
     ))
 

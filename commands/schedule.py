@@ -204,12 +204,7 @@ def remind(app: App, at: str | None, dry_run: bool, as_json: bool) -> None:
     if dry_run:
         run = plan_reminders(today, now, app.config, load_calendar())
     else:
-        from jobs.outbox import enqueue_message
-
-        def enqueue(key: str, userid: str, text: str) -> int:
-            return enqueue_message(key, "app", userid, text)[0].id
-
-        run = send_reminders(today, now, app.config, load_calendar(), enqueue)
+        run = send_reminders(today, now, app.config, load_calendar())
     if as_json:
         emit([m.as_dict() for m in run.messages], True, print)
         return

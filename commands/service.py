@@ -16,7 +16,9 @@ def emulator(port: int, webhook_keys: tuple[str, ...], token_lifetime: int) -> N
     """Run a local WeCom API emulator, to try duban before you have a WeCom app.
 
     It speaks WeCom's JSON (gettoken, message/send, appchat, webhook/send, media/upload, user/get) with
-    WeCom's limits and error codes, and shows what was delivered at /emulator/messages. Point duban at it:
+    WeCom's limits and error codes, and shows what was delivered at /emulator/messages. It also serves
+    WeCom's web sign-in page (connect/oauth2/authorize, asking which userid you are) for the status board.
+    Point duban at it:
 
     \b
       DUBAN_WECOM_API_BASE_URL=http://127.0.0.1:8001/cgi-bin/
@@ -41,18 +43,22 @@ def serve(app: App, no_callback: bool, log_level: str) -> None:
     Reminders go out at [schedule] remind_at on working days; the dispatcher sends the outbox every
     [schedule] dispatch_interval_seconds; the callback listens on [server] host:port path. Several
     `duban serve` on one database are safe: one schedules, the others stand by. SIGTERM stops cleanly.
+    The status board (看板) is served on the same port at [web] path (see `duban web --help`).
     """
     app.connect()
-    configure_logging(log_level)
+    configure_logging(log_level, app.config)
     run_service(app.config, callback=not no_callback)
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, config=None) -> None:
     import logging
 
+    from wecom.log_scrub import quiet_chat_text_loggers
+
     logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # urllib3 at DEBUG prints request URLs, which carry the corp secret and access token.
+    # urllib3 at DEBUG prints request URLs, which carry the corp secret and access token (scrubbed anyway).
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    quiet_chat_text_loggers(config)
 
 
 def run_service(config, *, callback: bool = True, stop_event=None) -> None:
@@ -73,15 +79,7 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    running = None
-    w = config["wecom"]
-    if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
-        from wecom.callback import start_callback
-
-        running = start_callback(config, make_chat_handler(config), make_outbox_notifier())
-        log.info("WeCom callback on %s%s", running.url, config["server"]["path"])
-    elif callback:
-        log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")
+    running = start_web_server(config, callback, make_chat_handler, make_outbox_notifier, log)
     service.start()
     log.info("duban serving: reminders at %s, dispatcher every %ss", config["schedule"]["remind_at"],
              config["schedule"]["dispatch_interval_seconds"])
@@ -91,5 +89,37 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
         log.info("stopping")
         service.stop()
         if running is not None:
+            from commands.web import stop_board
+
             running.stop()
+            stop_board(running.app)
         log.info("stopped")
+
+
+BOARD_REFRESH_SECONDS = 2.0
+
+
+def start_web_server(config, callback: bool, make_handler, make_notifier, log):
+    """The callback and the status board on [server] host:port (either may be off); None when both are."""
+    from commands.web import mount_board
+    from wecom.callback import RunningCallback, create_app
+
+    w = config["wecom"]
+    app = None
+    if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
+        app = create_app(config, make_handler(config), make_notifier())
+        log.info("WeCom callback at %s", config["server"]["path"])
+    elif callback:
+        log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")
+    if config["web"]["enabled"]:
+        if app is None:
+            from flask import Flask
+
+            app = Flask("duban.board")
+        mount_board(app, config, refresh_seconds=BOARD_REFRESH_SECONDS)
+        log.info("status board at %s", config["web"]["path"])
+    if app is None:
+        return None
+    running = RunningCallback(app, config["server"]["host"], config["server"]["port"]).start()
+    log.info("listening on %s", running.url)
+    return running

@@ -28,7 +28,15 @@ from functools import partial
 from pathlib import Path
 
 from jobs.calendar import WorkCalendar, next_year_line
-from jobs.digest_words import Section, comment, pack, plan_sections, unknown_delivery_section
+from jobs.digest_words import (
+    Section,
+    board_link_section,
+    comment,
+    pack,
+    plan_sections,
+    unknown_delivery_section,
+)
+from store.board_links import group_link_url
 from store.clock import clock
 from store.config import Config
 from store.db import StoreError, backend, database
@@ -184,6 +192,9 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
         calendar_line = next_year_line(today, calendar)  # from 1 November while next year is unknown
         if calendar_line:
             sections.append(Section(None, [comment(calendar_line)]))
+        link = group_link_url(config, group, now_utc)
+        if link:
+            sections.append(board_link_section(link))
     # Channel 'app' gets markdown too: the WeCom client renders it. People who read WeCom through the
     # WeChat plugin see the raw markup instead; `text_parts` is the plain version for them (not sent).
     digest.parts = pack(sections, limit)

@@ -129,6 +129,11 @@ def unknown_delivery_section(count: int) -> list[Section]:
                                    "如有缺漏，请联系管理员补发。")])]
 
 
+def board_link_section(url: str) -> Section:
+    """The signed link to the status board's overview, last in the digest (it expires: [web] link_hours)."""
+    return Section(None, [f"[打开督办看板，查看全部情况]({url})"])
+
+
 def pack(sections: list[Section], limit: int) -> list[str]:
     """Parts of at most `limit` UTF-8 bytes, cut between lines, numbered 「（i/n）」 when more than one."""
     budget = limit - utf8_len(part_marker(999, 999))

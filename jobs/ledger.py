@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -77,6 +77,27 @@ def ledger_values(row: LedgerRow) -> list:
             "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on]
 
 
+def is_duban_ledger(path: str | Path) -> bool:
+    """Whether `path` is a 台账 this module wrote (its header row), which must not be imported as a plan."""
+    if Path(path).suffix.lower() != ".xlsx" or not Path(path).is_file():
+        return False
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - not ours to judge: the plan reader reports a broken file
+        return False
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(min_row=1, max_row=3, values_only=True):
+                cells = [str(c).strip() for c in row if c is not None]
+                if cells[:3] == LEDGER_HEADER[:3] and "完成情况" in cells and "最新进展" in cells:
+                    return True
+    finally:
+        wb.close()
+    return False
+
+
 def _plans(plan_ref: str | None) -> list[Plan]:
     plans = [get_plan(plan_ref)] if plan_ref else plans_in_scope(None)
     if not plans:
@@ -141,8 +162,25 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
         ws.column_dimensions[get_column_letter(col)].width = min(max_width[col - 1], width + 2)
 
 
-def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None) -> int:
-    """Write the 台账 of one plan (or of every active plan, a sheet each) to `path`; returns the task rows."""
+def only_units(rows: list[LedgerRow], units: Collection[str]) -> list[LedgerRow]:
+    """The rows where one of `units` has a part, showing only those units (a liaison's 台账 on the board)."""
+    out = []
+    for row in rows:
+        mine = [u for u in row.units if u.unit in units]
+        if not mine:
+            continue
+        progress = row.last_progress_unit in units
+        out.append(replace(row, units=mine, unresolved=[], last_progress=row.last_progress if progress else None,
+                           last_progress_unit=row.last_progress_unit if progress else None,
+                           last_progress_on=row.last_progress_on if progress else None))
+    return out
+
+
+def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None,
+                       units: Collection[str] | None = None) -> int:
+    """Write the 台账 of one plan (or of every active plan, a sheet each) to `path`; returns the task rows.
+
+    With `units` (names), only the tasks those units have a part in, and only their part."""
     today = today or clock.today()
     wb = Workbook()
     wb.remove(wb.active)
@@ -150,6 +188,8 @@ def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.
     total = 0
     for plan in _plans(plan_ref):
         rows = ledger_rows(plan, today)
+        if units is not None:
+            rows = only_units(rows, units)
         ws = wb.create_sheet(_sheet_title(plan, used))
         _write_table(ws, f"{plan.title}工作台账（截至{today.year}年{md(today)}）", LEDGER_HEADER,
                      [ledger_values(r) for r in rows], LEDGER_MAX_WIDTH, lambda i, rows=rows: rows[i].overdue,

@@ -45,6 +45,7 @@ from store.db import database
 from store.models import Outbox
 from wecom.client import WeComSender, make_client
 from wecom.errors import SendError, SendResult
+from wecom.log_scrub import chat_text_logged, remember_secret
 from wecom.shaping import (
     APP_MARKDOWN_LIMIT,
     APP_TEXT_LIMIT,
@@ -80,6 +81,8 @@ def enqueue_message(dedupe_key: str, channel: str, target: str, text: str | dict
     """Put a message in the outbox, shaped to fit: a long text or markdown body becomes numbered parts
     (keys KEY#1, KEY#2 …), an app message to more than 1000 people one row per 1000 (KEY@1, KEY@2 …).
     Idempotent by key; all rows or none. Other msgtypes take a dict body (stored as JSON)."""
+    if channel == "webhook":
+        remember_secret(target)  # a robot key is a credential: masked in every log line from now on
     if isinstance(text, dict):
         parts = [json.dumps(text, ensure_ascii=False)]
     elif (channel, msgtype) in BYTE_LIMITS:
@@ -286,6 +289,8 @@ class Dispatcher:
             result.deferred += 1
             return False
         self.pacer.pace()
+        if chat_text_logged():
+            log.debug("outbox %s to %s: %r", row.id, box.masked_target(row.channel, row.target), row.body[:500])
         answer = self._send(row)
         t = self._now()
         now = _stored(t)

@@ -320,8 +320,15 @@ def plan_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     return run
 
 
+def enqueue_app_text(key: str, userid: str, text: str) -> int:
+    """The one way a reminder enters the outbox: an app text message to one person; returns its outbox id."""
+    from jobs.outbox import enqueue_message
+
+    return enqueue_message(key, "app", userid, text)[0].id
+
+
 def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calendar: WorkCalendar,
-                   enqueue: Enqueue) -> ReminderRun:
+                   enqueue: Enqueue = enqueue_app_text) -> ReminderRun:
     """Plan today's reminders and put each message in the outbox with its reminder-log rows, atomically.
 
     Each message's transaction claims its items one by one; items another run (a second `duban remind`, a

@@ -33,13 +33,9 @@ DIGEST_CHECK_MINUTES = 10
 def run_reminders(config: Config) -> dict:
     """Plan and enqueue today's reminders (nothing on a non-working day)."""
     from jobs.calendar import load_calendar
-    from jobs.outbox import enqueue_message
     from jobs.reminders import send_reminders
 
-    def enqueue(key: str, userid: str, text: str) -> int:
-        return enqueue_message(key, "app", userid, text)[0].id
-
-    run = send_reminders(clock.today(), clock.utcnow(), config, load_calendar(), enqueue)
+    run = send_reminders(clock.today(), clock.utcnow(), config, load_calendar())
     if run.unreachable:
         log.warning("units with items but no reachable contact: %s", ", ".join(run.unreachable))
     log.info("reminders for %s: %d message(s) planned, %d enqueued", run.day, run.planned, run.enqueued)
@@ -56,6 +52,21 @@ def run_digests(config: Config) -> int:
     if sent:
         log.info("weekly digests enqueued: %d", len(sent))
     return len(sent)
+
+
+def run_inbox_pruning(config: Config) -> int:
+    """Forget callback messages older than [server] inbox_retention_days (0 keeps them)."""
+    import datetime as dt
+
+    from store.inbox import prune_inbox
+
+    days = int(config["server"]["inbox_retention_days"])
+    if days <= 0:
+        return 0
+    removed = prune_inbox(clock.utcnow() - dt.timedelta(days=days))
+    if removed:
+        log.info("inbox: forgot %d callback message(s) older than %d days", removed, days)
+    return removed
 
 
 def log_calendar_warnings() -> None:
@@ -88,10 +99,12 @@ class Service:
     scheduler: BackgroundScheduler | None = None
     active: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> None:
+    def start(self, paused: bool = False) -> None:
+        """Register the jobs, take the lease if free, and start the scheduler (`paused`: jobs registered but
+        not fired by the wall clock — tests fire them at injected times)."""
         tz = self.config.timezone
         sched = self.config["schedule"]
-        hour, minute = away_from_rush(*(int(x) for x in sched["remind_at"].split(":")))
+        hour, minute = self.reminder_time()
         jitter = max(0, int(sched["jitter_seconds"]))
         self.scheduler = BackgroundScheduler(
             timezone=tz,
@@ -111,13 +124,22 @@ class Service:
             self._guard(lambda: run_digests(self.config)),
             IntervalTrigger(minutes=DIGEST_CHECK_MINUTES, jitter=60), id="digests",
         )
+        self.scheduler.add_job(
+            self._guard(lambda: run_inbox_pruning(self.config)),
+            CronTrigger(hour=3, minute=17, jitter=jitter, timezone=tz), id="inbox-pruning",
+        )
         if self.dispatch is not None:
             self.scheduler.add_job(
                 self._guard(self.dispatch), IntervalTrigger(seconds=sched["dispatch_interval_seconds"]),
                 id="dispatch",
             )
         self.keep_lease()
-        self.scheduler.start()
+        self.scheduler.start(paused=paused)
+
+    def reminder_time(self) -> tuple[int, int]:
+        """The (hour, minute) the daily reminder run starts: `remind_at` moved away from :00/:30. The cron job
+        and the catch-up after downtime both use it, so a process starting at 09:01 does not send before 09:03."""
+        return away_from_rush(*(int(x) for x in self.config["schedule"]["remind_at"].split(":")))
 
     def keep_lease(self) -> None:
         import datetime as dt
@@ -144,8 +166,7 @@ class Service:
     def catch_up(self) -> None:
         """On becoming active past today's reminder time: send today's reminders once (idempotent)."""
         local = clock.local_now()
-        hour, minute = (int(x) for x in self.config["schedule"]["remind_at"].split(":"))
-        if (local.hour, local.minute) >= (hour, minute):
+        if (local.hour, local.minute) >= self.reminder_time():
             self._guard(lambda: run_reminders(self.config))()
 
     def _guard(self, job: Callable[[], object]) -> Callable[[], None]:

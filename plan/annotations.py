@@ -30,6 +30,8 @@ _PIECE_SEP = re.compile(r"[，,；;。]")
 _VERB_RE = re.compile(r"牵头|负责|配合|参与|协办|协助|指导|主责|落实|承办")
 # 列第一位者为牵头单位 / 排在首位的为牵头单位 / 第一个单位为牵头单位
 RULE_RE = re.compile(r"(?:列|排|位)(?:在|于)?(?:第一位|首位|第一个?|最前)(?:的|者)?(?:单位|部门)?(?:为|是)牵头")
+# bracketed words after a title or a name that are not units
+_NOT_UNITS = ("试行", "暂行", "草案", "征求意见稿", "修订", "送审稿")
 _TRAILING_PUNCT = " \t\u3000。.；;，,、"
 
 
@@ -117,10 +119,8 @@ def read_annotation(text: str, *, need_label: bool = False) -> Annotation | None
             found.units.append(f"{label}：{joined}" if label else joined)
     if labelled:
         return found
-    # unlabelled: every piece must be read, and a unit piece needs a role verb (区财政局牵头)
-    if found.leftovers or not found:
-        return None
-    if found.units and not any(_VERB_RE.search(u) for u in found.units):
+    # unlabelled: every piece must be read as units (区财政局牵头; a bare （市教育局）) or deadlines
+    if found.leftovers or not found or any(w in text for w in _NOT_UNITS):
         return None
     return found
 

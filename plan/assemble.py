@@ -129,7 +129,7 @@ class TaskBuilder:
                 return
         else:
             seq = len(self.tasks) + 1
-        requirement = paragraphs(self._cell(row, cols.requirement))
+        requirement = self._requirement(row)
         if not requirement:
             self._warn(seq, "missing_requirement",
                        f"{self.source} row {row.number}: task {seq} has no 具体要求; row skipped")
@@ -138,13 +138,21 @@ class TaskBuilder:
         if sub:
             self.tasks[-1].sub = sub
 
+    def _requirement(self, row: RawRow) -> str:
+        col = self.columns.requirement
+        text = paragraphs(self._cell(row, col))
+        while not text and col is not None and col > 0 and col in row.hspan:
+            col -= 1  # the cell to the left spans over the 具体要求 column: its text is the requirement
+            text = paragraphs(self._cell(row, col))
+        return text
+
     def _is_sub_row(self, row: RawRow, seq_text: str, content: list[str]) -> bool:
         cols = self.columns
         if seq_text or not self.tasks or not self.columns.inherit_blanks:
             return False
         if cols.seq not in row.vmerged and len({flat(c) for c in content}) < 2:
             return False  # a lone text in a blank-序号 row is a heading
-        requirement = paragraphs(self._cell(row, cols.requirement))
+        requirement = self._requirement(row)
         return bool(requirement) and requirement != self.tasks[-1].requirement
 
     def _non_task_row(self, row: RawRow, seq_text: str, content: list[str]) -> None:

@@ -7,16 +7,21 @@ from collections import Counter
 from datetime import date
 
 from i18n import _
+from i18n.words import duplicate_reason
 from plan.deadlines import parse_deadlines
 from plan.document import ParsedTask
 from plan.model import PlanWarning
-from plan.units import duplicate_reason, likely_duplicates
+from plan.units import likely_duplicates
 
 # a date written in the 具体要求 text: 2019年12月15日前, 12月底前, 2020年1月中旬
 _REQUIREMENT_DATE = re.compile(
     r"(?:(?:\d{4}|次|明)年)?[0-9一二三四五六七八九十]{1,3}月(?:份)?"
     r"(?:[0-9一二三四五六七八九十]{1,3}[日号]|底|末|上旬|中旬|下旬)(?:之前|以前|前)?"
 )
+
+
+# two unit names written without a separator: 派出所工商质监所 (a name ending 所/局/站/院/队 and another after it)
+_RUN_TOGETHER = re.compile(r"^[^（）]{2,}?(?:所|局|站|院)(?!办|长|务)[^（）、]{2,}(?:所|(?<!分)局|站|院|中心)$")
 
 
 def _warn(task: ParsedTask, code: str, message: str) -> PlanWarning:
@@ -69,6 +74,11 @@ def _units(task: ParsedTask) -> list[PlanWarning]:
         _warn(task, "unit_fragment_ignored",
               _("task {seq}: {text!r} in the unit cell names no unit; ignored").format(seq=task.label, text=fragment))
         for fragment in task.ignored_units
+    ]
+    warnings += [
+        _warn(task, "unit_name_suspect",
+              _("task {seq}: {name!r} may be two units written together").format(seq=task.label, name=ref.name))
+        for ref in task.units if not ref.is_group and _RUN_TOGETHER.search(ref.name)
     ]
     written = (task.units_raw + task.cooperate_raw).strip()
     if written and not task.units and not task.unresolved_units:

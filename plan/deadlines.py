@@ -464,7 +464,16 @@ def parse_deadlines(text: str, year: int, issued_on: date | None = None) -> list
     """All deadlines in one 完成时限 cell, one per phrase of split_deadline_phrases, in order; [] for an
     empty cell. Never raises."""
     try:
-        return [parse_deadline_phrase(phrase, year, issued_on) for phrase in split_deadline_phrases(text)]
+        found: list[Deadline] = []
+        for phrase in split_deadline_phrases(text):
+            deadline = parse_deadline_phrase(phrase, year, issued_on)
+            if deadline.kind == "unknown" and found and found[-1].label and _MILESTONE_LABEL.match(phrase):
+                # 11月15日前完成初稿，报送区政府: the step goes on after the comma
+                last = found[-1]
+                found[-1] = replace(last, raw=f"{last.raw}，{phrase}", label=f"{last.label}，{phrase}")
+                continue
+            found.append(deadline)
+        return found
     except Exception:  # noqa: BLE001
         return [_unknown(text.strip())] if isinstance(text, str) and text.strip() else []
 

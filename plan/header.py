@@ -24,10 +24,11 @@ _SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "落实单位", "承办单位", "主责单位", "责任主体", "牵头科室", "责任处室", "牵头", "责任", "主责",
         ),
     ),
-    ("note", ("备注", "进展情况", "完成情况", "目标类型", "进度情况", "工作进展")),
+    ("note", ("备注", "进展情况", "完成情况", "目标类型", "进度情况", "工作进展", "推进情况", "当前进度", "落实情况",
+              "是否达序", "说明")),
     ("requirement", ("具体要求", "工作要求", "主要内容", "工作措施", "具体措施", "任务要求", "具体内容", "工作内容",
                      "细化措施", "内容与要求", "指标要求", "目标要求", "工作目标", "目标任务", "建设内容", "主要措施",
-                     "工作举措", "实施内容", "任务内容", "整治内容", "民生实事", "要求")),
+                     "工作举措", "实施内容", "任务内容", "整治内容", "民生实事", "项目内容", "目标任务", "要求")),
     ("subcategory", ("二级任务", "具体任务", "具体事项", "子任务")),
     ("category", ("一级任务", "工作任务", "重点任务", "主要任务", "工作事项", "任务名称", "项目名称", "行业名称",
                   "类别", "领域", "任务")),
@@ -117,6 +118,7 @@ def _map_columns(labels: list[str], hspan: frozenset[int]) -> ColumnMap:
             columns.deadline = col
         elif role == "note" and columns.note is None:
             columns.note = col
+    spanned = False
     if len(task_cols) == 1:
         col, role = task_cols[0]
         follower = col + 1
@@ -125,7 +127,7 @@ def _map_columns(labels: list[str], hspan: frozenset[int]) -> ColumnMap:
         if role == "category":
             columns.category = col
             if spans:
-                columns.subcategory = follower
+                columns.subcategory, spanned = follower, True
         else:
             columns.subcategory = col
     elif task_cols:
@@ -138,8 +140,10 @@ def _map_columns(labels: list[str], hspan: frozenset[int]) -> ColumnMap:
             columns.category, columns.subcategory = categories[0], categories[1]
     if columns.requirement is None:
         # no 具体要求 column: the task's own words are in its lowest task column (工作事项, 行业名称, 任务)
-        if columns.subcategory is not None:
+        if columns.subcategory is not None and not spanned:
             columns.requirement, columns.subcategory = columns.subcategory, None
+        elif spanned:  # the header spans its cells' width: the cells hold the task's words
+            columns.requirement, columns.category, columns.subcategory = columns.category, None, None
         elif columns.category is not None:
             columns.requirement, columns.category = columns.category, None
     return columns

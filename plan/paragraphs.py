@@ -6,8 +6,8 @@ the item above it. Which items are tasks:
 - an item whose descendants carry annotations is a heading: its annotated descendants are the tasks, and every
   item beside an annotated one (same parent, same marker) is a task too (without annotation it is warned);
 - an annotated item without annotated descendants is a task, its sub-points folded into its requirement; when it
-  is a short heading (no sentence of its own) with numbered items under it, those items are the tasks and share
-  its annotation;
+  is a short heading 一、 or （一） (no sentence of its own) with numbered items under it, those items are the tasks
+  and share its annotation; an annotation on a line of its own after （1）（2） measures closes their 1. item;
 - a section without any annotation is not read as tasks (said in a warning); a document without any annotation
   at all has its deepest items as tasks (each warned as having no unit).
 The result is rows for the table path (plan.assemble), so tasks, warnings and --json have the same shape.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plan.annotations import LINE_LABEL_RE, Annotation, read_annotation, strip_annotations
+from plan.annotations import LINE_LABEL_RE, Annotation, is_deadline_text, read_annotation, strip_annotations
 from plan.header import ColumnMap
 from plan.readers.base import RawRow
 from plan.units import UNIT_SUFFIXES
@@ -32,6 +32,11 @@ _MARKERS = (
     re.compile(r"^([①-⑳])\s*"),
 )
 _FOLDED_RANK = 4
+_TASK_RANK = 2  # 1. items
+_MILESTONE_HEAD = re.compile(r"^(?:进度安排|时间安排|时间节点|进度要求|完成时限)[:：]?$")
+_DATE_HEAD = re.compile(r"^(?:(?:19|20)\d{2}年)?(?:第[一二三四1-4]季度|[上下]半年|[0-9一二三四五六七八九十]{1,2}月(?:份|底|末|上旬|中旬|下旬)?"
+                        r"(?:[0-9一二三四五六七八九十]{1,3}[日号])?|年底|年内)")
+_OWN_LINE = re.compile(r"^[（(〔【\[［].*[）)〕】\]］]$")
 _END = re.compile(r"^\s*(?:抄送|抄报|[━─—═_]{3,})")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 COLUMNS = ColumnMap(seq=0, category=1, subcategory=2, requirement=3, units=[4], deadline=5,
@@ -106,55 +111,110 @@ class Outline:
     footer: list[str]
 
 
-def outline(lines: list[str]) -> Outline:
-    """The items of the text, nested by marker rank."""
-    preamble: list[str] = []
-    footer: list[str] = []
-    roots: list[Item] = []
-    stack: list[Item] = []
-    current: Item | None = None
-    label_line = ""  # a labelled line (牵头单位：…), which may wrap onto the next lines
+class _Outliner:
+    """Reads the lines one by one into nested items (see `outline`)."""
 
-    def flush() -> None:
-        nonlocal label_line
-        if current is not None and label_line:
-            annotation = read_annotation(label_line, need_label=True)
+    def __init__(self, numbered: bool) -> None:
+        self.numbered = numbered  # False: a plan of unnumbered items, each a title line before labelled lines
+        self.preamble: list[str] = []
+        self.footer: list[str] = []
+        self.roots: list[Item] = []
+        self.stack: list[Item] = []
+        self.current: Item | None = None
+        self.label_line = ""  # a labelled line (牵头单位：…), which may wrap onto the next lines
+        self.last_plain: tuple[int, str] | None = None  # an unnumbered plan's candidate item title
+        self.milestones = False  # inside a 进度安排 block: 第一季度工作进展：完成设计招标工作
+
+    def flush(self) -> None:
+        if self.current is not None and self.label_line:
+            annotation = read_annotation(self.label_line, need_label=True)
             if annotation is not None:
-                current.labelled.extend(annotation)
-        label_line = ""
+                self.current.labelled.extend(annotation)
+        self.label_line = ""
 
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip().replace("\u3000", " ").strip()
-        if not line:
-            continue
-        if current is not None and (footer or _END.match(line)):
-            flush()
-            footer.append(line)
-            continue
-        if current is not None and LINE_LABEL_RE.match(line):
-            flush()
-            label_line = line
-            continue
-        found = _marker(line)
-        if found is None:
-            if current is None:
-                preamble.append(line)
-            elif label_line and _wrapped(label_line, line):
-                label_line += line  # the labelled line wrapped mid-name (a PDF's line ends: 市公安|局)
-            else:
-                flush()
-                current.text += line  # a wrapped line, or the next paragraph of the item
-            continue
-        flush()
-        rank, value, rest = found
-        while stack and stack[-1].rank >= rank:
-            stack.pop()
-        item = Item(rank, value, number, rest, parent=stack[-1] if stack else None)
-        (stack[-1].children if stack else roots).append(item)
-        stack.append(item)
-        current = item
-    flush()
-    return Outline(preamble, roots, footer)
+    def start(self, rank: int, value: int | None, number: int, text: str) -> None:
+        self.flush()
+        while self.stack and self.stack[-1].rank >= rank:
+            self.stack.pop()
+        item = Item(rank, value, number, text, parent=self.stack[-1] if self.stack else None)
+        (self.stack[-1].children if self.stack else self.roots).append(item)
+        self.stack.append(item)
+        self.current = item
+
+    def add(self, number: int, line: str) -> None:
+        current = self.current
+        if current is not None and (self.footer or _END.match(line)):
+            self.flush()
+            self.footer.append(line)
+            return
+        if LINE_LABEL_RE.match(line):
+            if not self.numbered and self.last_plain is not None:
+                # an unnumbered item: its title is the plain line just before its labelled lines
+                title_line, title = self.last_plain
+                if current is None:
+                    self.preamble.remove(title)
+                else:
+                    current.text = current.text.removesuffix(title)
+                self.start(_TASK_RANK, None, title_line, title)
+            if self.current is not None:
+                self.flush()
+                self.label_line, self.last_plain, self.milestones = line, None, False
+                return
+        if current is not None and _MILESTONE_HEAD.match(line):
+            self.flush()
+            self.milestones = True
+            return
+        if current is not None and self.milestones:
+            milestone = _milestone(line)
+            if milestone:
+                current.labelled.deadlines.append(milestone)
+                return
+            self.milestones = False
+        found = _marker(line) if self.numbered else None
+        if found is None and current is not None and _OWN_LINE.match(line):
+            stripped = strip_annotations(line)
+            if stripped.annotation and not stripped.text.strip("（）()〔〕【】 "):
+                self.flush()
+                # an annotation on a line of its own after an item's measures (（1）…（2）…) closes the item
+                owner = next((i for i in reversed(self.stack) if i.rank <= _TASK_RANK), current)
+                owner.labelled.extend(stripped.annotation)
+                return
+        if found is not None:
+            self.start(found[0], found[1], number, found[2])
+            return
+        if self.label_line and _wrapped(self.label_line, line):
+            self.label_line += line  # the labelled line wrapped mid-name (a PDF's line ends: 市公安|局)
+            return
+        self.flush()
+        self.last_plain = (number, line) if len(line) <= 60 and line[-1] not in "：:。；;，," else None
+        if current is None:
+            self.preamble.append(line)
+        else:
+            current.text += line  # a wrapped line, or the next paragraph of the item
+
+
+def _milestone(line: str) -> str | None:
+    """第一季度工作进展：完成设计招标工作 → 第一季度完成设计招标工作 (a dated step for parse_deadlines)."""
+    parts = re.match(r"^(.{1,20}?)[：:]\s*(.+)$", line)
+    if parts is None:
+        return None
+    head, step = parts.groups()
+    phrase = _DATE_HEAD.match(head.strip())
+    if phrase is None or not is_deadline_text(phrase.group(0)):
+        return None
+    return phrase.group(0) + step.strip().rstrip("。；;")
+
+
+def outline(lines: list[str]) -> Outline:
+    """The items of the text, nested by marker rank; in a text without any marker, a line followed by labelled
+    lines (牵头单位：…) is an item."""
+    cleaned = [(n, raw.strip().replace("\u3000", " ").strip()) for n, raw in enumerate(lines, start=1)]
+    cleaned = [(n, line) for n, line in cleaned if line]
+    outliner = _Outliner(numbered=any(_marker(line) for _, line in cleaned))
+    for number, line in cleaned:
+        outliner.add(number, line)
+    outliner.flush()
+    return Outline(outliner.preamble, outliner.roots, outliner.footer)
 
 
 def _annotate(item: Item) -> None:
@@ -198,13 +258,12 @@ def _tasks(items: list[Item], inherited: Annotation, path: list[Item], bare: boo
             continue
         annotation = _merge(inherited, item.annotation)
         kids = [c for c in item.children if c.rank < _FOLDED_RANK]
-        folded = [c for c in item.children if c.rank >= _FOLDED_RANK]
         if any(k.any_annotated() for k in kids):
             found += _tasks(item.children, annotation, [*path, item], bare)
-        elif kids and (annotation or bare) and (item.is_heading() or bare):
+        elif kids and (annotation or bare) and (bare or (item.is_heading() and item.rank < _TASK_RANK)):
             found += _tasks(item.children, annotation, [*path, item], bare)
         elif item.own() or item.rank in annotated_ranks or (inherited and path) or (bare and not kids):
-            found.append(Found(item, path, annotation, _folded_text(item.children if not kids else folded)))
+            found.append(Found(item, path, annotation, _folded_text(item.children)))
     return found
 
 

@@ -77,22 +77,20 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
     """Parse a plan from its bytes; `filename` picks the format by extension. Raises PlanReadError."""
     name = PurePath(filename).name or filename
     source: Source = read_source(data, name)
-    table = _table_candidate(source.tables)
-    candidates = [c for c in (table, _paragraph_candidate(source.lines)) if c is not None]
-    if not candidates:
-        raise PlanReadError(f"{name}: {_NOTHING_FOUND}")
-
     text = "\n".join(source.lines)
     first_is_lead = bool(RULE_RE.search(text))
     last_error: PlanReadError | None = None
-    for candidate in candidates:
+    # the table first; the paragraphs only when no table gives a plan
+    for find in (lambda: _table_candidate(source.tables), lambda: _paragraph_candidate(source.lines)):
+        candidate = find()
+        if candidate is None:
+            continue
         try:
             return _build(candidate, data, name, year=year, title=title, first_is_lead=first_is_lead,
                           all_text=text)
         except PlanReadError as exc:
             last_error = exc
-    assert last_error is not None
-    raise last_error
+    raise last_error or PlanReadError(f"{name}: {_NOTHING_FOUND}")
 
 
 def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, title: str | None,

@@ -255,17 +255,6 @@ def likely_duplicates(names: Iterable[str]) -> list[tuple[str, str, str]]:
     return pairs
 
 
-def duplicate_reason(reason: str) -> str:
-    """Why two names look like one unit, in words (the code stays in --json)."""
-    from i18n import _
-
-    if reason == "level_twin":
-        return _("the same name at another level of government")
-    if reason == "contains":
-        return _("one name contains the other")
-    return reason
-
-
 # ------------------------------------------------------------------------------------------ splitting
 def _split_outside_brackets(text: str, separators: str) -> list[str]:
     """Split on single characters, but never inside （…） (各县（市、区） stays whole)."""

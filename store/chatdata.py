@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from store.db import StoreError, database
+from store.db import StoreError, write_transaction
 from store.due import DeadlineLike, effective_due
 from store.inbox import recent_messages
 from store.models import (
@@ -293,7 +293,7 @@ def _insert_report(assignment_id: int, contact: Contact | None, kind: str, text:
     if existing is not None:
         return existing, False
     try:
-        with database.atomic():
+        with write_transaction():
             report = Report.create(assignment=assignment_id, contact=contact, at=now, kind=kind, text=text,
                                    percent=percent, msgid=msgid or None)
     except pw.IntegrityError:
@@ -313,7 +313,7 @@ def _id(assignment: Assignment | ChatItem | int) -> int:
 def record_report(assignment: Assignment | ChatItem | int, contact: Contact | None, kind: str, text: str,
                   percent: int | None, msgid: str | None, now: dt.datetime) -> Report:
     """Add a report to an assignment's history; the same msgid again returns the first report, writing nothing."""
-    with database.atomic():
+    with write_transaction():
         report, created = _insert_report(_id(assignment), contact, kind, text, percent, msgid, now)
         if created:
             Assignment.update(last_report_at=now).where(Assignment.id == _id(assignment)).execute()
@@ -324,7 +324,7 @@ def mark_done(assignment: Assignment | ChatItem | int, contact: Contact | None, 
               now: dt.datetime) -> Report:
     """The unit says it is done: state done, a 'done' report; a pending extension request is withdrawn."""
     aid = _id(assignment)
-    with database.atomic():
+    with write_transaction():
         existing = report_by_msgid(msgid)
         if existing is not None:
             return existing
@@ -358,7 +358,7 @@ def request_extension(assignment: Assignment | ChatItem | int, contact: Contact 
                       reason: str, msgid: str | None, now: dt.datetime) -> ExtensionRequest:
     """A pending Extension, state 'extension_requested' and an 'extension' report; replaces an earlier pending one."""
     aid = _id(assignment)
-    with database.atomic():
+    with write_transaction():
         existing = report_by_msgid(msgid)
         if existing is not None:
             return ExtensionRequest(extension_of_report(existing), existing, False)
@@ -402,7 +402,7 @@ def decide_extension(extension_id: int, decider: Contact | str, approve: bool, n
     """Approve (the assignment's due date becomes new_due) or reject (it keeps its date); either way it reopens.
 
     `decider` is the leader's contact, or a label such as "admin" when decided from the command line."""
-    with database.atomic():
+    with write_transaction():
         extension = get_extension(extension_id)
         if extension is None:
             raise ChatDataError("no_extension", f"no extension request {extension_id}")
@@ -437,7 +437,7 @@ class Undone:
 
 def undo_last_report(contact: Contact, now: dt.datetime, minutes: int, msgid: str | None) -> Undone:
     """Take back the contact's newest report if it is at most `minutes` old."""
-    with database.atomic():
+    with write_transaction():
         previous = report_by_msgid(msgid)
         if previous is not None:
             if previous.kind != "undo":

@@ -15,6 +15,7 @@ class Clock:
     def __init__(self, timezone: str = DEFAULT_TIMEZONE) -> None:
         self.tz = ZoneInfo(timezone)
         self._frozen: dt.datetime | None = None  # aware UTC when set
+        self._offset = dt.timedelta(0)  # `--today`: the clock runs, shifted to another day
 
     def set_timezone(self, timezone: str) -> None:
         self.tz = ZoneInfo(timezone)
@@ -23,7 +24,7 @@ class Clock:
         """Aware UTC now."""
         if self._frozen is not None:
             return self._frozen
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.timezone.utc) + self._offset
 
     def utcnow(self) -> dt.datetime:
         """Naive UTC now, as stored in the database."""
@@ -44,6 +45,17 @@ class Clock:
 
     def unfreeze(self) -> None:
         self._frozen = None
+        self._offset = dt.timedelta(0)
+
+    def shift_to(self, day: dt.date) -> None:
+        """Run as if today were `day` (local), the time of day still moving (`--today`, $DUBAN_TODAY)."""
+        real = dt.datetime.now(dt.timezone.utc)
+        local = real.astimezone(self.tz)
+        self._offset = self.to_utc(dt.datetime.combine(day, local.time().replace(tzinfo=None))) - real
+
+    @property
+    def shifted(self) -> bool:
+        return self._offset != dt.timedelta(0)
 
     @property
     def frozen(self) -> bool:

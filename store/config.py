@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SECRET_KEYS = {("wecom", "secret"), ("wecom", "token"), ("wecom", "encoding_aes_key")}
+SECRET_KEYS = {("wecom", "secret"), ("wecom", "token"), ("wecom", "encoding_aes_key"), ("web", "secret")}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {
@@ -62,6 +62,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "port": 8080,
         "path": "/wecom/callback",
         "reply_budget_seconds": 3.5,
+        "request_timeout_seconds": 10.0,
+        "replay_window_seconds": 600,
+        "inbox_retention_days": 30,
     },
     "chat": {
         "admin_contact": "区政府办公室",
@@ -77,14 +80,29 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "reminders": "auto",
         "prompt_minutes": 30,
     },
+    "log": {
+        "chat_text": False,
+    },
     "digest": {
         "attach_xlsx": False,
         "attach_chart": False,
         "attachments_dir": "",
         "due_soon_days": 14,
     },
+    "web": {
+        "enabled": True,
+        "path": "/board",
+        "public_url": "",
+        "secret": "",
+        "admins": [],
+        "session_hours": 12,
+        "link_hours": 168,
+    },
     "ui": {
         "language": "",
+    },
+    "import": {
+        "max_file_mb": 20,
     },
 }
 
@@ -198,10 +216,18 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[server] port in {where('server', 'port')} must be 0–65535")
     if not config["server"]["path"].startswith("/"):
         raise ConfigError(f"[server] path in {where('server', 'path')} must start with '/'")
+    web_path = config["web"]["path"]
+    if not web_path.startswith("/") or web_path == "/" or web_path.rstrip("/") == config["server"]["path"].rstrip("/"):
+        raise ConfigError(f"[web] path in {where('web', 'path')} must start with '/' and differ from [server] path")
+    for key in ("session_hours", "link_hours"):
+        if config["web"][key] < 1:
+            raise ConfigError(f"[web] {key} in {where('web', key)} must be at least 1")
     if config["ui"]["language"] not in ("", "zh", "en"):
         raise ConfigError(f"[ui] language in {where('ui', 'language')} must be \"zh\", \"en\" or empty (the locale decides)")
     if config["cards"]["reminders"] not in ("auto", "on", "off"):
         raise ConfigError(f"[cards] reminders in {where('cards', 'reminders')} must be auto, on or off")
+    if config["import"]["max_file_mb"] < 1:
+        raise ConfigError(f"[import] max_file_mb in {where('import', 'max_file_mb')} must be at least 1")
     for key in ("max_file_mb", "max_unit_mb"):
         if config["evidence"][key] < 1:
             raise ConfigError(f"[evidence] {key} in {where('evidence', key)} must be at least 1")

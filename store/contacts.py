@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from i18n import _
 from store.clock import utcnow
 from store.db import StoreError, database
 from store.models import CONTACT_ROLES, Contact, LeaderGroup, Plan, Unit, UnitAlias
@@ -49,8 +50,13 @@ def check_role(role: str | None) -> str:
     return value
 
 
+def find_contact(userid: str) -> Contact | None:
+    """The contact WeCom would take `userid` to mean: userids are compared trimmed and case-insensitively."""
+    return Contact.get_or_none(pw.fn.LOWER(Contact.userid) == (userid or "").strip().lower())
+
+
 def get_contact(userid: str) -> Contact:
-    contact = Contact.get_or_none(Contact.userid == (userid or "").strip())
+    contact = find_contact(userid)
     if contact is None:
         raise StoreError(f"no contact with userid {userid!r}; see `duban contact list`")
     return contact
@@ -63,10 +69,22 @@ def add_contact(unit: str, name: str, userid: str, mobile: str | None = None, ro
     userid, mobile, role = check_userid(userid), check_mobile(mobile), check_role(role)
     with database.atomic():
         owner = get_unit(unit)
-        existing = Contact.get_or_none(Contact.userid == userid)
+        existing = find_contact(userid)
         if existing is not None:
-            raise StoreError(f"userid {userid!r} is already {existing.name} of {existing.unit.name}")
+            raise StoreError(_("userid {userid!r} is already {name} ({existing}) of {unit}").format(
+                userid=userid, name=existing.name, existing=existing.userid, unit=existing.unit.name))
         return Contact.create(unit=owner, name=name, userid=userid, mobile=mobile, role=role, created_at=utcnow())
+
+
+def ensure_contact(unit: str, name: str, userid: str, mobile: str | None = None,
+                   role: str = "liaison") -> tuple[Contact, bool]:
+    """`add_contact`, safe to rerun: (contact, created). The same person again is not an error; a different one
+    under the same userid is."""
+    existing = find_contact(userid)
+    if existing is not None and existing.unit_id == get_unit(unit).id and existing.name == (name or "").strip() \
+            and existing.role == check_role(role) and (mobile is None or existing.mobile == check_mobile(mobile)):
+        return existing, False
+    return add_contact(unit, name, userid, mobile, role), True
 
 
 def remove_contact(userid: str) -> Contact:
@@ -84,6 +102,10 @@ def set_away(userid: str, until: dt.date | None, delegate: str | None = None) ->
             contact.away_until = None
             contact.delegate = None
         else:
+            from store.clock import clock
+
+            if until < clock.today():
+                raise StoreError(_("{date} is in the past: --until is the last day away").format(date=until))
             contact.away_until = until
             if delegate:
                 stand_in = get_contact(delegate)
@@ -262,8 +284,13 @@ def add_leader_group(
             raise StoreError("at most 1000 userids in one leader group")
         channel, target = "app", "|".join(ids)
     with database.atomic():
-        if LeaderGroup.get_or_none(LeaderGroup.name == name) is not None:
-            raise StoreError(f"leader group {name!r} already exists")
+        existing = LeaderGroup.get_or_none(LeaderGroup.name == name)
+        if existing is not None:
+            if (existing.channel, existing.target) == (channel, target):
+                existing.already = True  # the same group again: nothing to do
+                return existing
+            raise StoreError(_("leader group {name!r} already exists with another {channel}; `duban leaders remove "
+                               "{name}` first to change it").format(name=name, channel=existing.channel))
         scope = None
         if plan:
             from store.plans import get_plan
@@ -299,8 +326,17 @@ def remove_leader_group(name: str) -> LeaderGroup:
     with database.atomic():
         group = LeaderGroup.get_or_none(LeaderGroup.name == (name or "").strip())
         if group is None:
-            raise StoreError(f"no leader group named {name!r}; see `duban leaders list`")
+            raise StoreError(_("no leader group named {name!r}; see `duban leaders list`").format(name=name))
         group.delete_instance()
+        # Its queued digests would only die later: cancel them (unless another group shares the target).
+        group.cancelled = 0
+        if not LeaderGroup.select().where((LeaderGroup.channel == group.channel)
+                                          & (LeaderGroup.target == group.target)).exists():
+            from store.models import Outbox
+
+            group.cancelled = Outbox.delete().where(
+                (Outbox.channel == group.channel) & (Outbox.target == group.target)
+                & (Outbox.state << ["pending", "failed"])).execute()
     return group
 
 

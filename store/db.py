@@ -11,7 +11,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import peewee
@@ -102,8 +102,30 @@ def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
     try:
         database.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
-        raise StoreError(f"cannot connect to {redact_url(url)}: {exc}") from exc
+        raise StoreError(connect_error(url, exc)) from exc
     return db
+
+
+def connect_error(url: str, exc: Exception) -> str:
+    """One line saying why the database cannot be opened and, for a missing database, how to create it."""
+    from i18n import _
+
+    detail = " ".join(str(exc).split())
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    host = parsed.hostname or "127.0.0.1"
+    user = parsed.username or ""
+    if "does not exist" in detail and parsed.scheme.startswith("postgres"):
+        fix = f"createdb -h {host}" + (f" -U {user}" if user else "") + f" {name}"
+        return _("database {name!r} does not exist on {host}: create it with `{fix}`, then run `duban init`").format(
+            name=name, host=host, fix=fix)
+    if "Unknown database" in detail:
+        fix = (f"mysql -h {host}" + (f" -u {user}" if user else "") + f" -p -e \"CREATE DATABASE {name} "
+               "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci\"")
+        return _("database {name!r} does not exist on {host}: create it with `{fix}`, then run `duban init`").format(
+            name=name, host=host, fix=fix)
+    return _("cannot connect to {url}: {detail} (is the database server running, and are [database] url's host, "
+             "port, user and password right?)").format(url=redact_url(url), detail=detail)
 
 
 def close() -> None:
@@ -185,3 +207,13 @@ def in_transaction_retrying(work: Callable[[], T], attempts: int = RETRY_ATTEMPT
             log.info("transaction rolled back (%s), retrying (%d of %d)", exc, attempt, attempts - 1)
             pause(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
+
+
+def write_transaction() -> Any:
+    """A transaction that will write. On SQLite it takes the write lock as it begins (BEGIN IMMEDIATE), waiting
+    for it up to busy_timeout: a deferred transaction that reads first and writes later fails at once with
+    'database is locked' when another connection committed in between, which no busy_timeout waits out.
+    Elsewhere (and nested) it is an ordinary transaction / savepoint."""
+    if isinstance(database.obj, peewee.SqliteDatabase) and database.transaction_depth() == 0:
+        return database.atomic("IMMEDIATE")
+    return database.atomic()

@@ -79,3 +79,14 @@ def recent_count(from_user: str, since: dt.datetime) -> int:
 def recent_messages(from_user: str, since: dt.datetime) -> int:
     """How many messages `from_user` sent after `since` (naive UTC): the chat rate limit, once per message."""
     return _recent.scalar(from_user, since) or 0
+
+
+def prune_inbox(before: dt.datetime, batch: int = 1000) -> int:
+    """Forget callback messages received before `before` (naive UTC): WeCom retries within minutes and older
+    replays are refused by the callback's replay window. Deletes in batches; returns how many."""
+    removed = 0
+    while True:
+        ids = [i for (i,) in Inbox.select(Inbox.id).where(Inbox.received_at < before).limit(batch).tuples()]
+        if not ids:
+            return removed
+        removed += Inbox.delete().where(Inbox.id << ids).execute()

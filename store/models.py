@@ -231,6 +231,9 @@ class Inbox(BaseModel):
     # The reply missed WeCom's window and went through the outbox: a retry, on any server, answers nothing.
     deferred = pw.BooleanField(default=False)
 
+    class Meta:
+        indexes = ((("from_user", "received_at"), False),)  # the chat rate limit (schema v8)
+
 
 class ReminderLog(BaseModel):
     """One row per (assignment, deadline, stage): the reminder was sent (with its outbox row)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from i18n import _
-from plan.units import duplicate_reason
+from i18n.words import duplicate_reason
 from store.clock import utcnow
 from store.db import StoreError, database
 from store.holidays import unknown_year_warnings
@@ -185,7 +185,8 @@ def _write_task_children(task: Task, parsed_task: Any, resolver: _Resolver, repo
         if Report.select().where(Report.assignment == stale).exists():
             report.warnings.append({
                 "seq": task.seq, "code": "assignment_kept",
-                "message": f"{stale.unit.name} is no longer named on task {task.seq} but has reports; kept",
+                "message": _("{unit} is no longer named on task {seq} but has reports; kept").format(
+                    unit=stale.unit.name, seq=task.seq),
             })
             report.assignments += 1
         else:
@@ -193,9 +194,14 @@ def _write_task_children(task: Task, parsed_task: Any, resolver: _Resolver, repo
 
 
 def _plan_to_replace(parsed: Any) -> Plan | None:
-    candidates = list(Plan.select().where((Plan.title == parsed.title) & (Plan.year == parsed.year)))
+    from store.plan_lifecycle import same_plans
+
+    candidates = same_plans(parsed) or list(
+        Plan.select().where((Plan.title == parsed.title) & (Plan.year == parsed.year)))
     if len(candidates) > 1:
-        raise StoreError(f"several imported plans are titled {parsed.title!r}; remove one first")
+        codes = ", ".join(p.code for p in candidates)
+        raise StoreError(_("several imported plans ({codes}) match {title!r}: archive or delete all but one first").format(
+            codes=codes, title=parsed.title))
     return candidates[0] if candidates else None
 
 
@@ -214,6 +220,7 @@ def save_plan(
     parsed: Any,
     *,
     replace: bool = False,
+    as_new: bool = False,
     dry_run: bool = False,
     likely_duplicates: DuplicateFinder | None = None,
 ) -> ImportReport:
@@ -223,6 +230,10 @@ def save_plan(
         report = ImportReport(plan_code=same_file.code, plan_title=same_file.title, already_imported=True)
         report.tasks = same_file.tasks.count()
         return report
+    if not replace and not as_new:
+        from store.plan_lifecycle import refuse_duplicate
+
+        refuse_duplicate(parsed)
     report = ImportReport(plan_code="", plan_title=parsed.title, dry_run=dry_run)
     try:
         with database.atomic():
@@ -277,7 +288,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         task.delete_instance(recursive=True)
         report.tasks_removed.append(task.label)
 
-    warnings = [{"seq": w.seq, "code": w.code, "message": w.message} for w in parsed.warnings
+    warnings = [{"seq": w.seq, "sub": getattr(w, "sub", 0), "code": w.code, "message": w.message}
+                for w in parsed.warnings
                 if not _already_one_unit(w)]
     for name, group in resolver.groups.items():
         if not resolver.members[group.id]:

@@ -6,7 +6,10 @@ Each migration inspects the live schema before it changes it, so re-running one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import peewee
 
 from store import models as m
 from store.clock import utcnow
@@ -88,6 +91,19 @@ def _v7_holiday_notices() -> None:
     database.create_tables(V7_TABLES, safe=True)
 
 
+INBOX_SENDER_COLUMNS = ["from_user", "received_at"]
+
+
+def _v8_inbox_sender_index() -> None:
+    """The chat rate limit counts a sender's recent messages on every callback; without this index that read
+    the whole inbox, slower with every message ever received."""
+    table = m.Inbox._meta.table_name
+    if not any(list(i.columns) == INBOX_SENDER_COLUMNS for i in database.get_indexes(table)):
+        from playhouse.migrate import SchemaMigrator, migrate  # here, not at the top: see _add_column
+
+        migrate(SchemaMigrator.from_database(database.obj).add_index(table, tuple(INBOX_SENDER_COLUMNS), False))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -98,6 +114,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (5, "per-recipient send budgets shared by every dispatcher", _v5_rate_slots),
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
     (7, "days of imported State Council holiday notices", _v7_holiday_notices),
+    (8, "inbox index by sender and time (the chat rate limit)", _v8_inbox_sender_index),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
@@ -114,13 +131,34 @@ def upgrade(target: int = CURRENT_VERSION) -> tuple[int, int]:
     """Bring the schema to `target`. Returns (version before, version after)."""
     database.create_tables([m.SchemaVersion], safe=True)
     before = schema_version() or 0
-    for version, _description, step in MIGRATIONS:
-        if before < version <= target:
-            # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
-            with database.atomic():
-                step()
-                m.SchemaVersion.create(version=version, applied_at=utcnow())
+    with _sqlite_foreign_keys_off():
+        for version, _description, step in MIGRATIONS:
+            if before < version <= target:
+                # MySQL commits DDL implicitly, so the version row is what makes a step count as done.
+                with database.atomic():
+                    step()
+                    m.SchemaVersion.create(version=version, applied_at=utcnow())
     return before, max(before, min(target, CURRENT_VERSION))
+
+
+@contextmanager
+def _sqlite_foreign_keys_off() -> Iterator[None]:
+    """SQLite adds a NOT NULL column by rebuilding the table; with foreign keys on, dropping the old `task`
+    table would cascade-delete every deadline and assignment. SQLite's documented recipe for schema changes:
+    foreign keys off (outside any transaction), change, check, on again."""
+    if not isinstance(database.obj, peewee.SqliteDatabase):
+        yield
+        return
+    database.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            from store.db import StoreError
+
+            raise StoreError(f"the upgrade left {len(broken)} rows pointing at nothing (first: {broken[0]})")
+    finally:
+        database.execute_sql("PRAGMA foreign_keys = ON")
 
 
 def require_current() -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from store.digest_data import (
     REPLY_WINDOW_WORKING_DAYS,
+    Fact,
     WorkingDays,
     calendar_days,
     load_facts,
@@ -47,14 +48,15 @@ class UnitScore:
 
 
 def scorecard(plan_ids: Iterable[int], start: dt.date, end: dt.date, today: dt.date,
-              working_days: WorkingDays = calendar_days) -> list[UnitScore]:
+              working_days: WorkingDays = calendar_days, facts: list[Fact] | None = None) -> list[UnitScore]:
     """One score per unit with assignments in these plans, for the period `start`..`end` (both included).
 
     Nothing after `today` counts: an item due later that is not done yet is not decided, and an
     unanswered reminder younger than the reply window is still pending.
     """
     plan_ids = list(plan_ids)
-    _, facts = load_facts(plan_ids, today)
+    if facts is None:  # a caller that already loaded these plans' facts as of `today` passes them
+        _, facts = load_facts(plan_ids, today)
     scores: dict[str, UnitScore] = {}
     last_day = min(end, today)
     for f in facts:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 import peewee as pw
 
+from i18n import _
 from store.clock import utcnow
 from store.db import StoreError, database
 from store.models import (
@@ -83,6 +84,26 @@ def add_unit(name: str, aliases: Iterable[str] = ()) -> Unit:
     return unit
 
 
+def ensure_unit(name: str, aliases: Iterable[str] = ()) -> tuple[Unit, bool]:
+    """`add_unit`, safe to rerun: (unit, created). An existing unit gets the aliases it lacks."""
+    existing = Unit.get_or_none(Unit.name == clean_name(name))
+    if existing is None:
+        return add_unit(name, aliases), True
+    with database.atomic():
+        for alias in aliases:
+            ensure_alias(alias, existing.name)
+    return existing, False
+
+
+def ensure_alias(alias: str, unit_name: str) -> tuple[UnitAlias | Unit, bool]:
+    """`add_alias`, safe to rerun: (alias, created); an alias (or the unit's own name) already so is not an error."""
+    unit = get_unit(unit_name)
+    known = lookup_unit(alias)
+    if known is not None and known.id == unit.id:
+        return UnitAlias.get_or_none(UnitAlias.alias == clean_name(alias)) or unit, False
+    return add_alias(alias, unit_name), True
+
+
 def add_alias(alias: str, unit_name: str) -> UnitAlias:
     alias = clean_name(alias)
     if not alias:
@@ -99,6 +120,8 @@ def rename_unit(old: str, new: str) -> Unit:
     new = clean_name(new)
     with database.atomic():
         unit = get_unit(old)
+        if unit.name == new:
+            return unit  # renamed already: the old name is its alias
         _ensure_free(new)
         previous = unit.name
         unit.name = new
@@ -112,9 +135,12 @@ def merge_units(source: str, into: str) -> dict[str, int]:
     """Move everything of `source` to `into`; `source` becomes an alias of `into`. Returns moved counts."""
     with database.atomic():
         src, dst = get_unit(source), get_unit(into)
+        counts = {"contacts": 0, "assignments": 0, "aliases": 0, "groups": 0, "already": False}
         if src.id == dst.id:
-            raise StoreError(f"{source!r} and {into!r} are the same unit")
-        counts = {"contacts": 0, "assignments": 0, "aliases": 0, "groups": 0}
+            if clean_name(source) == clean_name(into):
+                raise StoreError(_("{a!r} and {b!r} are the same name").format(a=source, b=into))
+            counts["already"] = True  # merged before: FROM is now an alias of INTO
+            return counts
         counts["contacts"] = Contact.update(unit=dst).where(Contact.unit == src).execute()
         for assignment in Assignment.select().where(Assignment.unit == src):
             twin = Assignment.get_or_none((Assignment.task == assignment.task) & (Assignment.unit == dst))
@@ -198,6 +224,13 @@ def get_group(name: str) -> UnitGroup:
     return group
 
 
+def ensure_group(name: str, note: str = "") -> tuple[UnitGroup, bool]:
+    existing = UnitGroup.get_or_none(UnitGroup.name == clean_name(name))
+    if existing is not None:
+        return existing, False
+    return add_group(name, note), True
+
+
 def add_group(name: str, note: str = "") -> UnitGroup:
     name = clean_name(name)
     if not name:
@@ -245,7 +278,7 @@ def remove_members(group_name: str, unit_names: Iterable[str]) -> dict[str, int]
         for unit in units:
             member = UnitGroupMember.get_or_none((UnitGroupMember.group == group) & (UnitGroupMember.unit == unit))
             if member is None:
-                raise StoreError(f"{unit.name!r} is not a member of {group.name!r}")
+                continue  # not a member (any more): already so
             member.delete_instance()
             removed += 1
             for a in Assignment.select().where((Assignment.unit == unit) & (Assignment.via_group == group)):

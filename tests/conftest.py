@@ -14,11 +14,16 @@ from urllib.parse import urlparse, urlunparse
 import peewee
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings as hypothesis_settings
 
 from store import db as store_db
 from store import schema
 from store.clock import clock
 from store.models import ALL_MODELS
+
+# Examples are checked, not timed: a shared 2-core CI machine must not fail a property on a slow example.
+hypothesis_settings.register_profile("duban", deadline=None)
+hypothesis_settings.load_profile("duban")
 
 POSTGRES_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("DUBAN_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")

@@ -59,7 +59,6 @@ def test_url_check_echoes_the_plain_echostr(serve):
     assert response.status_code == 200
     assert response.text == "8437214532158"  # no quotes, no newline
     assert response.headers["Content-Type"].startswith("text/plain")
-    assert response.elapsed.total_seconds() < 1
     forged = {**url_check_params(make_config(), "x"), "msg_signature": "0" * 40}
     assert requests.get(url, params=forged, timeout=5).status_code == 403
 
@@ -175,12 +174,10 @@ def test_a_slow_handler_answers_empty_in_time_and_its_reply_goes_through_the_out
 
     url, recorder = serve(answer=slow, budget_seconds=0.3)
     params, body = build_callback_request(make_config(), "wangwu", "汇总", msgid="7100")
-    started = time.monotonic()
     response = post(url, params, body)
-    elapsed = time.monotonic() - started
+    # The handler is still blocked on `release`, so this answer came from the time budget, not the handler.
     assert response.status_code == 200 and response.content == b""
-    assert 0.3 <= elapsed < 2.0
-    assert recorder.sent == []
+    assert not release.is_set() and recorder.sent == []
     release.set()
     assert recorder.sent_event.wait(5)
     assert recorder.sent == [("wangwu", "处理完毕", "chat-reply:7100")]

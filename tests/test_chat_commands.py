@@ -6,7 +6,7 @@ import pytest
 
 from store.clock import clock
 from store.models import Assignment, Deadline, Plan, ReminderLog, Report, Task, Unit
-from tests.chat_world import Chat, assignment, build
+from tests.chat_world import NOW_LOCAL, Chat, assignment, build
 
 pytestmark = pytest.mark.usefixtures("world")
 
@@ -148,3 +148,12 @@ def test_free_text_with_many_open_items_fits_one_message(chat):
     assert len(reply.encode()) <= 2048
     assert "…等" in reply and "发送「任务」查看全部" in reply
     assert Report.select().count() == 0
+
+
+def test_detail_says_how_long_ago_within_a_week_and_the_date_after(chat):
+    chat.say("czj", "进度 14 已征求意见 60%")
+    assert "刚才 区财政局 进度60%" in chat.say("czj", "详情 14")
+    clock.freeze(NOW_LOCAL + dt.timedelta(days=3))
+    assert "3天前 区财政局 进度60%" in chat.say("czj", "详情 14")
+    clock.freeze(NOW_LOCAL + dt.timedelta(days=9))
+    assert f"{NOW_LOCAL:%m-%d} 区财政局 进度60%" in chat.say("czj", "详情 14")

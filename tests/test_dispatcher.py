@@ -35,8 +35,14 @@ class RecordingEmulator(WeComEmulator):
         self.expire_after = expire_after
         self.reached = threading.Event()
         self.signal_at = signal_at
+        self.released = threading.Event()
 
     def handle(self, method, api, query, body, content_type=""):
+        if self.reached.is_set() and not self.released.is_set() and api == "message/send":
+            # Past signal_at every send hangs, like a WeCom that stopped answering, until the test releases it;
+            # then it is refused undelivered (its sender is dead by then). So the kill lands mid-batch, always.
+            self.released.wait(60)
+            return 200, {"errcode": -1, "errmsg": "system busy"}
         status, answer = super().handle(method, api, query, body, content_type)
         with self._lock:
             self.answers.append((api, answer.get("errcode", 0)))
@@ -292,6 +298,7 @@ def test_a_dispatcher_killed_mid_batch_is_finished_by_another_exactly_once(tmp_p
                 victim.kill()
                 victim.wait(timeout=10)
             assert victim.returncode == -signal.SIGKILL
+            emu.released.set()
             delivered_before = len(emu.delivered)
             assert 300 <= delivered_before < 1000
             assert Outbox.select().where(Outbox.state == "sent").count() < 1000

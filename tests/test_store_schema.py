@@ -137,3 +137,17 @@ def test_version_7_adds_notice_days_and_is_idempotent(db_url):
     assert database.table_exists("notice_day")
     schema._v7_holiday_notices()  # a crash after the step but before its version row: running it again is harmless
     assert {c.name for c in database.get_columns("notice_day")} >= {"day", "kind", "name", "notice_year", "source"}
+
+
+def test_version_8_indexes_the_inbox_by_sender_and_is_idempotent(db_url):
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=7)
+    for index in database.get_indexes("inbox"):  # a database created before version 8 had no such index
+        if list(index.columns) == schema.INBOX_SENDER_COLUMNS:
+            migrate(SchemaMigrator.from_database(database.obj).drop_index("inbox", index.name))
+    assert schema.upgrade(target=8) == (7, 8)
+    assert [list(i.columns) for i in database.get_indexes("inbox")].count(schema.INBOX_SENDER_COLUMNS) == 1
+    schema._v8_inbox_sender_index()  # a crash after the step but before its version row: harmless
+    assert [list(i.columns) for i in database.get_indexes("inbox")].count(schema.INBOX_SENDER_COLUMNS) == 1

@@ -39,6 +39,9 @@ from store.config import Config
 from store.db import unit_of_work
 from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
+from wecom.http_limits import REQUEST_TIMEOUT, apply_request_deadline, waitress_options
+from wecom.log_scrub import chat_text_logged
+from wecom.server_log import summarise_queue_warnings
 from wecom.shaping import APP_TEXT_LIMIT, split_message
 
 log = logging.getLogger("duban.callback")
@@ -167,6 +170,8 @@ class CallbackService:
     def _first_look(self, entry: _InFlight) -> HandlerAnswer:
         """The worker: record the message; run the handler if it is new, else answer as it was answered."""
         incoming = entry.incoming
+        if chat_text_logged():
+            log.debug("callback %s from %s says %r", incoming.key, incoming.from_user, incoming.content)
         with unit_of_work():
             row, is_new = record_incoming(incoming.key, incoming.from_user, incoming.content, clock.utcnow())
             entry.recorded = True
@@ -232,8 +237,9 @@ class CallbackService:
                     mark_deferred(key)
                 except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
                     log.exception("could not mark %s as answered through the outbox", key)
-                if answer.reply:
-                    self._notify(entry.incoming.from_user, answer.reply, outbox_key("reply", key))
+                if answer.reply:  # its first part: the worker queued the others
+                    self._notify(entry.incoming.from_user, self._passive(entry.incoming, answer.reply),
+                                 outbox_key("reply", key))
 
     def _run(self, incoming: IncomingMessage, row: Any) -> HandlerAnswer:
         """The worker: run the handler, queue its messages to others, remember the reply. Never raises."""
@@ -245,26 +251,23 @@ class CallbackService:
                 answer = HandlerAnswer(HANDLER_FAILED)
             for n, (userid, text) in enumerate(answer.notify, start=1):
                 self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
+            self._queue_rest(incoming, answer.reply)
             try:
                 save_reply(row, answer.reply)
             except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
                 log.exception("could not store the reply to %s", incoming.key)
         return answer
 
-    def _passive(self, incoming: IncomingMessage, reply: str) -> str:
-        """The part of `reply` that goes in the passive answer; any further parts go through the outbox
-        (queued by a worker: the request thread never waits for the database)."""
-        if not reply:
-            return ""
-        parts = split_message(reply, PASSIVE_LIMIT_BYTES)
-        if len(parts) > 1:
-            self.pool.submit(self._queue_rest, incoming, parts)
-        return parts[0]
+    @staticmethod
+    def _passive(incoming: IncomingMessage, reply: str) -> str:
+        """The part of `reply` that goes in the passive answer (the worker queued any further parts)."""
+        return split_message(reply, PASSIVE_LIMIT_BYTES)[0] if reply else ""
 
-    def _queue_rest(self, incoming: IncomingMessage, parts: list[str]) -> None:
-        with unit_of_work():
-            for n, part in enumerate(parts[1:], start=2):
-                self._notify(incoming.from_user, part, outbox_key("rest", incoming.key, f"#{n}"))
+    def _queue_rest(self, incoming: IncomingMessage, reply: str) -> None:
+        """Parts after the first of a long reply go through the outbox, queued by the worker that made it."""
+        parts = split_message(reply, PASSIVE_LIMIT_BYTES) if reply else []
+        for n, part in enumerate(parts[1:], start=2):
+            self._notify(incoming.from_user, part, outbox_key("rest", incoming.key, f"#{n}"))
 
     def _notify(self, userid: str, text: str, key: str) -> None:
         if self.enqueue_notify is None:
@@ -334,12 +337,15 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
 class RunningCallback:
     """A waitress server running the callback in a background thread (tests, benchmarks, `duban serve`)."""
 
-    def __init__(self, app: Flask, host: str, port: int, threads: int = WAITRESS_THREADS) -> None:
+    def __init__(self, app: Flask, host: str, port: int, threads: int = WAITRESS_THREADS,
+                 request_timeout: float = REQUEST_TIMEOUT) -> None:
         from waitress.server import create_server
 
+        summarise_queue_warnings()
         self.app = app
-        self.server = create_server(app, host=host, port=port, threads=threads,
-                                    max_request_body_size=4 * MAX_BODY_BYTES, ident="duban", _start=True)
+        self.server = apply_request_deadline(create_server(app, host=host, port=port, threads=threads, ident="duban",
+                                                           _start=True, **waitress_options(4 * MAX_BODY_BYTES)),
+                                             request_timeout)
         self.host, self.port = host, int(self.server.effective_port)
         self.thread = threading.Thread(target=self.server.run, name="duban-callback", daemon=True)
 
@@ -390,20 +396,27 @@ def start_callback(config: Config, handler: Handler, enqueue_notify: Notifier | 
     app = create_app(config, handler, enqueue_notify, **options)
     host = host if host is not None else config["server"]["host"]
     port = port if port is not None else config["server"]["port"]
-    return RunningCallback(app, host, port).start()
+    return RunningCallback(app, host, port, request_timeout=_request_timeout(config)).start()
+
+
+def _request_timeout(config: Config) -> float:
+    return float(config["server"].get("request_timeout_seconds", REQUEST_TIMEOUT))
 
 
 def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
                    host: str | None = None, port: int | None = None, **options: Any) -> None:
     """Serve the callback in this thread with waitress (8 threads) until interrupted."""
     from waitress import serve
+    from waitress.server import create_server
 
+    summarise_queue_warnings()
     app = create_app(config, handler, enqueue_notify, **options)
     host = host if host is not None else config["server"]["host"]
     port = port if port is not None else config["server"]["port"]
     log.info("WeCom callback listening on http://%s:%s%s", host, port, config["server"]["path"])
     try:
-        serve(app, host=host, port=port, threads=WAITRESS_THREADS, max_request_body_size=4 * MAX_BODY_BYTES,
-              ident="duban")
+        serve(app, host=host, port=port, threads=WAITRESS_THREADS, ident="duban",
+              _server=lambda *a, **kw: apply_request_deadline(create_server(*a, **kw), _request_timeout(config)),
+              **waitress_options(4 * MAX_BODY_BYTES))
     finally:
         app.extensions["duban_callback"].close()

@@ -29,6 +29,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.messages import BaseMessage
 from wechatpy.utils import WeChatSigner
 
+from store.clock import clock
 from store.config import Config, ConfigError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -89,10 +90,14 @@ def _field(data: Mapping[str, Any], name: str) -> str:
     return value
 
 
+REPLAY_WINDOW_SECONDS = 600.0  # [server] replay_window_seconds; 0 turns the check off
+
+
 class CallbackCodec:
     """One app's callback crypto (token, EncodingAESKey, corp id), through wechatpy."""
 
-    def __init__(self, token: str, encoding_aes_key: str, corp_id: str) -> None:
+    def __init__(self, token: str, encoding_aes_key: str, corp_id: str, *,
+                 replay_window_seconds: float = REPLAY_WINDOW_SECONDS) -> None:
         if not token or not corp_id or len(encoding_aes_key or "") != 43:
             raise ConfigError("[wecom] token, encoding_aes_key (43 characters) and corp_id are needed to receive "
                               "WeCom callbacks")
@@ -102,11 +107,13 @@ class CallbackCodec:
             raise ConfigError("[wecom] encoding_aes_key is not a valid EncodingAESKey") from None
         self._token = token
         self.corp_id = corp_id
+        self.replay_window = float(replay_window_seconds)
 
     @classmethod
     def from_config(cls, config: Config) -> CallbackCodec:
         w = config["wecom"]
-        return cls(w["token"], w["encoding_aes_key"], w["corp_id"])
+        window = float(config["server"].get("replay_window_seconds", REPLAY_WINDOW_SECONDS))
+        return cls(w["token"], w["encoding_aes_key"], w["corp_id"], replay_window_seconds=window)
 
     def __repr__(self) -> str:  # never show the secrets, even in a debugger or a traceback with locals
         return f"CallbackCodec(corp_id={self.corp_id!r})"
@@ -124,7 +131,13 @@ class CallbackCodec:
         expected = _signature(self._token, timestamp, nonce, encrypted)
         if not hmac.compare_digest(expected, signature.lower()):
             raise CallbackRefused(403, "bad-signature")
+        self._check_fresh(int(timestamp))
         return expected, timestamp, nonce
+
+    def _check_fresh(self, timestamp: int) -> None:
+        """A validly signed request from outside the replay window is a replay (or a badly wrong clock)."""
+        if self.replay_window and abs(clock.now().timestamp() - timestamp) > self.replay_window:
+            raise CallbackRefused(403, "stale-timestamp")
 
     def verify_url(self, params: Mapping[str, str]) -> str:
         """The plain echostr of WeCom's URL check (GET ?msg_signature&timestamp&nonce&echostr)."""

@@ -32,6 +32,7 @@ from wecom.errors import (
     error_for_http_status,
     error_for_transport,
 )
+from wecom.log_scrub import remember_secret
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class DubanWeChatClient(WeChatClient):
             raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self,
                                         request=res.request, response=res)
         expires_in = int(result.get("expires_in", 7200))
+        remember_secret(result.get("access_token"))
         self.session.set(self.access_token_key, result["access_token"], expires_in)
         self.expires_at = int(time.time()) + expires_in
         return result
@@ -203,6 +205,7 @@ class WeComSender:
     def send_webhook(self, key: str, msgtype: str, content: dict | str, *,
                      mentioned_list: list[str] | None = None) -> SendResult:
         """Post through a group robot. The key is a credential: it is never logged."""
+        remember_secret(key)
         payload = _payload(msgtype, content)
         if mentioned_list and msgtype == "text":
             payload = {**payload, "mentioned_list": list(mentioned_list)}
@@ -234,6 +237,7 @@ class WeComSender:
                      webhook_key: str | None = None) -> UploadResult:
         """Upload a temporary medium (valid 3 days). With `webhook_key` the id is usable only by that robot."""
         media = {"media": (filename, content)}  # bytes, not a file object: the token retry resends it
+        remember_secret(webhook_key)
         if webhook_key is not None:
             answer = self._webhook_post(self._webhook_upload_url, {"key": webhook_key, "type": media_type},
                                         files=media)

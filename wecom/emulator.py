@@ -16,6 +16,8 @@ and control endpoints other processes can use:
     POST /emulator/webhooks               {"key": "..."}
     POST /emulator/users                  {"userid": "...", "name": "...", "mobile": "..."}
     POST /emulator/invalidate_tokens
+    POST /emulator/browser_user           {"userid": "..."}: who the emulated WeCom client signs in as (web OAuth)
+    GET  /connect/oauth2/authorize        WeCom's web OAuth page (see wecom/emulator_oauth.py)
 
 Run it alone with `python -m wecom.emulator --port 8480`.
 """
@@ -35,6 +37,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from wecom.emulator_core import WeComCore, error
+from wecom.emulator_oauth import AUTHORIZE_PATH
 
 __all__ = ["WeComEmulator", "main"]
 
@@ -108,10 +111,22 @@ class _Handler(BaseHTTPRequestHandler):
             if fault == "late":
                 emulator.hold_late_answer()
             self._send(status, answer)
+        elif split.path == AUTHORIZE_PATH and method == "GET":
+            self._send_page(*emulator.authorize(query))
         elif split.path.startswith("/emulator/"):
             self._send(*emulator._control(method, split.path[len("/emulator/"):], query, body))
         else:
             self._send(404, error(404, "not found"))
+
+    def _send_page(self, status: int, headers: dict[str, str], page: str) -> None:
+        body = page.encode("utf-8")
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/html; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _send(self, status: int, payload: dict) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -255,6 +270,8 @@ class WeComEmulator(WeComCore):
                 self.add_webhook(request["key"])
             elif action == "users":
                 self.add_user(request["userid"], request.get("name"), request.get("mobile", ""))
+            elif action == "browser_user":
+                self.set_browser_user(request.get("userid"))
             elif action == "release_late":
                 self.release_late()
             elif action == "invalidate_tokens":

@@ -26,6 +26,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
+from wecom.emulator_oauth import OAUTH_ROUTES, OAuthMixin
 from wecom.emulator_rules import (
     APP_MSGTYPES,
     CHATID_RE,
@@ -63,7 +64,7 @@ __all__ = ["WeComCore", "error"]
 Answer = tuple[int, dict[str, Any]]  # HTTP status, JSON body
 
 
-class WeComCore:
+class WeComCore(OAuthMixin):
     """All emulator state behind one lock; `handle()` answers one API call."""
 
     def __init__(
@@ -93,6 +94,7 @@ class WeComCore:
         self._chats: dict[str, dict] = {}
         self._media: dict[str, dict] = {}
         self._faults: dict[str, deque] = {}
+        self._init_oauth()
         self._clear_recordings()
 
     # ----- configuration and inspection (Python API) -----
@@ -476,5 +478,6 @@ _ROUTES = {
     "webhook/upload_media": "_api_webhook_upload_media",
     "media/upload": "_api_media_upload",
     "user/get": "_api_user_get",
+    **OAUTH_ROUTES,
 }
 _NEEDS_TOKEN = frozenset(_ROUTES.values()) - {"_api_gettoken", "_api_webhook_send", "_api_webhook_upload_media"}

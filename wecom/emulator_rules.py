@@ -26,6 +26,7 @@ ERRMSG: dict[int, str] = {
     40011: "invalid video size",
     40013: "invalid corpid",
     40014: "invalid access_token",
+    40029: "invalid code",
     40032: "invalid userid list size",
     40035: "invalid parameter",
     40056: "invalid agentid",

@@ -15,6 +15,7 @@ from wechatpy.session import SessionStorage
 
 from store.clock import clock
 from store.kv import kv_delete, kv_entry, kv_set
+from wecom.log_scrub import remember_secret
 
 PREFIX = "wecom:"
 EARLY_SECONDS = 60  # a token WeCom is about to drop is worth less than a fresh fetch
@@ -37,6 +38,7 @@ class DatabaseTokenStorage(SessionStorage):
         if entry is None:
             self._memory.pop(key, None)
             return default
+        remember_secret(entry[0])  # another process fetched it: never log it here either
         with self._lock:
             self._memory[key] = entry
         return entry[0]

@@ -83,7 +83,7 @@ def read_source(data: bytes, filename: str) -> Source:
             f"import the original .docx/.xlsx (or retype the plan)"
         )
     if data.startswith(_OLE_MAGIC):
-        if ext in (".docx", ".xlsx", ".docm", ".xlsm") and b"E\x00n\x00c\x00r\x00y\x00p\x00t" in data[:65536]:
+        if "EncryptedPackage".encode("utf-16-le") in data:
             raise PlanReadError(f"{name}: the file is password-protected (encrypted); save a copy without a "
                                 f"password and import that")
         if ext in (".xls", ".et", ".xlsx", ".xlsm"):
