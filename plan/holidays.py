@@ -105,8 +105,9 @@ def normalise(text: str) -> str:
 
 _FESTIVAL_WORDS = "元旦|春节|清明|劳动节|端午|中秋|国庆"
 _TITLE = re.compile(r"国务院(?:办公厅)?关于([^。,;:《》]{2,60}?)的通知")
-_ARRANGEMENT_YEAR = [re.compile(r"关于(\d{4})年部分节假日安排"),
-                     re.compile(rf"现将(\d{{4}})年(?:{_FESTIVAL_WORDS})")]
+# the body's 现将2026年元旦… first: a page may link other years' notices above the one it shows
+_ARRANGEMENT_YEAR = [re.compile(rf"现将(\d{{4}})年(?:{_FESTIVAL_WORDS})"),
+                     re.compile(r"关于(\d{4})年部分节假日安排")]
 _EXTEND = re.compile(r"延长(\d{4})年(\w{2,4}?)假期")
 _ADJUST = re.compile(r"调整(\d{4})年(\w{2,4}?)假期")
 _SPECIAL = re.compile(r"国务院(?:办公厅)?关于(.{2,50}?)(?:调休)?放假的通知")
@@ -119,9 +120,10 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _title(flat: str) -> str:
+def _title(flat: str, year: int | None = None) -> str:
+    """The notice's own title (of `year` when known: a page may link other years' notices)."""
     for match in _TITLE.finditer(flat):
-        if re.search("节假日|假期|放假", match[1]):
+        if re.search("节假日|假期|放假", match[1]) and (year is None or str(year) in match[1]):
             return match[0]
     return ""
 
@@ -164,8 +166,7 @@ def parse_notice(raw: str, source: str = "") -> Notice:
         raise NoticeError(f"{source or 'the text'}: no days off or make-up working days found for {year}; "
                           "is this the holiday notice?")
     _check_consistent(festivals, source)
-    if not title:
-        title = f"{year}年部分节假日安排"
+    title = _title(flat, year) or f"{year}年部分节假日安排"
     return Notice(year=year, title=title, festivals=festivals, amends=amends)
 
 

@@ -254,3 +254,9 @@ def test_binary_and_unsupported_files_are_refused():
         read_notice(b"\x00\x01PK\x03\x04" * 50, "notice.txt")
     with pytest.raises(NoticeError, match=".pdf is not read"):
         read_notice(b"%PDF-1.4", "notice.pdf")
+
+
+def test_links_to_other_years_above_the_notice_do_not_change_its_year():
+    page = "相关链接：国务院办公厅关于2025年部分节假日安排的通知\n" + text("2026.txt")
+    notice = parse_notice(page)
+    assert notice.year == 2026 and notice.title == "国务院办公厅关于2026年部分节假日安排的通知"
