@@ -28,8 +28,8 @@ from store.plans import get_plan
 from store.scorecard_data import UnitScore, scorecard
 
 LEDGER_HEADER = ["序号", "工作任务", "具体要求", "牵头单位", "责任单位", "配合单位", "完成时限", "完成情况", "最新进展",
-                 "进展日期", "完成日期"]
-LEDGER_MAX_WIDTH = [6, 24, 56, 20, 24, 24, 14, 30, 40, 12, 12]
+                 "进展日期", "完成日期", "佐证材料"]
+LEDGER_MAX_WIDTH = [6, 24, 56, 20, 24, 24, 14, 30, 40, 12, 12, 40]
 # Which roles go in which unit column (指导 units are listed with the cooperating ones, marked).
 ROLE_COLUMNS = (("lead",), ("responsible",), ("cooperate", "guide"))
 SCORECARD_HEADER = ["单位", "到期事项", "按期完成", "按期完成率", "逾期事项·天", "提醒（已到回复期）", "两个工作日内回复",
@@ -79,7 +79,8 @@ def ledger_values(row: LedgerRow) -> list:
     work = "／".join(x for x in (row.category, row.subcategory) if x)
     progress = f"{row.last_progress_unit}：{row.last_progress}" if row.last_progress else ""
     return [row.seq_label, work, row.requirement, *unit_columns(row), row.deadline_raw,
-            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on]
+            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on,
+            "\n".join(row.evidence)]
 
 
 def is_duban_ledger(path: str | Path) -> bool:
