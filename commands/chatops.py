@@ -137,27 +137,20 @@ def callback_serve(app: App, host: str | None, port: int | None) -> None:
 @pass_app
 def callback_check(app: App, url: str | None) -> None:
     """Do what WeCom does when you save the callback URL (the signed echostr check) and report the result."""
-    import secrets
-
-    import requests
-
-    from wecom.say import default_url, url_check_params
+    from wecom.say import check_callback_url, default_url
 
     config = app.config
     _require_callback_keys(config)
     target = url or default_url(config)
-    echo = secrets.token_hex(8)
-    try:
-        response = requests.get(target, params=url_check_params(config, echo), timeout=5)
-    except requests.RequestException:
+    check = check_callback_url(target, config)
+    if check.status is None:
         click.echo(_("Error: cannot reach the callback at {url}: is it running?").format(url=target), err=True)
-        raise SystemExit(1) from None
-    if response.status_code == 200 and response.text == echo:
-        click.echo(_("OK: {url} answers WeCom's URL check in {ms:.0f} ms.").format(
-            url=target, ms=response.elapsed.total_seconds() * 1000))
+        raise SystemExit(1)
+    if check.ok:
+        click.echo(_("OK: {url} answers WeCom's URL check in {ms:.0f} ms.").format(url=target, ms=check.ms))
         return
     click.echo(_("Error: {url} answered HTTP {status} without the expected echo: the server's [wecom] token, "
-                 "encoding_aes_key or corp_id differ from yours.").format(url=target, status=response.status_code),
+                 "encoding_aes_key or corp_id differ from yours.").format(url=target, status=check.status),
                err=True)
     raise SystemExit(1)
 

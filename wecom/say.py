@@ -8,6 +8,7 @@ POSTed; the passive reply is decrypted like WeCom would and its text returned.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import requests
@@ -117,6 +118,26 @@ def url_check_params(config: Config, echo: str) -> dict[str, str]:
     params, _body = seal_request(CallbackCodec.from_config(config), echo, int(config["wecom"]["agent_id"]))
     sealed_echo = SafeET.fromstring(_body).findtext("Encrypt")
     return {**params, "echostr": sealed_echo}
+
+
+@dataclass
+class UrlCheck:
+    """What the callback answered to WeCom's signed URL check: `ok` when it echoed the plain echostr."""
+
+    ok: bool
+    status: int | None  # None: the server could not be reached
+    ms: float = 0.0
+
+
+def check_callback_url(url: str, config: Config, *, timeout: float = 5.0) -> UrlCheck:
+    """Do what WeCom does when the admin saves the callback URL: GET it with a signed, encrypted echostr."""
+    echo = secrets.token_hex(8)
+    try:
+        response = requests.get(url, params=url_check_params(config, echo), timeout=timeout)
+    except requests.RequestException:
+        return UrlCheck(False, None)
+    return UrlCheck(response.status_code == 200 and response.text == echo, response.status_code,
+                    response.elapsed.total_seconds() * 1000)
 
 
 def reply_text(codec: CallbackCodec, body: bytes | str) -> str:
