@@ -23,6 +23,7 @@ from store.clock import clock
 from store.config import Config
 from store.db import database
 from store.evidence import confirmation, evidence_dir, relative_path, task_seq_of
+from store.files import DIR_MODE, FILE_MODE, private_dir
 from store.models import Contact, MediaDownload
 from wecom.media import Download, download_media
 
@@ -54,9 +55,10 @@ def store_file(folder: Path, data: bytes, filename: str) -> str:
     target = folder / relative_path(sha, filename)
     if target.exists() and target.stat().st_size == len(data):
         return sha
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # evidence is its owner's alone: 0700 folders, 0600 files, never another user's folder
+    target.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-    with open(temporary, "wb") as out:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as out:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())

@@ -79,3 +79,16 @@ def test_a_folder_of_ours_is_tightened_and_one_of_another_user_is_refused(tmp_pa
     os.chown(theirs, 65534, 65534)
     with pytest.raises(StoreError, match="belongs to another user"):
         private_dir(theirs)
+
+
+def test_evidence_files_are_0600_in_0700_folders(tmp_path):
+    from jobs.evidence import store_file
+    from store.evidence import relative_path
+
+    old = os.umask(0o022)  # whatever the process umask, evidence stays private
+    try:
+        sha = store_file(tmp_path / "evidence", b"\xff\xd8photo", "现场.jpg")
+    finally:
+        os.umask(old)
+    stored = tmp_path / "evidence" / relative_path(sha, "现场.jpg")
+    assert mode(stored) == 0o600 and mode(stored.parent) == 0o700 and mode(tmp_path / "evidence") == 0o700

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from wecom.shaping import inert
+
 CARD_TYPES = ("text_notice", "news_notice", "button_interaction", "vote_interaction", "multiple_interaction")
 TASK_ID_BYTES = 128
 TASK_ID_RE = re.compile(r"^[0-9A-Za-z_\-@]{1,128}$")
@@ -186,7 +188,7 @@ def button_card(task_id: str, item: CardItem, source: str = "督办助手") -> d
     card = {
         "card_type": "button_interaction",
         "source": {"desc": _clip(source, SOURCE_DESC_CHARS)},
-        "main_title": {"title": _clip(f"[{item.number}] {item.title}", TITLE_CHARS),
+        "main_title": {"title": _clip(f"[{item.number}] {inert(item.title)}", TITLE_CHARS),  # plan text: data
                        "desc": _clip("督办提醒：请按时完成并报告", DESC_CHARS)},
         "horizontal_content_list": [
             {"keyname": "截止", "value": _clip(item.deadline, VALUE_CHARS)},
