@@ -240,3 +240,18 @@ def test_duban_say_clicks_and_sends_files(world, cli, tmp_path):
     assert refused.exit_code == 1 and "0 bytes" in refused.output
     both = cli("say", "--as", "czj", "--url", phone.url, "--file", str(photo), "任务", env=env)
     assert both.exit_code == 2
+
+
+def test_cli_fetches_and_lists_downloads(world, cli):
+    phone = world
+    phone.say("材料 3")
+    phone.send(phone.photo_request())
+    env = {"DUBAN_WECOM_CORP_ID": phone.cfg["wecom"]["corp_id"], "DUBAN_WECOM_SECRET": phone.cfg["wecom"]["secret"],
+           "DUBAN_WECOM_AGENT_ID": str(phone.cfg["wecom"]["agent_id"]),
+           "DUBAN_WECOM_API_BASE_URL": phone.wecom.base_url, "DUBAN_EVIDENCE_DIR": phone.cfg["evidence"]["dir"]}
+    fetched = cli("evidence", "fetch", "--json", env=env)
+    assert fetched.exit_code == 0, fetched.output
+    assert '"stored": 1' in fetched.output
+    listed = cli("evidence", "downloads", env=env)
+    assert listed.exit_code == 0 and "done" in listed.output and "czj" in listed.output
+    assert Evidence.select().count() == 1
