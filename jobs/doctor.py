@@ -101,7 +101,7 @@ def check_outbox() -> list[Check]:
         ids = ", ".join(str(r.id) for r in unknown[:10]) + (" …" if len(unknown) > 10 else "")
         checks.append(Check("outbox unknown", WARN, f"{len(unknown)} robot or group-chat message(s) may or may not "
                             f"have arrived (ids {ids}); they are not resent by themselves: check the group, then "
-                            "`duban outbox retry ID` (`duban outbox list --state unknown`)"))
+                            "`duban outbox retry ID` (it did not arrive) or `duban outbox arrived ID` (it did)"))
     # dead and held messages, with their reasons: jobs/doctor_delivery.py
     return checks
 
