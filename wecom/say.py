@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import requests
 from defusedxml import ElementTree as SafeET
 
+from i18n import _
 from store.clock import clock
 from store.config import Config
 from wecom.callback_codec import CallbackCodec, CallbackRefused, cdata_safe
@@ -111,14 +112,13 @@ def say(url: str, config: Config, userid: str, text: str, *, timeout: float = 10
     try:
         response = http.post(target, data=body, headers={"Content-Type": "text/xml"}, timeout=timeout)
     except requests.ConnectionError:
-        raise SayError(f"cannot reach the callback at {url}: is `duban serve` (or `duban callback serve`) "
-                       "running?") from None
+        raise SayError(_('cannot reach the callback at {url}: is `duban serve` (or `duban callback serve`) running?').format(url=url)) from None
     except requests.Timeout:
-        raise SayError(f"the callback at {url} did not answer within {timeout:g} s") from None
+        raise SayError(_('the callback at {url} did not answer within {timeout:g} s').format(url=url, timeout=timeout)) from None
     if response.status_code != 200:
         raise SayError(f"the callback at {url} answered HTTP {response.status_code}: "
                        + _STATUS_HINTS.get(response.status_code, "see the server's log"))
     try:
         return reply_text(codec, response.content)
     except CallbackRefused as exc:
-        raise SayError(f"the callback at {url} answered something that is not a valid reply ({exc.reason})") from None
+        raise SayError(_('the callback at {url} answered something that is not a valid reply ({reason})').format(url=url, reason=exc.reason)) from None
