@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 # Importing the command modules registers their commands.
-from chat import actions, commands, leaders, replies  # noqa: F401
+from chat import actions, commands, evidence, leaders, replies  # noqa: F401
 from chat.context import Context
 from chat.parse import EMPTY, FREE, Command, parse
 from chat.registry import registry
-from store import chatdata
+from store import cardstate, chatdata
 from store.config import Config
 from store.models import Report
 
@@ -94,6 +94,14 @@ def _handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime,
             return ChatResult(replies.rate_limited(limit)), command, "rate_limited"
         ctx = Context(actor, now, today, config, msgid or None)
         cmd = parse(text, registry.grammar(), today)
+        if cmd.name in (FREE, EMPTY):
+            prompt = cardstate.current_prompt(actor.contact.userid, now)
+            if prompt is not None:  # duban asked for this (报进度 on a card, which item a file is for …)
+                answer, rewritten = evidence.answer_prompt(ctx, prompt, text)
+                if answer:
+                    return ChatResult(replies.fit(answer)), "prompt", "answered"
+                if rewritten:
+                    cmd = parse(rewritten, registry.grammar(), today)
         command = cmd.name
         spec = registry.get(cmd.name)
         previous = chatdata.report_by_msgid(ctx.msgid) if (cmd.name == FREE or (spec and spec.mutates)) else None

@@ -72,6 +72,9 @@ class App:
     """What a command needs: the configuration and, on first use, the database."""
 
     def __init__(self, config_path: str | None, today: dt.date | None = None) -> None:
+        from store.files import use_private_umask
+
+        use_private_umask()  # every file and folder duban creates is its user's alone (0600 / 0700)
         self.config_path = config_path
         self.today = today
         self._config: Config | None = None

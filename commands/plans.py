@@ -380,6 +380,10 @@ def task_show(app: App, seq: tuple, plan_ref: str | None, as_json: bool) -> None
             click.echo(f"{r['at']}  {r['unit']}  {label(r['kind'])}  {r['text']}" + (_(" (undone)") if r["undone"] else ""))
         for w in t["warnings"]:
             click.echo(_("warning: {message}").format(message=w["message"]))
+        for e in t["evidence"]:
+            click.echo(_("evidence: {when}  {unit}  {name}  {size} bytes  {sender}  sha256 {sha}").format(
+                when=e["sent_at"], unit=e["unit"], name=e["filename"], size=e["size"], sender=e["sender"],
+                sha=e["sha256"][:12]))
 
     seq, plan_ref = split_ref(seq, plan_ref)
     emit(task_detail(seq, plan_ref), as_json, render)

@@ -77,13 +77,20 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     import threading
 
     from commands.chatops import make_chat_handler, make_outbox_notifier
+    from jobs.evidence import run_downloads
     from jobs.outbox import Dispatcher, make_sender
     from jobs.scheduler import Service, log_calendar_warnings, run_dispatch
 
     log = logging.getLogger("duban.serve")
     log_calendar_warnings()  # and once a day from the scheduler
-    dispatcher = Dispatcher(make_sender(config), config)
-    service = Service(config, dispatch=lambda: run_dispatch(dispatcher.flush))
+    sender = make_sender(config)
+    dispatcher = Dispatcher(sender, config)
+
+    def dispatch() -> object:
+        run_downloads(config, sender.client)  # evidence first: its confirmations go out in the same flush
+        return dispatcher.flush()
+
+    service = Service(config, dispatch=lambda: run_dispatch(dispatch))
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -116,7 +123,9 @@ def start_web_server(config, callback: bool, make_handler, make_notifier, log):
     w = config["wecom"]
     app = None
     if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
-        app = create_app(config, make_handler(config), make_notifier())
+        from commands.chatops import make_callback_handlers
+
+        app = create_app(config, make_handler(config), make_notifier(), **make_callback_handlers(config))
         log.info("WeCom callback at %s", config["server"]["path"])
     elif callback:
         log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")

@@ -21,7 +21,6 @@ import logging
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -49,6 +48,7 @@ from store.digest_data import (
     plan_figures,
     plans_in_scope,
 )
+from store.files import DIR_MODE, private_dir, private_temp_dir
 from store.models import LeaderGroup
 from store.timetext import parse_schedule
 from wecom.shaping import APP_MARKDOWN_LIMIT, WEBHOOK_MARKDOWN_LIMIT, markdown_to_text, utf8_len
@@ -169,7 +169,7 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
         digest.figures.append(fig)
         sections += plan_sections(fig, last)
     if sections:
-        sections += unknown_delivery_section(_unknown_sends(group))
+        sections += unknown_delivery_section(_unknown_sends(group, since))
         calendar_line = next_year_line(today, calendar)  # from 1 November while next year is unknown
         if calendar_line:
             sections.append(Section(None, [comment(calendar_line)]))
@@ -182,11 +182,12 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
     return digest
 
 
-def _unknown_sends(group: LeaderGroup) -> int:
-    """Messages to this group whose delivery nobody could confirm (held, not resent): the group is told."""
+def _unknown_sends(group: LeaderGroup, since: dt.datetime) -> int:
+    """Messages to this group since its last digest whose delivery nobody could confirm (held, not resent):
+    the group is told once, in its next digest."""
     from store.outbox import unknown_rows
 
-    return len(unknown_rows(group.channel, group.target)) if group.channel != "app" else 0
+    return len(unknown_rows(group.channel, group.target, since)) if group.channel != "app" else 0
 
 
 def _utc(now: dt.datetime) -> dt.datetime:
@@ -221,7 +222,18 @@ def attachments_root(config: Config) -> Path:
     name = getattr(database.obj, "database", None)
     if backend() == "sqlite" and isinstance(name, str) and name and name != ":memory:" and not name.startswith("file:"):
         return Path(name).resolve().parent / "digest-files"
-    return Path(tempfile.gettempdir()) / "duban-digest-files"
+    return _process_temp_root()
+
+
+_temp_root: list[Path] = []
+
+
+def _process_temp_root() -> Path:
+    """This process' own attachments folder in the system temp dir: made by mkdtemp (0700, unguessable), never
+    a fixed shared name another local user could create first. Set [digest] attachments_dir to keep them."""
+    if not _temp_root or not _temp_root[0].is_dir():
+        _temp_root[:] = [private_temp_dir("duban-digest-")]
+    return _temp_root[0]
 
 
 def prune_attachments(root: Path, today: dt.date, keep_weeks: int = KEEP_ATTACHMENT_WEEKS) -> int:
@@ -273,8 +285,9 @@ def render_attachments(group: LeaderGroup, digest: Digest, config: Config,
         return None, []
     folder = root / digest.week / f"group{digest.group_id}-{secrets.token_hex(4)}"
     try:
-        folder.mkdir(parents=True)
-    except OSError as exc:
+        private_dir(root)
+        folder.mkdir(parents=True, mode=DIR_MODE)
+    except (OSError, StoreError) as exc:
         log.error("leader group %s: cannot create %s (%s), sending the digest without attachments", group.name,
                   folder, exc)
         return None, []

@@ -66,7 +66,11 @@ def headline(fig: PlanFigures) -> Section:
              f"{fig.due_soon_days}天内到期{fig.tasks_due_soon}项")
     second = comment(f"按单位计{fig.assignments}项分工：完成{fig.done}项，进行中{fig.on_track}项"
                      f"（其中{fig.due_soon}项{fig.due_soon_days}天内到期），逾期{fig.overdue}项")
-    return Section(None, [first, second])
+    lines = [first, second]
+    if fig.with_evidence or fig.done:
+        trust = f"，{warn(f'已完成但无佐证材料{fig.done_without_evidence}项')}" if fig.done_without_evidence else ""
+        lines.append(comment(f"有佐证材料{fig.with_evidence}项") + trust)
+    return Section(None, lines)
 
 
 def plan_sections(fig: PlanFigures, last_digest: dt.datetime | None) -> list[Section]:
@@ -96,8 +100,10 @@ def plan_sections(fig: PlanFigures, last_digest: dt.datetime | None) -> list[Sec
         lines = []
         for group in list(by_task.values())[:MAX_TASK_LINES]:
             first = group[0]
+            trust = comment("（无佐证材料）") if any(not c.evidence for c in group) else ""
             lines.append(f"{info(title(first.seq, first.subcategory, first.requirement))}："
-                         f"{names([c.unit for c in group], 6)}（{md(clock.to_local(group[-1].done_at).date())}）")
+                         f"{names([c.unit for c in group], 6)}（{md(clock.to_local(group[-1].done_at).date())}）"
+                         f"{trust}")
         if len(by_task) > MAX_TASK_LINES:
             lines.append(comment(f"……另有{len(by_task) - MAX_TASK_LINES}项"))
         since = f"上次周报（{md(clock.to_local(last_digest).date())}）以来完成" if last_digest else "近7天完成"

@@ -18,17 +18,19 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
+from i18n import _
 from jobs.words import md
 from store.clock import clock
 from store.db import StoreError
 from store.digest_data import LedgerRow, UnitStatus, calendar_days, ledger_rows, plans_in_scope
+from store.files import tighten
 from store.models import ROLE_LABELS, Plan
 from store.plans import get_plan
 from store.scorecard_data import UnitScore, scorecard
 
 LEDGER_HEADER = ["序号", "工作任务", "具体要求", "牵头单位", "责任单位", "配合单位", "完成时限", "完成情况", "最新进展",
-                 "进展日期", "完成日期"]
-LEDGER_MAX_WIDTH = [6, 24, 56, 20, 24, 24, 14, 30, 40, 12, 12]
+                 "进展日期", "完成日期", "佐证材料"]
+LEDGER_MAX_WIDTH = [6, 24, 56, 20, 24, 24, 14, 30, 40, 12, 12, 40]
 # Which roles go in which unit column (指导 units are listed with the cooperating ones, marked).
 ROLE_COLUMNS = (("lead",), ("responsible",), ("cooperate", "guide"))
 SCORECARD_HEADER = ["单位", "到期事项", "按期完成", "按期完成率", "逾期事项·天", "提醒（已到回复期）", "两个工作日内回复",
@@ -78,7 +80,8 @@ def ledger_values(row: LedgerRow) -> list:
     work = "／".join(x for x in (row.category, row.subcategory) if x)
     progress = f"{row.last_progress_unit}：{row.last_progress}" if row.last_progress else ""
     return [row.seq_label, work, row.requirement, *unit_columns(row), row.deadline_raw,
-            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on]
+            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on,
+            "\n".join(row.evidence)]
 
 
 def is_duban_ledger(path: str | Path) -> bool:
@@ -105,7 +108,7 @@ def is_duban_ledger(path: str | Path) -> bool:
 def _plans(plan_ref: str | None) -> list[Plan]:
     plans = [get_plan(plan_ref)] if plan_ref else plans_in_scope(None)
     if not plans:
-        raise StoreError("no active plan: run `duban plan import FILE`")
+        raise StoreError(_('no active plan: run `duban plan import FILE`'))
     return plans
 
 
@@ -219,6 +222,7 @@ def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.
                      {LEDGER_HEADER.index("进展日期") + 1: DATE_FORMAT, LEDGER_HEADER.index("完成日期") + 1: DATE_FORMAT})
         total += len(rows)
     wb.save(path)
+    tighten(path)  # contacts' progress: the owner's alone, even when an older, looser file was overwritten
     return total
 
 
@@ -244,7 +248,7 @@ def build_scorecard(plan_ref: str | None = None, start: dt.date | None = None, e
     start = start or min(p.issued_on or dt.date(p.year, 1, 1) for p in plans)
     end = end or today
     if end < start:
-        raise StoreError(f"the period ends ({end}) before it starts ({start})")
+        raise StoreError(_('the period ends ({end}) before it starts ({start})').format(end=end, start=start))
     return Scorecard(plans, start, end, today, scorecard([p.id for p in plans], start, end, today, working_days))
 
 
@@ -263,4 +267,5 @@ def scorecard_xlsx(path: str | Path, card: Scorecard) -> int:
                  [scorecard_values(s) for s in card.scores], [30, 10, 10, 12, 14, 20, 18, 12, 24],
                  formats={4: "0.0%", 8: "0.0%"})
     wb.save(path)
+    tighten(path)
     return len(card.scores)

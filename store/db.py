@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import peewee
 
+from i18n import _
 from store.drivers import load_driver
 
 POOL_SIZE = 32
@@ -91,7 +92,16 @@ def open_database(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
         return connect_url(f"mysql+pool://{rest}", charset="utf8mb4", max_connections=POOL_SIZE,
                            stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS,
                            **_mysql_budget(connect_timeout, statement_timeout))
-    raise StoreError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///, postgresql:// or mysql://")
+    raise StoreError(_('unsupported database URL {url!r}: use sqlite:///, postgresql:// or mysql://').format(url=redact_url(url)))
+
+
+def _keep_private(path: str) -> None:
+    """The SQLite file holds the access token, robot keys and mobile numbers: only its owner may read it."""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        from store.files import tighten
+
+        for name in (path, path + "-wal", path + "-shm"):
+            tighten(name)
 
 
 def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
@@ -99,6 +109,8 @@ def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
     """Bind the store to the database at `url` and open a connection."""
     close()
     db = open_database(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+    if isinstance(db, peewee.SqliteDatabase):
+        _keep_private(db.database)
     database.initialize(db)
     try:
         database.connect(reuse_if_open=True)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import peewee
 
+from i18n import _
 from store import models as m
 from store.clock import utcnow
 from store.db import database
@@ -104,6 +105,14 @@ def _v8_inbox_sender_index() -> None:
         migrate(SchemaMigrator.from_database(database.obj).add_index(table, tuple(INBOX_SENDER_COLUMNS), False))
 
 
+def _v9_download_file_columns() -> None:
+    """media_download as first landed in v4 lacked the columns that remember a file already fetched."""
+    columns = {c.name for c in database.get_columns(m.MediaDownload._meta.table_name)}
+    for name in ("sha256", "size", "content_type"):
+        if name not in columns:
+            _add_column(m.MediaDownload, name)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -115,6 +124,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
     (7, "days of imported State Council holiday notices", _v7_holiday_notices),
     (8, "inbox index by sender and time (the chat rate limit)", _v8_inbox_sender_index),
+    (9, "evidence downloads remember the file already fetched (restart between download and store)",
+     _v9_download_file_columns),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
@@ -156,7 +167,7 @@ def _sqlite_foreign_keys_off() -> Iterator[None]:
         if broken:
             from store.db import StoreError
 
-            raise StoreError(f"the upgrade left {len(broken)} rows pointing at nothing (first: {broken[0]})")
+            raise StoreError(_('the upgrade left {broken} rows pointing at nothing (first: {value})').format(broken=len(broken), value=broken[0]))
     finally:
         database.execute_sql("PRAGMA foreign_keys = ON")
 
@@ -167,8 +178,8 @@ def require_current() -> None:
 
     version = schema_version()
     if version is None:
-        raise StoreError("the database is not initialised: run `duban init`")
+        raise StoreError(_('the database is not initialised: run `duban init`'))
     if version < CURRENT_VERSION:
-        raise StoreError(f"the database schema is version {version}, this duban needs {CURRENT_VERSION}: run `duban init`")
+        raise StoreError(_('the database schema is version {version}, this duban needs {CURRENT_VERSION}: run `duban init`').format(version=version, CURRENT_VERSION=CURRENT_VERSION))
     if version > CURRENT_VERSION:
-        raise StoreError(f"the database schema is version {version}, newer than this duban ({CURRENT_VERSION}): upgrade duban")
+        raise StoreError(_('the database schema is version {version}, newer than this duban ({CURRENT_VERSION}): upgrade duban').format(version=version, CURRENT_VERSION=CURRENT_VERSION))

@@ -61,7 +61,7 @@ def test_outage_sends_todays_state_once_per_contact(world):
     userids = [m.userid for m in run.messages if m.kind == "remind"]
     assert len(userids) == len(set(userids))
     czj = next(m for m in run.messages if m.userid == "czj")
-    assert {i.stage for i in czj.items if i.assignment.seq == 14} == {"before_3"}
+    assert {i.stage.key for i in czj.items if i.assignment.seq == 14} == {"before_3"}
 
 
 def test_escalation_fires_once(world):
@@ -103,5 +103,5 @@ def test_concurrent_runs_send_nothing_twice(world, db_url):
     assert sum(len(run.messages) for run in runs) == len(targets)
     listed = [i.key for run in runs for m in run.messages for i in m.items]
     assert sorted(listed) == sorted(keys)
-    # A run that planned after another committed plans less; one planned before anything was sent.
+    # A run that planned after another committed plans less; the first to commit planned everything.
     assert max(run.planned for run in runs) == len(targets)

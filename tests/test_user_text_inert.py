@@ -80,3 +80,29 @@ def test_text_written_as_a_formula_stays_text_in_the_ledger(db_url, tmp_path):
     assert "<f>" not in sheet  # no formula anywhere: the text is stored as text
     cells = [c.value for row in openpyxl.load_workbook(path).active.iter_rows() for c in row]
     assert formula in cells
+
+
+def test_the_board_shows_a_report_as_plain_text(db_url, tmp_path):
+    """The web board quotes reports through the same function (its `inert` template filter)."""
+    from store.clock import clock
+    from store.models import Assignment, Contact, Report, Task, Unit
+    from tests.board_support import CORP_ID, SECRET, make_board, sign_in
+    from wecom.emulator import WeComEmulator
+
+    emulator = WeComEmulator(corp_id=CORP_ID, corp_secret=SECRET).start()
+    try:
+        board = make_board(emulator, tmp_path)
+        seq = min(s for (s,) in Task.select(Task.seq).join(Assignment).join(Unit)
+                  .where(Unit.name == "区财政局").tuples())
+        assignment = (Assignment.select().join(Task).switch(Assignment).join(Unit)
+                      .where((Unit.name == "区财政局") & (Task.seq == seq)).get())
+        Report.create(assignment=assignment, contact=Contact.get(Contact.userid == "czj"), at=clock.utcnow(),
+                      kind="progress", text=f"已完成 {ATTACK} 见www.evil.example")
+        client = board.client()
+        sign_in(client, board.emulator, "czj")
+        code = assignment.task.plan.code
+        page = client.get(f"/board/item/{code}/{seq}").get_data(as_text=True)
+        assert "请领导点此登录审批" in page
+        assert "evil.example" not in page and "http://evil" not in page and "&lt;a href" not in page
+    finally:
+        emulator.stop()

@@ -79,7 +79,7 @@ MEDIA_LIMITS = {  # type -> (max bytes, errcode when over)
     "file": (20 * 1024 * 1024, 40006),
 }
 MEDIA_MIN_BYTES = 5
-APP_MSGTYPES = ("text", "markdown", "textcard", "file", "image")
+APP_MSGTYPES = ("text", "markdown", "textcard", "file", "image", "template_card")
 
 USERID_RE = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 CHATID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -118,7 +118,7 @@ def fault_suffix(path_suffix: str) -> str:
 def normalise_fault(fault: Any) -> Any:
     if isinstance(fault, bool):
         raise ValueError(f"not a fault: {fault!r}")
-    if isinstance(fault, int) or fault in ("http500", "drop", "late"):
+    if isinstance(fault, int) or fault in ("http500", "drop", "late", "truncate"):
         return fault
     if isinstance(fault, (tuple, list)) and len(fault) == 2 and fault[0] == "slow":
         return ("slow", float(fault[1]))
