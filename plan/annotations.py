@@ -18,12 +18,15 @@ from plan.units import parse_units
 UNIT_LABELS = (
     "牵头单位", "牵头部门", "责任单位", "责任部门", "主责单位", "主责部门", "配合单位", "配合部门", "参与单位",
     "参与部门", "协办单位", "协办部门", "协作单位", "落实单位", "承办单位", "主办单位", "责任主体", "牵头",
+    "配合", "参与", "协办", "责任", "负责", "主责", "指导单位",
 )
-DEADLINE_LABELS = ("完成时限", "完成时间", "时间节点", "时间安排", "进度安排", "完成期限", "时限")
+DEADLINE_LABELS = ("完成时限", "完成时间", "时间节点", "时间安排", "进度安排", "完成期限", "完成节点", "截止时间",
+                   "办结时限", "时间要求", "时限")
 PEOPLE_LABELS = ("牵头领导", "责任领导", "分管领导", "联系人", "项目责任人", "责任人", "牵头市领导", "牵头区领导",
                  "分管市领导", "分管区领导", "实际完成情况", "完成情况", "进展情况")
 _ALL = sorted((*UNIT_LABELS, *DEADLINE_LABELS, *PEOPLE_LABELS), key=len, reverse=True)
 LABEL_RE = re.compile("(" + "|".join(_ALL) + r")\s*[:：]")
+_BRACKET_LABEL_RE = re.compile(r"[【\[［〔]\s*(" + "|".join(_ALL) + r")\s*[】\]］〕]\s*")
 LINE_LABEL_RE = re.compile(r"^\s*(?:" + "|".join(_ALL) + r")\s*[:：]")
 _OPENERS = {"（": "）", "(": ")", "〔": "〕", "【": "】", "[": "]", "［": "］"}
 _PIECE_SEP = re.compile(r"[，,；;。]")
@@ -148,9 +151,15 @@ def _groups(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def bracket_labels(text: str) -> str:
+    """【责任单位】市教育局【完成时限】9月中旬前 → ；责任单位：市教育局；完成时限：9月中旬前."""
+    return _BRACKET_LABEL_RE.sub(lambda m: f"；{m.group(1)}：", text)
+
+
 def strip_annotations(text: str) -> Stripped:
     """Take the annotations out of an item's text: bracketed ones anywhere when labelled, at the end when read
     by their verbs; an inline label (…。牵头单位：X) takes the rest of the text."""
+    text = bracket_labels(text)
     found = Annotation()
     keep: list[str] = []
     position = 0

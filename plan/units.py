@@ -86,6 +86,8 @@ _LABELS = (
     ("承办单位", "responsible"),
     ("配合单位", "cooperate"), ("配合部门", "cooperate"), ("协办单位", "cooperate"), ("协办部门", "cooperate"),
     ("参与单位", "cooperate"), ("参与部门", "cooperate"), ("协作单位", "cooperate"), ("指导单位", "guide"),
+    ("配合", "cooperate"), ("参与", "cooperate"), ("协办", "cooperate"), ("责任", "responsible"),
+    ("负责", "responsible"), ("主责", "responsible"), ("指导", "guide"),
 )
 _LABEL_ROLES = dict(_LABELS)
 _LABEL_RE = re.compile("^(" + "|".join(sorted(_LABEL_ROLES, key=len, reverse=True)) + ")[:：]")
@@ -390,9 +392,10 @@ class _Clause:
 
 
 def _prepare(text: str) -> str:
-    """Line breaks become clause commas; whitespace runs become one space (a possible unit separator) except
+    """A label after a space starts a clause (牵头单位：A 责任单位：B); line breaks become clause commas; whitespace runs become one space (a possible unit separator) except
     next to role words (区财政局 牵头 负责); everything else as normalize_unit_name."""
     text = re.sub(r"[\r\n]+", "，", text)
+    text = re.sub(r"[ \t\u3000]+(?=(?:" + "|".join(_LABEL_ROLES) + r")[:：])", "；", text)
     text = re.sub(r"\s+", " ", text)
     text = "".join(" " if ch == " " else normalize_unit_name(ch) for ch in text)
     pieces = text.split(" ")

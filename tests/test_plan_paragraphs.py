@@ -205,3 +205,26 @@ def test_a_file_without_a_plan_says_what_was_looked_for(tmp_path):
 
     with pytest.raises(PlanReadError, match="looked for a table with a header row .* and for numbered items"):
         read_plan_bytes("会议纪要\n今天开会，研究了工作。\n".encode(), "纪要.txt")
+
+
+def test_short_labels_bracket_labels_and_attachment_lines(tmp_path):
+    text = ("某市2024年政务公开工作要点\n各区人民政府，市政府各部门：\n现将要点印发给你们。\n"
+            "附件：1.责任分工表\n"
+            "一、推进重点领域公开\n"
+            "1、推进财政信息公开。（牵头：市财政局；配合：各区人民政府；时限：年内）\n"
+            "2、推进教育信息公开。【责任单位】市教育局【完成时限】9月中旬前\n"
+            "附件：2.名单\n"
+            "（此件公开发布）\n")
+    tasks = by_label(read_plan_bytes(text.encode(), "要点.txt"))
+    assert roles(tasks["1"]) == {("市财政局", "lead"), ("各区人民政府", "cooperate")}
+    assert [d.kind for d in tasks["1"].deadlines] == ["year_round"]
+    assert roles(tasks["2"]) == {("市教育局", "responsible")}
+    assert [d.due for d in tasks["2"].deadlines] == [date(2024, 9, 20)]
+    assert "附件" not in tasks["2"].requirement and "此件" not in tasks["2"].requirement
+
+
+def test_two_labels_in_one_cell_separated_by_a_space():
+    from plan.units import parse_units
+
+    parsed = parse_units("牵头单位：市民政局 责任单位：各区民政局")
+    assert [(r.name, r.role) for r in parsed.refs] == [("市民政局", "lead"), ("各区民政局", "responsible")]
