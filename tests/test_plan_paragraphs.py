@@ -228,3 +228,22 @@ def test_two_labels_in_one_cell_separated_by_a_space():
 
     parsed = parse_units("牵头单位：市民政局 责任单位：各区民政局")
     assert [(r.name, r.role) for r in parsed.refs] == [("市民政局", "lead"), ("各区民政局", "responsible")]
+
+
+def test_notice_rules_heading_that_names_the_lead_and_labels_with_two_roles():
+    text = ("某市人民政府关于2020年市政府重点工作及责任分解的通知\n"
+            "一、高度重视。各单位要抓好落实。\n"
+            "二、除特别注明的外，各县（市、区）政府和市经开区管委会都是配合单位。\n"
+            "（此件公开发布）\n附件1\n2020年市政府重点工作责任分解\n"
+            "一、县示范区管委会牵头工作（2项）\n1.建设养殖基地。\n2.打造生产基地。\n"
+            "二、王丹县长牵头重点工作\n"
+            "3.地区生产总值增长8%以上。\n牵头负责领导：金力。\n牵头责任单位：市发展改革委。\n"
+            "协同责任单位：市经信局（首位单位为牵头单位，下同）、滁州海关等，各县、市、区政府。\n")
+    plan = read_plan_bytes(text.encode(), "分解.txt")
+    tasks = by_label(plan)
+    assert list(tasks) == ["1", "2", "3"]  # the notice's 一、二、 hold no annotation
+    everyone = {("各县（市、区）政府", "cooperate"), ("市经开区管委会", "cooperate")}
+    assert roles(tasks["1"]) == {("县示范区管委会", "lead")} | everyone
+    assert roles(tasks["3"]) == {("市发展改革委", "lead"), ("市经信局", "cooperate"), ("滁州海关", "cooperate"),
+                                 ("各县、市、区政府", "cooperate")} | everyone
+    assert not any("金力" in u.name or "王丹" in u.name for t in plan.tasks for u in t.units)
