@@ -103,4 +103,21 @@ def show_task(ctx: Context, cmd: Command) -> str:
     for e in view.extensions:
         lines.append(f"延期申请#{e.id} {replies.clip(e.assignment.unit.name, 8)} 延至{replies.md(e.new_due, ctx.today)}"
                      f"（{EXTENSION_STATES.get(e.state, e.state)}）")
+    lines += evidence_lines(ctx, view)
     return replies.fit("\n".join(lines))
+
+
+def evidence_lines(ctx: Context, view: chatdata.TaskView, shown: int = 5) -> list[str]:
+    """佐证材料 of a task: how many, and the latest few (unit, file name, sender, time)."""
+    from store.evidence import evidence_for_task
+
+    files = evidence_for_task(view.task.id)
+    if not files:
+        return ["佐证材料：暂无"]
+    units = {a.id: a.unit.name for a in view.assignments}
+    lines = [f"佐证材料（共{len(files)}份）："]
+    for e in sorted(files, key=lambda f: f.sent_at)[-shown:]:
+        when = ctx.local(e.sent_at).strftime("%m-%d %H:%M")
+        lines.append(f"{when} {replies.clip(units.get(e.assignment_id, ''), 8)} 《{replies.clip(e.filename, 24)}》"
+                     f" {e.sender_name}")
+    return lines

@@ -8,12 +8,15 @@ decide from the command line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chat import replies
 from chat.context import Context
 from chat.parse import ID_TEXT, NONE, Command
 from chat.registry import registry
 from store import chatdata, chatsummary
 from store.chatdata import ChatDataError
+from store.db import database
 from store.models import Extension
 
 STATE_WORDS = {"approved": "已批准", "rejected": "已驳回", "withdrawn": "已由申请人撤回"}
@@ -78,11 +81,19 @@ def decision_notice(extension: Extension, approve: bool, decider: str, note: str
 
 
 def decide_as_admin(extension_id: int, approve: bool, note: str, now, today, with_code: bool,
-                    admin: str = "区政府办公室") -> tuple[Extension, list[tuple[str, str]]]:
-    """The admin's decision from the command line: the same effect and notice as a leader's in chat."""
-    decided = chatdata.decide_extension(extension_id, f"admin:{admin}", approve, note, now)
-    notice = decision_notice(decided, approve, admin, note, today, with_code)
-    return decided, [(person.userid, notice) for person in requesters(decided, today)]
+                    admin: str, enqueue: Callable[[str, str, str, str], object]) -> tuple[Extension, int]:
+    """The admin's decision from the command line: the same effect and notice as a leader's in chat.
+
+    One transaction records the decision and puts each notice in the outbox through `enqueue(key, channel,
+    userid, text)`, so a decision is never recorded without its notices, nor told twice. Returns the decided
+    request and how many people will be told."""
+    with database.atomic():
+        decided = chatdata.decide_extension(extension_id, f"admin:{admin}", approve, note, now)
+        notice = decision_notice(decided, approve, admin, note, today, with_code)
+        people = requesters(decided, today)
+        for n, person in enumerate(people):
+            enqueue(f"extension-decision:{decided.id}:{n}", "app", person.userid, notice)
+    return decided, len(people)
 
 
 def requesters(extension: Extension, today) -> list:

@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 
 from store.chatdata import ChatItem
 from store.models import ROLE_LABELS
+from wecom.limits import APP_TEXT_LIMIT  # a table of numbers, no WeCom code
+from wecom.shaping import inert
 
-MAX_BYTES = 2048
+MAX_BYTES = APP_TEXT_LIMIT  # an answer is one WeCom text message
 TITLE_CHARS = 12
 QUOTE_CHARS = 40
 
@@ -18,8 +20,8 @@ def nbytes(text: str) -> int:
 
 
 def clip(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit] + "…"
+    """Quoted text, at most `limit` characters: inert (no link, tag, mention or markdown survives)."""
+    return inert(text, limit)
 
 
 def fit(text: str, limit: int = MAX_BYTES) -> str:

@@ -201,6 +201,13 @@ def open_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
     return _items(_open_query.rows(list(unit_ids)), today)
 
 
+def unit_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
+    """These units' assignments in active plans, done ones too (evidence can follow a done item)."""
+    if not unit_ids:
+        return []
+    return _items(_assignment_query().where(Assignment.unit.in_(unit_ids)), today)
+
+
 def items_by_seq(seq: int, unit_ids: list[int], today: dt.date, plan_code: str | None = None,
                  sub: int | None = None) -> list[ChatItem]:
     """These units' assignments (any state) on task `seq` of the active plans (or of plan `plan_code`);

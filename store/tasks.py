@@ -176,7 +176,20 @@ def task_detail(seq: int | str, plan: str | None = None, today: dt.date | None =
             {"code": w.code, "message": w.message}
             for w in PlanWarning.select().where((PlanWarning.plan == task.plan) & (PlanWarning.seq == task.seq))
         ],
+        "evidence": _evidence(assignments),
     }
+
+
+def _evidence(assignments: list[Assignment]) -> list[dict]:
+    """The task's evidence files (佐证材料), oldest first."""
+    from store.evidence import evidence_by_assignment
+
+    units = {a.id: a.unit.name for a in assignments}
+    files = [e for infos in evidence_by_assignment(units).values() for e in infos]
+    return [{"unit": units[e.assignment_id], "filename": e.filename, "kind": e.kind, "size": e.size,
+             "sha256": e.sha256, "path": e.path, "sender": e.sender_name,
+             "sent_at": clock.to_local(e.sent_at).strftime("%Y-%m-%d %H:%M")}
+            for e in sorted(files, key=lambda e: (e.sent_at, e.id))]
 
 
 def get_assignment(seq: int | str, unit: str, plan: str | None = None) -> Assignment:
@@ -194,13 +207,12 @@ def set_done(seq: int | str, unit: str, note: str = "", plan: str | None = None,
     with database.atomic():
         assignment = get_assignment(seq, unit, plan)
         now = utcnow()
+        assignment.already = (assignment.state == "done") == done  # a rerun: nothing to record
+        if assignment.already:
+            return assignment
         if done:
-            if assignment.state == "done":
-                raise StoreError(f"task {seq} is already done for {assignment.unit.name}")
             assignment.state, assignment.done_at = "done", now
         else:
-            if assignment.state != "done":
-                raise StoreError(f"task {seq} is not done for {assignment.unit.name}")
             assignment.state, assignment.done_at = "open", None
         assignment.last_report_at = now
         assignment.save()
