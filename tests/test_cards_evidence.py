@@ -186,3 +186,28 @@ def test_run_downloads_uses_the_outbox(world):
     result = run_downloads(phone.cfg, make_sender(phone.cfg).client)
     assert result.done == 1
     assert "已收到《发布截图.jpg》，作为[2]的佐证材料。" in cw.outbox_texts()
+
+
+def test_cli_exports_evidence_and_sets_cards(world, cli, tmp_path):
+    phone = world
+    phone.say("材料 4")
+    phone.send(phone.photo_request())
+    phone.say("材料 2")
+    phone.send(phone.photo_request(b"%PDF-1.4 second", "发布截图.jpg", "file"))
+    assert _fetch(phone).done == 2
+    out = tmp_path / "佐证材料"
+    result = cli("export", "--evidence", str(out))
+    assert result.exit_code == 0, result.output
+    assert "2" in result.output
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["index.csv", "区财政局/2 加强政策解读/发布截图.jpg", "区财政局/4 发布政府信息公开年报/发布截图.jpg"]
+    assert (out / "区财政局/4 发布政府信息公开年报/发布截图.jpg").read_bytes() == cw.PHOTO
+    index = (out / "index.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert index[0].startswith("单位,方案,序号") and len(index) == 3 and "张三" in index[1]
+    assert cli("export").exit_code == 2
+    assert cli("contact", "cards", "czj", "off").exit_code == 0
+    from store.models import Contact
+
+    assert Contact.get(Contact.userid == "czj").cards is False
+    refused = cli("contact", "cards", "nobody", "on")
+    assert refused.exit_code == 1 and "nobody" in refused.output

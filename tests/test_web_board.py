@@ -13,6 +13,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from jobs.ledger import LEDGER_HEADER
 from store.clock import clock
 from store.evidence import record_evidence, relative_path
 from store.models import Assignment, Plan, Report, Task, Unit
@@ -124,7 +125,8 @@ def test_a_liaison_sees_only_their_units(board):
     item = client.get(f"/board/item/{plan_code()}/{shared}").get_data(as_text=True)
     assert "区财政局" in item and "区审计局" not in item
     book = load_workbook(io.BytesIO(client.get("/board/ledger.xlsx").data))
-    statuses = "\n".join(str(r[5] or "") for r in book.worksheets[0].iter_rows(min_row=3, values_only=True))
+    column = LEDGER_HEADER.index("完成情况")
+    statuses = "\n".join(str(r[column] or "") for r in book.worksheets[0].iter_rows(min_row=3, values_only=True))
     assert "区财政局" in statuses and "区审计局" not in statuses and "区政府办公室" not in statuses
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from jobs.ledger import LEDGER_HEADER
 from store.board_links import board_secret, group_link_params
 from store.clock import clock
 from store.contacts import add_leader_group
@@ -166,7 +167,8 @@ def test_liaison_signs_in_and_reads_every_page_on_a_phone(served_board, chrome_f
     ledger = _wait_for(lambda: [p for p in downloads.iterdir() if p.suffix == ".xlsx"])
     assert ledger, "the 台账 did not download"
     sheet = load_workbook(ledger[0]).worksheets[0]
-    statuses = "\n".join(str(r[5] or "") for r in sheet.iter_rows(min_row=3, values_only=True))
+    column = LEDGER_HEADER.index("完成情况")
+    statuses = "\n".join(str(r[column] or "") for r in sheet.iter_rows(min_row=3, values_only=True))
     assert "区财政局" in statuses and "区审计局" not in statuses
 
     driver.find_element("link text", "查找").click()
