@@ -236,3 +236,15 @@ def test_pages_follow_every_change_and_the_refresher_recomputes_only_after_one(b
         mark_done(assignment, get_contact("sjj"), "完成", None, clock.utcnow())
     assert board_cache.refresh() >= 1  # the stamp moved: recomputed before anyone asks
     assert done_tasks() == 1
+
+
+def test_archived_plans_leave_the_board(board):
+    seq = seq_of("区财政局")
+    evidence = add_evidence(board, "区财政局", seq)
+    Plan.update(active=False).execute()
+    client = board.client()
+    sign_in(client, board.emulator, ADMIN)
+    assert "暂无进行中的方案" in client.get("/board/").get_data(as_text=True)
+    assert client.get(f"/board/item/{plan_code()}/{seq}").status_code == 404
+    assert client.get(f"/board/evidence/{evidence}").status_code == 404
+    assert client.get("/board/ledger.xlsx").status_code == 404
