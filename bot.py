@@ -54,12 +54,13 @@ def cli(ctx: click.Context, config_path: str | None, today: str | None, debug: b
 
 
 @cli.command()
-@pass_app
-def init(app: App) -> None:
+@click.pass_context
+def init(ctx: click.Context) -> None:
     """Create the database, or upgrade it to this version's schema (safe to run again)."""
     from store import schema
     from store.db import redact_url
 
+    app = ctx.find_object(App)
     app.connect(require_schema=False)
     before, after = schema.upgrade()
     where = redact_url(app.config.database_url)
@@ -71,6 +72,11 @@ def init(app: App) -> None:
     else:
         click.echo(_("Upgraded database {where} from schema version {old} to {new}.").format(
             where=where, old=before, new=after))
+    from jobs.doctor_delivery import check_charset
+
+    for problem in check_charset():
+        click.echo(_("Error: {message}").format(message=problem.message), err=True)
+        ctx.exit(1)
 
 
 @cli.group()

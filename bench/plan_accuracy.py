@@ -119,6 +119,9 @@ def score_file(gold_path: Path, env: dict[str, str]) -> FileScore:
     for task in tasks:
         seq = str(task["seq"])
         row = got.get(seq)
+        if row is not None and task.get("text") and norm(task["text"]) not in norm(row.get("requirement")):
+            score.problems.append(f"[{seq}] is another task in duban: {str(row.get('requirement'))[:30]}")
+            row = None  # the 序号 matched, the task did not: the gold task is missing
         if row is None:
             score.units["missing"] += 1
             score.deadlines["missing"] += 1

@@ -26,7 +26,7 @@ def echo_progress(ctx: Context, item: ChatItem, text: str, percent: int | None, 
     if text:
         lines.append(f"「{replies.clip(text, replies.QUOTE_CHARS)}」")
     if percent == 100:
-        lines.append(f"如已全部完成，请发送「完成 {replies.number(item.seq, item.plan_code, ctx.with_code)}」。")
+        lines.append(f"如已全部完成，请发送「完成 {replies.number(item.seq_label, item.plan_code, ctx.with_code)}」。")
     lines.append(replies.undo_hint(ctx.undo_minutes))
     return "\n".join(lines)
 
@@ -202,7 +202,7 @@ def free_text(ctx: Context, cmd: Command) -> str:
         return "本单位目前没有未完成的督办事项，这条消息未记录。发送「帮助」查看用法。"
     listed = attention or items
     multi = len(ctx.actor.unit_ids) > 1
-    example = replies.number(listed[0].seq, listed[0].plan_code, ctx.with_code)
+    example = replies.number(listed[0].seq_label, listed[0].plan_code, ctx.with_code)
     head = [f"这条消息是哪一项的进展？请按「进度 编号 内容」发送，例如：进度 {example} "
             f"{replies.clip(cmd.text, 10)}",
             "需要关注的事项：" if attention else "未完成事项："]

@@ -81,12 +81,12 @@ def show_task(ctx: Context, cmd: Command) -> str:
     view = chatdata.task_view(task.id)
     code = view.plan_code if ctx.with_code or len(chatdata.active_plan_codes()) > 1 else ""
     heading = " / ".join(x for x in (task.category, task.subcategory) if x)
-    lines = [f"【第{code}{task.seq}项】{replies.clip(heading, 30)}",
+    lines = [f"【第{code}{task.label}项】{replies.clip(heading, 30)}",
              f"要求：{replies.clip(task.requirement, REQUIREMENT_CHARS)}",
              f"单位：{_units_by_role(view)}"]
     dated = [f"{d.raw or '—'}（{replies.md(d.due, ctx.today)}）" if d.due else (d.raw or "—") for d in view.deadlines]
     lines.append("时限：" + ("；".join(dated) if dated else replies.clip(task.deadline_raw, 30) or "未写明"))
-    for item in chatdata.items_by_seq(task.seq, ctx.actor.unit_ids, ctx.today, view.plan_code):
+    for item in chatdata.items_by_seq(task.seq, ctx.actor.unit_ids, ctx.today, view.plan_code, task.sub):
         state = "已完成" if item.state == "done" else replies.due_tail(item, ctx.today)
         lines.append(f"本单位：{item.unit} {state}")
     if view.reports:
@@ -103,4 +103,21 @@ def show_task(ctx: Context, cmd: Command) -> str:
     for e in view.extensions:
         lines.append(f"延期申请#{e.id} {replies.clip(e.assignment.unit.name, 8)} 延至{replies.md(e.new_due, ctx.today)}"
                      f"（{EXTENSION_STATES.get(e.state, e.state)}）")
+    lines += evidence_lines(ctx, view)
     return replies.fit("\n".join(lines))
+
+
+def evidence_lines(ctx: Context, view: chatdata.TaskView, shown: int = 5) -> list[str]:
+    """佐证材料 of a task: how many, and the latest few (unit, file name, sender, time)."""
+    from store.evidence import evidence_for_task
+
+    files = evidence_for_task(view.task.id)
+    if not files:
+        return ["佐证材料：暂无"]
+    units = {a.id: a.unit.name for a in view.assignments}
+    lines = [f"佐证材料（共{len(files)}份）："]
+    for e in sorted(files, key=lambda f: f.sent_at)[-shown:]:
+        when = ctx.local(e.sent_at).strftime("%m-%d %H:%M")
+        lines.append(f"{when} {replies.clip(units.get(e.assignment_id, ''), 8)} 《{replies.clip(e.filename, 24)}》"
+                     f" {e.sender_name}")
+    return lines

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 # Importing the command modules registers their commands.
-from chat import actions, commands, leaders, replies  # noqa: F401
+from chat import actions, commands, evidence, leaders, replies  # noqa: F401
 from chat.context import Context
 from chat.parse import EMPTY, FREE, Command, parse
 from chat.registry import registry
-from store import chatdata
+from store import cardstate, chatdata
 from store.config import Config
 from store.models import Report
 
@@ -68,26 +69,48 @@ def _run(ctx: Context, cmd: Command) -> str:
 
 
 def handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime, config: Config) -> ChatResult:
-    """Answer one message from `userid`; `now` is UTC (aware, or naive as stored). Never raises."""
+    """Answer one message from `userid`; `now` is UTC (aware, or naive as stored). Never raises.
+
+    Logs one INFO line per request: who, which command (never the text), the outcome and the time taken."""
+    started = time.perf_counter()
+    result, command, outcome = _handle(userid, text, msgid=msgid, now=now, config=config)
+    log.info("chat request from %s: command=%s outcome=%s %.0f ms", userid, command, outcome,
+             (time.perf_counter() - started) * 1000)
+    return result
+
+
+def _handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime,
+            config: Config) -> tuple[ChatResult, str, str]:
     admin = config["chat"]["admin_contact"]
+    command = "-"
     try:
         now = _naive_utc(now)
         today = now.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(config.timezone)).date()
         actor = chatdata.find_actor(userid or "", today)
         if actor is None:
-            return ChatResult(replies.not_a_contact(admin))
+            return ChatResult(replies.not_a_contact(admin)), command, "not_a_contact"
         limit = config["chat"]["commands_per_minute"]
         if chatdata.recent_command_count(actor.contact.userid, now) > limit:
-            return ChatResult(replies.rate_limited(limit))
+            return ChatResult(replies.rate_limited(limit)), command, "rate_limited"
         ctx = Context(actor, now, today, config, msgid or None)
         cmd = parse(text, registry.grammar(), today)
+        if cmd.name in (FREE, EMPTY):
+            prompt = cardstate.current_prompt(actor.contact.userid, now)
+            if prompt is not None:  # duban asked for this (报进度 on a card, which item a file is for …)
+                answer, rewritten = evidence.answer_prompt(ctx, prompt, text)
+                if answer:
+                    return ChatResult(replies.fit(answer)), "prompt", "answered"
+                if rewritten:
+                    cmd = parse(rewritten, registry.grammar(), today)
+        command = cmd.name
         spec = registry.get(cmd.name)
         previous = chatdata.report_by_msgid(ctx.msgid) if (cmd.name == FREE or (spec and spec.mutates)) else None
         reply = _repeat(ctx, previous, cmd) if previous is not None else _run(ctx, cmd)
-        return ChatResult(replies.fit(reply), [(u, replies.fit(t)) for u, t in ctx.notify])
+        outcome = "repeat" if previous is not None else "answered"
+        return ChatResult(replies.fit(reply), [(u, replies.fit(t)) for u, t in ctx.notify]), command, outcome
     except Exception:
         log.exception("chat: could not handle message %s from %s", msgid, userid)
-        return ChatResult(replies.internal_error(admin))
+        return ChatResult(replies.internal_error(admin)), command, "error"
 
 
 def handle_message(userid: str, text: str, *, msgid: str | None, now: dt.datetime, config: Config) -> str:

@@ -8,12 +8,15 @@ decide from the command line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chat import replies
 from chat.context import Context
 from chat.parse import ID_TEXT, NONE, Command
 from chat.registry import registry
 from store import chatdata, chatsummary
 from store.chatdata import ChatDataError
+from store.db import database
 from store.models import Extension
 
 STATE_WORDS = {"approved": "已批准", "rejected": "已驳回", "withdrawn": "已由申请人撤回"}
@@ -22,7 +25,7 @@ STATE_WORDS = {"approved": "已批准", "rejected": "已驳回", "withdrawn": "�
 def _pending_lines(ctx: Context) -> list[str]:
     lines = []
     for e in chatsummary.pending_extensions(ctx.actor.decide_unit_ids):
-        number = replies.number(e.assignment.task.seq, e.assignment.task.plan.code, ctx.with_code)
+        number = replies.number(e.assignment.task.label, e.assignment.task.plan.code, ctx.with_code)
         lines.append(f"申请#{e.id} 第{number}项 {replies.clip(e.assignment.unit.name, 8)} "
                      f"延至{replies.md(e.new_due, ctx.today)}")
     return lines
@@ -30,7 +33,7 @@ def _pending_lines(ctx: Context) -> list[str]:
 
 def _label(with_code: bool, e: Extension) -> str:
     task = e.assignment.task
-    return f"第{replies.number(task.seq, task.plan.code, with_code)}项"
+    return f"第{replies.number(task.label, task.plan.code, with_code)}项"
 
 
 def _decide(ctx: Context, cmd: Command, approve: bool) -> str:
@@ -78,11 +81,19 @@ def decision_notice(extension: Extension, approve: bool, decider: str, note: str
 
 
 def decide_as_admin(extension_id: int, approve: bool, note: str, now, today, with_code: bool,
-                    admin: str = "区政府办公室") -> tuple[Extension, list[tuple[str, str]]]:
-    """The admin's decision from the command line: the same effect and notice as a leader's in chat."""
-    decided = chatdata.decide_extension(extension_id, f"admin:{admin}", approve, note, now)
-    notice = decision_notice(decided, approve, admin, note, today, with_code)
-    return decided, [(person.userid, notice) for person in requesters(decided, today)]
+                    admin: str, enqueue: Callable[[str, str, str, str], object]) -> tuple[Extension, int]:
+    """The admin's decision from the command line: the same effect and notice as a leader's in chat.
+
+    One transaction records the decision and puts each notice in the outbox through `enqueue(key, channel,
+    userid, text)`, so a decision is never recorded without its notices, nor told twice. Returns the decided
+    request and how many people will be told."""
+    with database.atomic():
+        decided = chatdata.decide_extension(extension_id, f"admin:{admin}", approve, note, now)
+        notice = decision_notice(decided, approve, admin, note, today, with_code)
+        people = requesters(decided, today)
+        for n, person in enumerate(people):
+            enqueue(f"extension-decision:{decided.id}:{n}", "app", person.userid, notice)
+    return decided, len(people)
 
 
 def requesters(extension: Extension, today) -> list:

@@ -24,7 +24,8 @@ _CN = f"[{CN_NUMERAL_CHARS}]{{1,6}}"
 _NOT_A_REF_AFTER = r"(?!\d)(?!\s*(?:%|[.\-/]\d|月|年))(?!日|个|天|周|人|次)"
 _REF = re.compile(
     r"^[\s:,，、;；]*[#\[【]?\s*(?:"
-    rf"(?P<di>第)?\s*(?P<code>[A-Za-z]{{1,4}})?(?P<num>\d{{1,4}}){_NOT_A_REF_AFTER}"
+    rf"(?P<di>第)?\s*(?P<code>[A-Za-z]{{1,4}})?(?P<num>\d{{1,4}})(?:-(?P<sub>\d{{1,2}})(?![\d\-/.]|月|日|号))?"
+    rf"{_NOT_A_REF_AFTER}"
     rf"|第\s*(?P<cn1>{_CN})(?=\s*(?:项|号|条)|\s|$)"
     rf"|(?P<cn2>{_CN})(?=\s*(?:项|号|条))"
     r")\s*(?:项|号|条)?\s*[\]】]?"
@@ -44,9 +45,10 @@ _BOUNDARY = set(_SEPARATORS) | set("#[【(（第?") | set("0123456789")
 class TaskRef:
     seq: int
     plan: str | None = None  # plan code as typed (upper-cased), when given: A24
+    sub: int = 0  # a sub-row of the task: 完成 4-2
 
     def __str__(self) -> str:
-        return f"{self.plan or ''}{self.seq}"
+        return f"{self.plan or ''}{self.seq}" + (f"-{self.sub}" if self.sub else "")
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,10 @@ def parse_ref(folded: str) -> tuple[TaskRef | None, int, str | None]:
     if seq is None or not 1 <= seq <= MAX_SEQ:
         return None, m.end(), "bad_ref"
     code = m["code"].upper() if m["code"] else None
-    return TaskRef(seq, code), m.end(), None
+    sub = int(m["sub"]) if m["num"] and m["sub"] else 0
+    if m["sub"] and not 1 <= sub <= 99:
+        return None, m.end(), "bad_ref"
+    return TaskRef(seq, code, sub), m.end(), None
 
 
 def parse_percent(folded: str) -> int | None:

@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 
 from store.chatdata import ChatItem
 from store.models import ROLE_LABELS
+from wecom.limits import APP_TEXT_LIMIT  # a table of numbers, no WeCom code
+from wecom.shaping import inert
 
-MAX_BYTES = 2048
+MAX_BYTES = APP_TEXT_LIMIT  # an answer is one WeCom text message
 TITLE_CHARS = 12
 QUOTE_CHARS = 40
 
@@ -18,8 +20,8 @@ def nbytes(text: str) -> int:
 
 
 def clip(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit] + "…"
+    """Quoted text, at most `limit` characters: inert (no link, tag, mention or markdown survives)."""
+    return inert(text, limit)
 
 
 def fit(text: str, limit: int = MAX_BYTES) -> str:
@@ -64,12 +66,12 @@ def fit_lines(head: Sequence[str], lines: Sequence[str], foot: Sequence[str],
 # --- numbers, dates, items ------------------------------------------------------------------------------------
 
 
-def number(seq: int, plan_code: str, with_code: bool) -> str:
+def number(seq: int | str, plan_code: str, with_code: bool) -> str:
     return f"{plan_code}{seq}" if with_code else str(seq)
 
 
 def label(item: ChatItem, with_code: bool) -> str:
-    return f"第{number(item.seq, item.plan_code, with_code)}项"
+    return f"第{number(item.seq_label, item.plan_code, with_code)}项"
 
 
 def ago(at: dt.datetime, now: dt.datetime, local_at: dt.datetime) -> str:
@@ -118,7 +120,7 @@ def item_line(item: ChatItem, today: dt.date, with_code: bool, show_unit: bool =
     role = "" if item.role in ("lead", "responsible") else f"（{ROLE_LABELS.get(item.role, item.role)}）"
     unit = f"（{clip(item.unit, 6)}）" if show_unit else ""
     title = short_title(item.subcategory, item.requirement)
-    return f"[{number(item.seq, item.plan_code, with_code)}]{unit} {title}{role} {due_tail(item, today)}"
+    return f"[{number(item.seq_label, item.plan_code, with_code)}]{unit} {title}{role} {due_tail(item, today)}"
 
 
 def percent_text(percent: int | None) -> str:
@@ -176,6 +178,11 @@ def ambiguous_plans(seq: int, choices: Sequence[tuple[str, str]], example_word: 
     lines += [f"{code}{seq}：{clip(title, 20)}" for code, title in choices]
     lines.append(f"例如：{example_word} {choices[0][0]}{seq}")
     return "\n".join(lines)
+
+
+def ambiguous_rows(ref: str, labels: Sequence[str], word: str) -> str:
+    """Task 4 is split into 4-1, 4-2 …: say which."""
+    return f"第{ref}项分为{'、'.join(labels)}，请写明是哪一项，例如「{word} {labels[0]}」。"
 
 
 def ambiguous_units(label_text: str, units: Sequence[str], example: str) -> str:

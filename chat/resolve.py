@@ -37,9 +37,9 @@ def resolve_item(ctx: Context, cmd: Command) -> Resolved | str:
     if problem:
         return problem
     ref = cmd.ref
-    items = chatdata.items_by_seq(ref.seq, ctx.actor.unit_ids, ctx.today, ref.plan)
+    items = chatdata.items_by_seq(ref.seq, ctx.actor.unit_ids, ctx.today, ref.plan, ref.sub or None)
     if not items:
-        if chatdata.tasks_by_seq(ref.seq, ref.plan):
+        if chatdata.tasks_by_seq(ref.seq, ref.plan, ref.sub or None):
             units = [ctx.actor.unit_names[u] for u in ctx.actor.unit_ids]
             return replies.not_yours(str(ref), units, ctx.admin)
         return replies.no_such_task(str(ref))
@@ -48,6 +48,9 @@ def resolve_item(ctx: Context, cmd: Command) -> Resolved | str:
         return replies.ambiguous_plans(ref.seq, chatdata.plan_titles(codes), cmd.word or "进度")
     if len(items) == 1:
         return Resolved(items[0], cmd.text)
+    rows = sorted({i.seq_label for i in items}, key=lambda label: int(label.partition("-")[2] or 0))
+    if len(rows) > 1:  # task 4 was split into 4-1, 4-2 under one merged 序号
+        return replies.ambiguous_rows(str(ref), rows, cmd.word or "进度")
     for item in items:  # a delegate covering two units that both have this task
         if cmd.text.startswith(item.unit):
             return Resolved(item, cmd.text[len(item.unit):].strip(" ：:，,"))
@@ -62,11 +65,13 @@ def resolve_task(ctx: Context, cmd: Command) -> Task | str:
     if problem:
         return problem
     ref = cmd.ref
-    tasks = chatdata.tasks_by_seq(ref.seq, ref.plan)
+    tasks = chatdata.tasks_by_seq(ref.seq, ref.plan, ref.sub or None)
     if not tasks:
         return replies.no_such_task(str(ref))
     if len(tasks) == 1:
         return tasks[0]
+    if len({t.plan.code for t in tasks}) == 1:  # one plan's 4-1, 4-2
+        return replies.ambiguous_rows(str(ref), [t.label for t in tasks], cmd.word or "详情")
     mine = {i.plan_code for i in chatdata.items_by_seq(ref.seq, ctx.actor.unit_ids, ctx.today)}
     if len(mine) == 1:
         return next(t for t in tasks if t.plan.code in mine)

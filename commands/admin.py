@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import App, channel_label, emit, json_option, parse_date, pass_app, role_label, table
+from commands.common import App, emit, json_option, label, parse_date, pass_app, table
 from i18n import _
 
 # --- units -----------------------------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def contact_add(app: App, unit_name: str, name: str, userid: str, mobile: str | 
     said = _("Added {role} {name} ({userid}) to {unit}.") if new else \
         _("{name} ({userid}) is already {role} of {unit}: nothing to do.")
     click.echo(said.format(
-        role=role_label(created.role), name=created.name, userid=created.userid, unit=created.unit.name))
+        role=label(created.role), name=created.name, userid=created.userid, unit=created.unit.name))
 
 
 @contact.command("list")
@@ -234,7 +234,7 @@ def contact_list(app: App, unit_name: str | None, as_json: bool) -> None:
 
     app.connect()
     emit(list_contacts(unit_name), as_json, lambda rows: table(
-        [[c["unit"], c["name"], c["userid"], c["mobile"], role_label(c["role"]),
+        [[c["unit"], c["name"], c["userid"], c["mobile"], label(c["role"]),
           (_("away until {date}").format(date=c["away_until"]) + (f" → {c['delegate']}" if c["delegate"] else ""))
           if c["away_until"] else "",
           c["problem"] or ""] for c in rows],
@@ -404,10 +404,10 @@ def leaders_add(app: App, name: str, webhook_key: str | None, chat_id: str | Non
                                schedule=schedule)
     if getattr(created, "already", False):
         click.echo(_("Leader group {name} already exists with this {channel}: nothing to do.").format(
-            name=created.name, channel=channel_label(created.channel)))
+            name=created.name, channel=label(created.channel)))
         return
     click.echo(_("Added leader group {name} ({channel}: {target}).").format(
-        name=created.name, channel=channel_label(created.channel), target=masked_target(created)))
+        name=created.name, channel=label(created.channel), target=masked_target(created)))
 
 
 @leaders.command("list")
@@ -419,7 +419,7 @@ def leaders_list(app: App, as_json: bool) -> None:
 
     app.connect()
     emit(list_leader_groups(), as_json, lambda rows: table(
-        [[g["name"], channel_label(g["channel"]), g["target"], g["plan"] or _("all active plans"), g["schedule"]]
+        [[g["name"], label(g["channel"]), g["target"], g["plan"] or _("all active plans"), g["schedule"]]
          for g in rows],
         [_("name"), _("channel"), _("target"), _("plan"), _("schedule")],
     ))
@@ -436,3 +436,28 @@ def leaders_remove(app: App, name: str) -> None:
     removed = remove_leader_group(name)
     click.echo(_("Removed leader group {name}; {n} queued message(s) to it cancelled.").format(
         name=removed.name, n=removed.cancelled))
+
+
+@leaders.command("test")
+@click.argument("name")
+@json_option
+@click.pass_context
+def leaders_test(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Send a visible test message to leader group NAME now and say whether WeCom took it (exit 1 if not)."""
+    from jobs.leader_test import test_leader_group
+
+    app = ctx.find_object(App)
+    app.connect()
+    result = test_leader_group(name, app.config)
+
+    def render(_data: dict) -> None:
+        if result.ok:
+            click.echo(_("Test message delivered to {group} (WeCom msgid {msgid}): check that it shows in the group.")
+                       .format(group=result.group, msgid=result.msgid or "-"))
+        else:
+            click.echo(_("Test message to {group} not delivered ({state}): {error}").format(
+                group=result.group, state=label(result.state), error=result.error or "-"), err=True)
+
+    emit(result.as_dict(), as_json, render)
+    if not result.ok:
+        ctx.exit(1)

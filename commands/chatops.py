@@ -23,6 +23,27 @@ def make_chat_handler(config: Config) -> Callable[[str, str, str], Any]:
     return handler
 
 
+def make_callback_handlers(config: Config) -> dict[str, Callable[..., Any]]:
+    """The callback's media_handler and card_handler: WeCom's message parts in, chat's decisions out."""
+    import datetime as dt
+
+    from chat.cards import handle_click
+    from chat.evidence import handle_media
+    from store.clock import clock
+    from wecom.cards import assignment_of_option
+
+    def media_handler(userid: str, media: Any, key: str, create_time: int) -> str:
+        sent = dt.datetime.fromtimestamp(create_time, dt.timezone.utc).replace(tzinfo=None)
+        return handle_media(userid, media.kind, media.media_id, media.filename, key, sent, clock.utcnow(), config)
+
+    def card_handler(userid: str, click: Any, key: str, create_time: int) -> Any:
+        chosen = [assignment_of_option(o) for _question, options in click.selected for o in options]
+        return handle_click(userid, click.task_id, click.event_key, [a for a in chosen if a is not None], key,
+                            clock.utcnow(), config)
+
+    return {"media_handler": media_handler, "card_handler": card_handler}
+
+
 def make_outbox_notifier() -> Callable[[str, str, str], None]:
     """The callback's `enqueue_notify`: one app message to `userid` through the outbox, once per key."""
     from jobs.outbox import enqueue_message
@@ -36,25 +57,48 @@ def make_outbox_notifier() -> Callable[[str, str, str], None]:
 @click.command()
 @click.option("--as", "userid", required=True, metavar="USERID", help="The WeCom userid to speak as.")
 @click.option("--url", metavar="URL", help="The callback URL (default: http://[server] host:port path).")
-@click.argument("text")
+@click.option("--click", "click_card", nargs=2, metavar="TASK_ID KEY",
+              help="Click button KEY (done, progress, extend, submit) on the card TASK_ID instead of writing.")
+@click.option("--select", "selected", multiple=True, metavar="ITEM",
+              help="With --click on a several-items card: an item (its number, e.g. 24) ticked before submitting.")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), metavar="PATH",
+              help="Send this file (a .jpg/.png as a photo, .mp4 as a video, anything else as a file).")
+@click.argument("text", required=False)
 @pass_app
-def say(app: App, userid: str, text: str, url: str | None) -> None:
+def say(app: App, userid: str, text: str | None, url: str | None, click_card: tuple[str, str] | None,
+        selected: tuple[str, ...], path: str | None) -> None:
     """Send TEXT to the running bot as USERID would from WeCom, and print its answer.
 
     \b
       duban say --as zhangsan "任务"
       duban say --as zhangsan "进度 24 已完成初稿 60%"
+      duban say --as zhangsan --click TASK_ID done
+      duban say --as zhangsan --click TASK_ID submit --select 14 --select 24
+      duban say --as zhangsan --file 发布截图.jpg
     The message is encrypted and signed with [wecom] token / encoding_aes_key / corp_id exactly as WeCom
     does, so this also checks that the server's keys match yours. Needs `duban serve` (or
-    `duban callback serve`) running. Prints "(no reply)" when the bot answers nothing right away.
+    `duban callback serve`) running; --click and --file need `duban emulator` as [wecom] api_base_url
+    (it knows the cards it delivered and keeps the file for media/get). Prints "(no reply)" when the bot
+    answers nothing right away, "[按钮] …" when it changes the clicked button.
     """
     from wecom.say import SayError, default_url
     from wecom.say import say as say_to
 
     config = app.config
     _require_callback_keys(config)
+    if sum(x is not None for x in (text, click_card, path)) != 1:
+        raise click.UsageError(_("give exactly one of TEXT, --click TASK_ID KEY or --file PATH"))
     try:
-        answer = say_to(url or default_url(config), config, userid, text)
+        if click_card is not None:
+            from wecom.say import click_card as click_to
+
+            answer = click_to(url or default_url(config), config, userid, click_card[0], click_card[1], list(selected))
+        elif path is not None:
+            from wecom.say import send_file
+
+            answer = send_file(url or default_url(config), config, userid, path)
+        else:
+            answer = say_to(url or default_url(config), config, userid, text)
     except SayError as exc:
         click.echo(_("Error: {message}").format(message=exc), err=True)
         raise SystemExit(1) from None
@@ -84,7 +128,8 @@ def callback_serve(app: App, host: str | None, port: int | None) -> None:
     s = config["server"]
     address = f"http://{host or s['host']}:{port if port is not None else s['port']}{s['path']}"
     click.echo(_("WeCom callback on {url}; Ctrl-C stops it.").format(url=address))
-    serve_callback(config, make_chat_handler(config), make_outbox_notifier(), host=host, port=port)
+    serve_callback(config, make_chat_handler(config), make_outbox_notifier(), host=host, port=port,
+                   **make_callback_handlers(config))
 
 
 @callback.command("check")
@@ -92,27 +137,20 @@ def callback_serve(app: App, host: str | None, port: int | None) -> None:
 @pass_app
 def callback_check(app: App, url: str | None) -> None:
     """Do what WeCom does when you save the callback URL (the signed echostr check) and report the result."""
-    import secrets
-
-    import requests
-
-    from wecom.say import default_url, url_check_params
+    from wecom.say import check_callback_url, default_url
 
     config = app.config
     _require_callback_keys(config)
     target = url or default_url(config)
-    echo = secrets.token_hex(8)
-    try:
-        response = requests.get(target, params=url_check_params(config, echo), timeout=5)
-    except requests.RequestException:
+    check = check_callback_url(target, config)
+    if check.status is None:
         click.echo(_("Error: cannot reach the callback at {url}: is it running?").format(url=target), err=True)
-        raise SystemExit(1) from None
-    if response.status_code == 200 and response.text == echo:
-        click.echo(_("OK: {url} answers WeCom's URL check in {ms:.0f} ms.").format(
-            url=target, ms=response.elapsed.total_seconds() * 1000))
+        raise SystemExit(1)
+    if check.ok:
+        click.echo(_("OK: {url} answers WeCom's URL check in {ms:.0f} ms.").format(url=target, ms=check.ms))
         return
     click.echo(_("Error: {url} answered HTTP {status} without the expected echo: the server's [wecom] token, "
-                 "encoding_aes_key or corp_id differ from yours.").format(url=target, status=response.status_code),
+                 "encoding_aes_key or corp_id differ from yours.").format(url=target, status=check.status),
                err=True)
     raise SystemExit(1)
 

@@ -72,6 +72,9 @@ class App:
     """What a command needs: the configuration and, on first use, the database."""
 
     def __init__(self, config_path: str | None, today: dt.date | None = None) -> None:
+        from store.files import use_private_umask
+
+        use_private_umask()  # every file and folder duban creates is its user's alone (0600 / 0700)
         self.config_path = config_path
         self.today = today
         self._config: Config | None = None
@@ -139,7 +142,7 @@ def label(code: str | None) -> str:
     return _(LABELS[code]) if code in LABELS else code
 
 
-role_label = channel_label = label
+
 
 
 def table(rows: list[list[Any]], header: list[str]) -> None:

@@ -158,12 +158,16 @@ def wecom() -> None:
 @json_option
 @click.pass_context
 def wecom_check(ctx: click.Context, as_json: bool) -> None:
-    """Fetch an access token and look up every contact's userid in WeCom. Exit 1 when anything is wrong."""
+    """Fetch an access token, look up every contact's userid in WeCom, and report robot keys WeCom refused,
+    held and dead messages and groups sharing a key. Exit 1 when anything is wrong."""
+    from jobs.doctor_delivery import FAIL, check_delivery
     from jobs.wecom_check import check_wecom
 
     app = ctx.find_object(App)
     app.connect()
     result = check_wecom(app.config)
+    delivery = check_delivery()
+    failing = any(c.level == FAIL for c in delivery)
 
     def render(_data: dict) -> None:
         for error in result.errors:
@@ -177,9 +181,11 @@ def wecom_check(ctx: click.Context, as_json: bool) -> None:
                                                                          problems=len(result.users)))
         for p in result.users:
             click.echo(f"! {p.name} ({p.userid}), {p.unit}: {p.reason}", err=True)
-        if result.ok:
+        for c in delivery:
+            click.echo(f"! {c.message}", err=True)
+        if result.ok and not failing:
             click.echo(_("Everything WeCom can tell us looks right."))
 
-    emit(result.as_dict(), as_json, render)
-    if not result.ok:
+    emit(result.as_dict() | {"delivery": [c.as_dict() for c in delivery]}, as_json, render)
+    if not result.ok or failing:
         ctx.exit(1)

@@ -36,20 +36,18 @@ def _decide(app: App, extension_id: int, approve: bool, note: str) -> None:
     from jobs.outbox import enqueue_message
     from store.chatdata import ChatDataError
     from store.clock import clock
-    from store.db import StoreError, database
+    from store.db import StoreError
     from store.reminders import active_plan_count
 
     app.connect()
     try:
-        with database.atomic():
-            decided, notices = decide_as_admin(extension_id, approve, note, clock.utcnow(), clock.today(),
-                                               active_plan_count() > 1, app.config["chat"]["admin_contact"])
-            for n, (userid, text) in enumerate(notices):
-                enqueue_message(f"extension-decision:{decided.id}:{n}", "app", userid, text)
+        decided, told = decide_as_admin(extension_id, approve, note, clock.utcnow(), clock.today(),
+                                        active_plan_count() > 1, app.config["chat"]["admin_contact"],
+                                        enqueue_message)
     except ChatDataError as exc:
         raise StoreError(str(exc)) from None
     facts = {"id": decided.id, "unit": decided.assignment.unit.name, "seq": decided.assignment.task.seq,
-             "due": decided.new_due, "n": len(notices)}
+             "due": decided.new_due, "n": told}
     if approve:
         said = _("Approved extension {id} ({unit}, task {seq}); the due date is now {due}.")
     else:

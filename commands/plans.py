@@ -9,6 +9,26 @@ import click
 from commands.common import App, emit, json_option, label, parse_date, pass_app, table
 from i18n import N_, _
 
+
+class _Seq(click.ParamType):
+    """A task number: 24, or 4-2 for a sub-row under one merged 序号."""
+
+    name = "seq"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        import re
+
+        if isinstance(value, tuple):
+            return value
+        match = re.fullmatch(r"\s*([A-Za-z]{1,3})?\s*(\d{1,6}(?:-\d{1,3})?)\s*", str(value))
+        if not match:
+            self.fail(_("{value!r} is not a task number (write 24, A24 as chat does, or 4-2 for a sub-row)").format(
+                value=value), param, ctx)
+        return (match.group(1).upper() if match.group(1) else None, match.group(2))
+
+
+SEQ = _Seq()
+
 SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "plan" / "samples" / "wuhua-2019.txt"
 KIND_ORDER = ("fixed", "year_round", "ongoing", "recurring", "unknown")
 KIND_LABELS = {"fixed": N_("fixed"), "year_round": N_("year-round"), "ongoing": N_("ongoing"),
@@ -289,6 +309,16 @@ def plan_parse_units(phrase: str, as_json: bool) -> None:
 # --- tasks -----------------------------------------------------------------------------------------------------
 
 
+
+
+def split_ref(ref: tuple[str | None, str], plan_ref: str | None) -> tuple[str, str | None]:
+    """(seq, plan) from a task number as chat writes it (A24: plan A's 24) and --plan."""
+    code, seq = ref
+    if code and plan_ref and code != plan_ref.upper():
+        raise click.UsageError(_("task {code}{seq} is not in --plan {plan}").format(code=code, seq=seq, plan=plan_ref))
+    return seq, plan_ref or code
+
+
 @click.group()
 def task() -> None:
     """Tasks of imported plans: list, show, and record what a unit reported by phone."""
@@ -321,11 +351,11 @@ def _short(text: str, limit: int) -> str:
 
 
 @task.command("show")
-@click.argument("seq", type=int)
+@click.argument("seq", type=SEQ, metavar="TASK")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @json_option
 @pass_app
-def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
+def task_show(app: App, seq: tuple, plan_ref: str | None, as_json: bool) -> None:
     """Show one task: requirement, units and roles, deadlines, reports, warnings."""
     from store.tasks import task_detail
 
@@ -350,35 +380,44 @@ def task_show(app: App, seq: int, plan_ref: str | None, as_json: bool) -> None:
             click.echo(f"{r['at']}  {r['unit']}  {label(r['kind'])}  {r['text']}" + (_(" (undone)") if r["undone"] else ""))
         for w in t["warnings"]:
             click.echo(_("warning: {message}").format(message=w["message"]))
+        for e in t["evidence"]:
+            click.echo(_("evidence: {when}  {unit}  {name}  {size} bytes  {sender}  sha256 {sha}").format(
+                when=e["sent_at"], unit=e["unit"], name=e["filename"], size=e["size"], sender=e["sender"],
+                sha=e["sha256"][:12]))
 
+    seq, plan_ref = split_ref(seq, plan_ref)
     emit(task_detail(seq, plan_ref), as_json, render)
 
 
 @task.command("done")
-@click.argument("seq", type=int)
+@click.argument("seq", type=SEQ, metavar="TASK")
 @click.option("--unit", "unit_name", required=True, help="The unit whose part is done.")
 @click.option("--note", default="", help="What they said.")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @pass_app
-def task_done(app: App, seq: int, unit_name: str, note: str, plan_ref: str | None) -> None:
+def task_done(app: App, seq: tuple, unit_name: str, note: str, plan_ref: str | None) -> None:
     """Record that a unit finished its part of a task, as reported by phone or on paper."""
     from store.tasks import set_done
 
     app.connect()
+    seq, plan_ref = split_ref(seq, plan_ref)
     a = set_done(seq, unit_name, note, plan_ref, done=True)
-    click.echo(_("Task {seq}: {unit} done.").format(seq=seq, unit=a.unit.name))
+    said = _("Task {seq}: {unit} was already done: nothing to do.") if a.already else _("Task {seq}: {unit} done.")
+    click.echo(said.format(seq=seq, unit=a.unit.name))
 
 
 @task.command("reopen")
-@click.argument("seq", type=int)
+@click.argument("seq", type=SEQ, metavar="TASK")
 @click.option("--unit", "unit_name", required=True, help="The unit whose part is open again.")
 @click.option("--note", default="", help="Why.")
 @click.option("--plan", "plan_ref", help="The plan (needed when several are active).")
 @pass_app
-def task_reopen(app: App, seq: int, unit_name: str, note: str, plan_ref: str | None) -> None:
+def task_reopen(app: App, seq: tuple, unit_name: str, note: str, plan_ref: str | None) -> None:
     """Reopen a unit's part of a task that was marked done."""
     from store.tasks import set_done
 
     app.connect()
+    seq, plan_ref = split_ref(seq, plan_ref)
     a = set_done(seq, unit_name, note, plan_ref, done=False)
-    click.echo(_("Task {seq}: {unit} open again.").format(seq=seq, unit=a.unit.name))
+    said = _("Task {seq}: {unit} is not done: nothing to do.") if a.already else _("Task {seq}: {unit} open again.")
+    click.echo(said.format(seq=seq, unit=a.unit.name))

@@ -194,7 +194,7 @@ def remind(app: App, at: str | None, dry_run: bool, as_json: bool) -> None:
     each (assignment, deadline, stage) once: running it again the same day sends nothing new.
     """
     from jobs.calendar import load_calendar
-    from jobs.reminders import plan_reminders, send_reminders
+    from jobs.reminders import item_status, plan_reminders, send_reminders
     from store.clock import clock
 
     app.connect()
@@ -215,7 +215,8 @@ def remind(app: App, at: str | None, dry_run: bool, as_json: bool) -> None:
         click.echo(f"→ {m.name} ({m.userid}), {'、'.join(m.units)}: " + said.format(n=len(m.items)))
         for item in m.items:
             # the words the liaison reads (截止10月31日（还剩3个工作日）); the stage code is in --json
-            click.echo(f"    {item.assignment.plan_code}{item.assignment.seq} {item.assignment.unit} {item.status}")
+            click.echo(f"    {item.assignment.plan_code}{item.assignment.seq_label} {item.assignment.unit} "
+                       f"{item_status(item)}")
     for unit in run.unreachable:
         click.echo("! " + _("{unit} has items needing attention but no reachable contact (无联络员): {fix}").format(
             unit=unit, fix=f"`duban contact add --unit {unit} …`"))

@@ -12,13 +12,16 @@ from i18n import _
 @click.option("--port", type=int, default=8001, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
 @click.option("--webhook-key", "webhook_keys", multiple=True, help="Register a group-robot key (repeatable).")
 @click.option("--token-lifetime", type=int, default=7200, show_default=True, help="Access token lifetime, seconds.")
-def emulator(port: int, webhook_keys: tuple[str, ...], token_lifetime: int) -> None:
+@click.option("--write-config", "config_file", metavar="FILE",
+              help="First write FILE (e.g. duban.toml) pointing duban at this emulator, with a generated callback "
+                   "token and AES key; an existing FILE is kept.")
+def emulator(port: int, webhook_keys: tuple[str, ...], token_lifetime: int, config_file: str | None) -> None:
     """Run a local WeCom API emulator, to try duban before you have a WeCom app.
 
     It speaks WeCom's JSON (gettoken, message/send, appchat, webhook/send, media/upload, user/get) with
     WeCom's limits and error codes, and shows what was delivered at /emulator/messages. It also serves
     WeCom's web sign-in page (connect/oauth2/authorize, asking which userid you are) for the status board.
-    Point duban at it:
+    Point duban at it with `--write-config duban.toml`, or by hand:
 
     \b
       DUBAN_WECOM_API_BASE_URL=http://127.0.0.1:8001/cgi-bin/
@@ -26,6 +29,14 @@ def emulator(port: int, webhook_keys: tuple[str, ...], token_lifetime: int) -> N
     """
     from wecom.emulator import main
 
+    if config_file:
+        from wecom.emulator_config import write_emulator_config
+
+        if write_emulator_config(config_file, port):
+            click.echo(_("Wrote {file}: duban now talks to this emulator (`duban --config {file} …`, or keep it as "
+                         "./duban.toml).").format(file=config_file))
+        else:
+            click.echo(_("{file} exists: kept as it is (delete it to write a new one).").format(file=config_file))
     argv = ["--port", str(port), "--token-lifetime", str(token_lifetime)]
     for key in webhook_keys:
         argv += ["--webhook-key", key]
@@ -46,18 +57,16 @@ def serve(app: App, no_callback: bool, log_level: str) -> None:
     The status board (看板) is served on the same port at [web] path (see `duban web --help`).
     """
     app.connect()
-    configure_logging(log_level, app.config)
+    configure_logging(log_level, app.config, getattr(app, "log_format", "text"))
     run_service(app.config, callback=not no_callback)
 
 
-def configure_logging(level: str, config=None) -> None:
-    import logging
-
+def configure_logging(level: str, config=None, fmt: str = "text") -> None:
+    from commands.logformat import configure
     from wecom.log_scrub import quiet_chat_text_loggers
 
-    logging.basicConfig(level=getattr(logging, level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # urllib3 at DEBUG prints request URLs, which carry the corp secret and access token (scrubbed anyway).
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    configure(level, fmt)
+    # secrets scrubbed from every record; loggers that would print stored chat text stay above DEBUG
     quiet_chat_text_loggers(config)
 
 
@@ -68,13 +77,20 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     import threading
 
     from commands.chatops import make_chat_handler, make_outbox_notifier
+    from jobs.evidence import run_downloads
     from jobs.outbox import Dispatcher, make_sender
-    from jobs.scheduler import Service, log_calendar_warnings
+    from jobs.scheduler import Service, log_calendar_warnings, run_dispatch
 
     log = logging.getLogger("duban.serve")
     log_calendar_warnings()  # and once a day from the scheduler
-    dispatcher = Dispatcher(make_sender(config), config)
-    service = Service(config, dispatch=dispatcher.flush)
+    sender = make_sender(config)
+    dispatcher = Dispatcher(sender, config)
+
+    def dispatch() -> object:
+        run_downloads(config, sender.client)  # evidence first: its confirmations go out in the same flush
+        return dispatcher.flush()
+
+    service = Service(config, dispatch=lambda: run_dispatch(dispatch))
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -107,7 +123,9 @@ def start_web_server(config, callback: bool, make_handler, make_notifier, log):
     w = config["wecom"]
     app = None
     if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
-        app = create_app(config, make_handler(config), make_notifier())
+        from commands.chatops import make_callback_handlers
+
+        app = create_app(config, make_handler(config), make_notifier(), **make_callback_handlers(config))
         log.info("WeCom callback at %s", config["server"]["path"])
     elif callback:
         log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")

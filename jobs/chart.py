@@ -14,6 +14,7 @@ from pathlib import Path
 
 from store.clock import clock
 from store.digest_data import unit_status_counts
+from store.files import tighten
 from store.plans import get_plan
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
@@ -85,6 +86,7 @@ def render_status_chart_png(path: str | Path, plan_ref: str | None = None, today
             ax.grid(axis="x", alpha=0.3)
             fig.subplots_adjust(left=0.24, right=0.97, top=1 - 0.6 / (height / DPI), bottom=0.7 / (height / DPI))
             fig.savefig(path, dpi=DPI)
+            tighten(path)
         finally:
             plt.close(fig)
     return width, height

@@ -21,7 +21,6 @@ import logging
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -49,7 +48,9 @@ from store.digest_data import (
     plan_figures,
     plans_in_scope,
 )
+from store.files import DIR_MODE, private_dir, private_temp_dir
 from store.models import LeaderGroup
+from store.timetext import parse_schedule
 from wecom.shaping import APP_MARKDOWN_LIMIT, WEBHOOK_MARKDOWN_LIMIT, markdown_to_text, utf8_len
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,6 @@ log = logging.getLogger(__name__)
 # Markdown byte limits per channel. An appchat message is an app message: 2048 bytes, like `app`.
 LIMITS = {"webhook": WEBHOOK_MARKDOWN_LIMIT, "appchat": APP_MARKDOWN_LIMIT, "app": APP_MARKDOWN_LIMIT}
 DEFAULT_SINCE = dt.timedelta(days=7)
-WEEKDAYS = {
-    "mon": 0, "monday": 0, "tue": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3, "thursday": 3,
-    "fri": 4, "friday": 4, "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
-}
-CHINESE_DAYS = "一二三四五六日"
 KEEP_ATTACHMENT_WEEKS = 5  # week folders older than this are removed (outbox rows die after 48 h by default)
 WEEK_FOLDER = re.compile(r"(\d{4})-W(\d{2})")
 
@@ -108,21 +104,6 @@ class Digest:
 def iso_week(day: dt.date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def parse_schedule(text: str, default_time: dt.time = dt.time(9, 10)) -> tuple[int, dt.time]:
-    """"mon 09:10", "周一 9:10", "09:10" (Monday), "fri" (at `default_time`) → (weekday 0–6, time)."""
-    weekday, when = 0, default_time
-    for token in (text or "").strip().lower().split():
-        if token in WEEKDAYS:
-            weekday = WEEKDAYS[token]
-        elif (m := re.fullmatch(r"(?:周|星期)([一二三四五六日天])", token)):
-            weekday = CHINESE_DAYS.index(m.group(1).replace("天", "日"))
-        elif (m := re.fullmatch(r"(\d{1,2}):(\d{2})", token)) and int(m.group(1)) < 24 and int(m.group(2)) < 60:
-            when = dt.time(int(m.group(1)), int(m.group(2)))
-        else:
-            raise ValueError(f"cannot read digest schedule {text!r}: use a day and a time, like 'mon 09:10'")
-    return weekday, when
 
 
 def group_schedule(group: LeaderGroup, config: Config) -> tuple[int, dt.time]:
@@ -240,7 +221,18 @@ def attachments_root(config: Config) -> Path:
     name = getattr(database.obj, "database", None)
     if backend() == "sqlite" and isinstance(name, str) and name and name != ":memory:" and not name.startswith("file:"):
         return Path(name).resolve().parent / "digest-files"
-    return Path(tempfile.gettempdir()) / "duban-digest-files"
+    return _process_temp_root()
+
+
+_temp_root: list[Path] = []
+
+
+def _process_temp_root() -> Path:
+    """This process' own attachments folder in the system temp dir: made by mkdtemp (0700, unguessable), never
+    a fixed shared name another local user could create first. Set [digest] attachments_dir to keep them."""
+    if not _temp_root or not _temp_root[0].is_dir():
+        _temp_root[:] = [private_temp_dir("duban-digest-")]
+    return _temp_root[0]
 
 
 def prune_attachments(root: Path, today: dt.date, keep_weeks: int = KEEP_ATTACHMENT_WEEKS) -> int:
@@ -292,8 +284,9 @@ def render_attachments(group: LeaderGroup, digest: Digest, config: Config,
         return None, []
     folder = root / digest.week / f"group{digest.group_id}-{secrets.token_hex(4)}"
     try:
-        folder.mkdir(parents=True)
-    except OSError as exc:
+        private_dir(root)
+        folder.mkdir(parents=True, mode=DIR_MODE)
+    except (OSError, StoreError) as exc:
         log.error("leader group %s: cannot create %s (%s), sending the digest without attachments", group.name,
                   folder, exc)
         return None, []

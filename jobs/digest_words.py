@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jobs.words import md, short_title
 from store.clock import clock
 from store.digest_data import REPLY_WINDOW_WORKING_DAYS, PlanFigures
-from wecom.shaping import part_marker, split_message, utf8_len
+from wecom.shaping import inert, part_marker, split_message, utf8_len
 
 MAX_OVERDUE_UNITS = 30  # lines in the overdue section; the rest is counted, the 台账 has them all
 MAX_ITEMS_PER_UNIT = 3
@@ -43,12 +43,12 @@ def comment(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    # Markdown markers in a task's own text would open bold or colour spans the line never closes.
-    return text.replace("*", "＊").replace("<", "＜").replace(">", "＞").replace("`", "'").replace("\n", "")
+    # Markdown, tags or links in a task's or unit's own text would be acted on: the digest quotes it inert.
+    return inert(text)
 
 
 def title(seq: int, subcategory: str, requirement: str) -> str:
-    return f"第{seq}项 {_clean(short_title(subcategory, requirement, TITLE_CHARS))}"
+    return f"第{seq}项 {short_title(_clean(subcategory), _clean(requirement), TITLE_CHARS)}"
 
 
 def names(units: list[str], limit: int = MAX_NAMES) -> str:
@@ -66,7 +66,11 @@ def headline(fig: PlanFigures) -> Section:
              f"{fig.due_soon_days}天内到期{fig.tasks_due_soon}项")
     second = comment(f"按单位计{fig.assignments}项分工：完成{fig.done}项，进行中{fig.on_track}项"
                      f"（其中{fig.due_soon}项{fig.due_soon_days}天内到期），逾期{fig.overdue}项")
-    return Section(None, [first, second])
+    lines = [first, second]
+    if fig.with_evidence or fig.done:
+        trust = f"，{warn(f'已完成但无佐证材料{fig.done_without_evidence}项')}" if fig.done_without_evidence else ""
+        lines.append(comment(f"有佐证材料{fig.with_evidence}项") + trust)
+    return Section(None, lines)
 
 
 def plan_sections(fig: PlanFigures, last_digest: dt.datetime | None) -> list[Section]:
@@ -96,8 +100,10 @@ def plan_sections(fig: PlanFigures, last_digest: dt.datetime | None) -> list[Sec
         lines = []
         for group in list(by_task.values())[:MAX_TASK_LINES]:
             first = group[0]
+            trust = comment("（无佐证材料）") if any(not c.evidence for c in group) else ""
             lines.append(f"{info(title(first.seq, first.subcategory, first.requirement))}："
-                         f"{names([c.unit for c in group], 6)}（{md(clock.to_local(group[-1].done_at).date())}）")
+                         f"{names([c.unit for c in group], 6)}（{md(clock.to_local(group[-1].done_at).date())}）"
+                         f"{trust}")
         if len(by_task) > MAX_TASK_LINES:
             lines.append(comment(f"……另有{len(by_task) - MAX_TASK_LINES}项"))
         since = f"上次周报（{md(clock.to_local(last_digest).date())}）以来完成" if last_digest else "近7天完成"

@@ -102,10 +102,7 @@ def check_outbox() -> list[Check]:
         checks.append(Check("outbox unknown", WARN, f"{len(unknown)} robot or group-chat message(s) may or may not "
                             f"have arrived (ids {ids}); they are not resent by themselves: check the group, then "
                             "`duban outbox retry ID` (`duban outbox list --state unknown`)"))
-    dead = outbox.counts_by_state()["dead"]
-    if dead:
-        checks.append(Check("outbox dead", WARN, f"{dead} message(s) could not be sent: `duban outbox list --state "
-                            "dead`, fix the cause, then `duban outbox retry --dead`"))
+    # dead and held messages, with their reasons: jobs/doctor_delivery.py
     return checks
 
 
@@ -118,4 +115,7 @@ def run_checks(config: Config, today: dt.date, *, online: bool = True) -> list[C
         checks.append(check_wecom_token(config))
     checks += check_data(today)
     checks += check_outbox()
+    from jobs.doctor_delivery import delivery_checks
+
+    checks += delivery_checks()
     return checks

@@ -22,12 +22,16 @@ from jobs.words import md
 from store.clock import clock
 from store.db import StoreError
 from store.digest_data import LedgerRow, UnitStatus, calendar_days, ledger_rows, plans_in_scope
-from store.models import ROLE_LABELS, ROLES, Plan
+from store.files import tighten
+from store.models import ROLE_LABELS, Plan
 from store.plans import get_plan
 from store.scorecard_data import UnitScore, scorecard
 
-LEDGER_HEADER = ["序号", "工作任务", "具体要求", "责任单位", "完成时限", "完成情况", "最新进展", "进展日期", "完成日期"]
-LEDGER_MAX_WIDTH = [6, 28, 60, 36, 16, 32, 48, 14, 14]
+LEDGER_HEADER = ["序号", "工作任务", "具体要求", "牵头单位", "责任单位", "配合单位", "完成时限", "完成情况", "最新进展",
+                 "进展日期", "完成日期", "佐证材料"]
+LEDGER_MAX_WIDTH = [6, 24, 56, 20, 24, 24, 14, 30, 40, 12, 12, 40]
+# Which roles go in which unit column (指导 units are listed with the cooperating ones, marked).
+ROLE_COLUMNS = (("lead",), ("responsible",), ("cooperate", "guide"))
 SCORECARD_HEADER = ["单位", "到期事项", "按期完成", "按期完成率", "逾期事项·天", "提醒（已到回复期）", "两个工作日内回复",
                     "按时回复率", "回复用时中位数（小时）"]
 OVERDUE_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")  # Excel's light red
@@ -46,20 +50,6 @@ def text_width(text: str) -> int:
                 for line in str(text).split("\n")), default=0)
 
 
-def units_text(row: LedgerRow) -> str:
-    """牵头：区政府办公室；配合：区财政局、区审计局 — a unit group named by the plan stays one name."""
-    by_role: dict[str, list[str]] = {}
-    for u in row.units:
-        name = u.via_group or u.unit
-        names = by_role.setdefault(u.role, [])
-        if name not in names:
-            names.append(name)
-    parts = [f"{ROLE_LABELS.get(role, role)}：{'、'.join(by_role[role])}" for role in ROLES if by_role.get(role)]
-    if row.unresolved:
-        parts.append(f"未识别：{'、'.join(row.unresolved)}")
-    return "；".join(parts)
-
-
 def unit_status_text(u: UnitStatus) -> str:
     if u.status == "done":
         return f"{u.unit}：已完成" + (f"（{md(u.done_on)}）" if u.done_on else "")
@@ -70,11 +60,27 @@ def unit_status_text(u: UnitStatus) -> str:
     return f"{u.unit}：推进中"
 
 
+def unit_columns(row: LedgerRow) -> list[str]:
+    """牵头单位, 责任单位, 配合单位: names only, so the 台账 reads like the plan (a unit group stays one name)."""
+    columns: list[list[str]] = [[] for _ in ROLE_COLUMNS]
+    for u in row.units:
+        name = u.via_group or u.unit
+        for i, roles in enumerate(ROLE_COLUMNS):
+            if u.role in roles:
+                shown = f"{name}（{ROLE_LABELS['guide']}）" if u.role == "guide" else name
+                if shown not in columns[i]:
+                    columns[i].append(shown)
+    if row.unresolved:
+        columns[1].append(f"未识别：{'、'.join(row.unresolved)}")
+    return ["、".join(c) for c in columns]
+
+
 def ledger_values(row: LedgerRow) -> list:
     work = "／".join(x for x in (row.category, row.subcategory) if x)
     progress = f"{row.last_progress_unit}：{row.last_progress}" if row.last_progress else ""
-    return [row.seq, work, row.requirement, units_text(row), row.deadline_raw,
-            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on]
+    return [row.seq_label, work, row.requirement, *unit_columns(row), row.deadline_raw,
+            "\n".join(unit_status_text(u) for u in row.units), progress, row.last_progress_on, row.completed_on,
+            "\n".join(row.evidence)]
 
 
 def is_duban_ledger(path: str | Path) -> bool:
@@ -153,6 +159,8 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
             cell._style = copy(style_of(cell, overdue, col))
             value = values[col - 1]
             if isinstance(value, str):
+                if value.startswith("="):
+                    cell.data_type = "s"  # someone's text, never a formula (=HYPERLINK(…) would be a link)
                 widths[col - 1] = max(widths[col - 1], text_width(value))
             elif isinstance(value, dt.date):
                 widths[col - 1] = max(widths[col - 1], 12)
@@ -160,6 +168,23 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
                 widths[col - 1] = max(widths[col - 1], len(str(value)))
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(max_width[col - 1], width + 2)
+    print_setup(ws, title)
+
+
+def print_setup(ws, title: str) -> None:
+    """Ready to print as offices do: A4 landscape, all columns on one page width, the title and header rows on
+    every page, the title in the page header and 第x页 共y页 in the footer."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:2"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddHeader.center.text = title.replace("&", "&&")
+    ws.oddHeader.center.size = 10
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def only_units(rows: list[LedgerRow], units: Collection[str]) -> list[LedgerRow]:
@@ -193,9 +218,10 @@ def export_ledger_xlsx(path: str | Path, plan_ref: str | None = None, today: dt.
         ws = wb.create_sheet(_sheet_title(plan, used))
         _write_table(ws, f"{plan.title}工作台账（截至{today.year}年{md(today)}）", LEDGER_HEADER,
                      [ledger_values(r) for r in rows], LEDGER_MAX_WIDTH, lambda i, rows=rows: rows[i].overdue,
-                     {8: DATE_FORMAT, 9: DATE_FORMAT})
+                     {LEDGER_HEADER.index("进展日期") + 1: DATE_FORMAT, LEDGER_HEADER.index("完成日期") + 1: DATE_FORMAT})
         total += len(rows)
     wb.save(path)
+    tighten(path)  # contacts' progress: the owner's alone, even when an older, looser file was overwritten
     return total
 
 
@@ -240,4 +266,5 @@ def scorecard_xlsx(path: str | Path, card: Scorecard) -> int:
                  [scorecard_values(s) for s in card.scores], [30, 10, 10, 12, 14, 20, 18, 12, 24],
                  formats={4: "0.0%", 8: "0.0%"})
     wb.save(path)
+    tighten(path)
     return len(card.scores)

@@ -45,6 +45,7 @@ from store.db import database
 from store.models import Outbox
 from wecom.client import WeComSender, make_client
 from wecom.errors import SendError, SendResult
+from wecom.limits import USER_PER_MINUTE, WEBHOOK_IMAGE_LIMIT, WEBHOOK_PER_MINUTE
 from wecom.log_scrub import chat_text_logged, remember_secret
 from wecom.shaping import (
     APP_MARKDOWN_LIMIT,
@@ -61,12 +62,10 @@ BYTE_LIMITS = {
     ("appchat", "text"): APP_TEXT_LIMIT, ("appchat", "markdown"): APP_MARKDOWN_LIMIT,
     ("webhook", "text"): WEBHOOK_TEXT_LIMIT, ("webhook", "markdown"): WEBHOOK_MARKDOWN_LIMIT,
 }
-WEBHOOK_PER_MINUTE = 20
-USER_PER_MINUTE = 30
 CLAIM_BATCH = 50
+AHEAD_SECONDS = 1.0  # send budgets are reserved for the next second's sends at once
 DUPLICATE_CHECK_MAX = 14400  # WeCom's longest duplicate_check_interval
 ATTACHMENT_MSGTYPES = ("file", "image")
-WEBHOOK_IMAGE_LIMIT = 2 * 1024 * 1024  # a robot's inline image; a bigger one goes as a file
 MEDIA_REUSE_SECONDS = 2 * 24 * 3600.0  # a media_id lives 3 days: an upload younger than this is reused
 INVALID_MEDIA_ERRCODE = 40007
 
@@ -204,6 +203,12 @@ def claim_size(config: Config, lease_seconds: float, most: int = CLAIM_BATCH) ->
     return max(1, min(int(most), int(pace * lease_seconds / 3)))
 
 
+def _part(dedupe_key: str) -> str:
+    """'2' for the second part of a split message (key#2), '1' for a message in one piece."""
+    head, _, tail = dedupe_key.rpartition("#")
+    return tail if head and tail.isdigit() else "1"
+
+
 class Dispatcher:
     """Sends the outbox. One per process is plenty; several (threads or processes) never send a row twice."""
 
@@ -225,6 +230,7 @@ class Dispatcher:
         self.pacer = Pacer(float(o["messages_per_second"]), self._now, self.sleep)
         self._offset = 0.0
         self._sent: list[tuple[Outbox, str | None, dt.datetime]] = []
+        self._ahead: dict[int, ratelimit.Reservation] = {}
 
     def _now(self) -> float:
         return self.clock() + self._offset
@@ -265,8 +271,11 @@ class Dispatcher:
                 box.release(row)
                 result.held += 1
                 continue
+            if not self._ahead:
+                self._reserve_ahead([r for r in batch[index:] if r.id not in lost], self._now())
             if self._send_row(row, result, blocked):
                 tried += 1
+        self._refund_ahead()
         return tried
 
     def _record_sends(self) -> None:
@@ -283,12 +292,18 @@ class Dispatcher:
         """Send one claimed row and record the outcome; False when it was not tried (deferred)."""
         t = self._now()
         budget = self._reserve(row, t)
+        if budget.wait == 0:
+            self.pacer.pace()
+            if int(t * 1000) < budget.now_ms < self._now() * 1000:
+                # Pacing outran a budget reserved ahead (stamped in the future): take one for this moment.
+                ratelimit.refund(budget)
+                t = self._now()
+                budget = self._reserve(row, t)
         if budget.wait > 0:
             # Whole seconds: MariaDB stores no fractions, and a row due a fraction early would spin.
             box.defer(row, _stored(math.ceil(t + budget.wait)))
             result.deferred += 1
             return False
-        self.pacer.pace()
         if chat_text_logged():
             log.debug("outbox %s to %s: %r", row.id, box.masked_target(row.channel, row.target), row.body[:500])
         answer = self._send(row)
@@ -304,6 +319,8 @@ class Dispatcher:
             else:
                 box.mark_sent(row, answer.msgid, now)
             result.sent += 1
+            log.info("sent outbox %s: %s to %s, part %s, WeCom msgid %s", row.id, row.channel,
+                     box.masked_target(row.channel, row.target), _part(row.dedupe_key), answer.msgid or "-")
             if answer.failed_users and row.channel == "app":
                 self._unreachable(answer.failed_users, "WeCom accepted a message but did not deliver it to "
                                   "this userid (invaliduser / unlicenseduser)", now, result)
@@ -421,7 +438,7 @@ class Dispatcher:
             box.mark_dead(row, reason, now, attempt=False)
             self._dead(row, reason, result)
         else:
-            box.release(row)
+            box.release(row, held=error.message)
             result.held += 1
 
     def _unknown(self, row: Outbox, result: FlushResult) -> None:
@@ -444,10 +461,37 @@ class Dispatcher:
     # ----- rate limits -----
 
     def _reserve(self, row: Outbox, t: float) -> ratelimit.Reservation:
-        """Take this row's sends from the shared per-minute budgets (`.wait` > 0: one is spent, wait)."""
+        """Take this row's sends from the shared per-minute budgets (`.wait` > 0: one is spent, wait): reserved
+        ahead with its batch when that still covers `t`, else now."""
+        ahead = self._ahead.pop(row.id, None)
+        if ahead is not None and t <= ahead.now_ms / 1000:
+            return ahead
+        if ahead is not None:
+            ratelimit.refund(ahead)  # the batch ran late: its stamp no longer covers this send
+        wanted = self._budget_keys(row)
+        return ratelimit.reserve(*wanted, t) if wanted else ratelimit.Reservation()
+
+    @staticmethod
+    def _budget_keys(row: Outbox) -> tuple[list[str], int] | None:
         if row.channel == "webhook":
-            return ratelimit.reserve([ratelimit.robot_key(row.target)], WEBHOOK_PER_MINUTE, t)
+            return [ratelimit.robot_key(row.target)], WEBHOOK_PER_MINUTE
         if row.channel == "app":
-            users = [ratelimit.user_key(u) for u in row.target.split("|") if u]
-            return ratelimit.reserve(users, USER_PER_MINUTE, t)
-        return ratelimit.Reservation()
+            return [ratelimit.user_key(u) for u in row.target.split("|") if u], USER_PER_MINUTE
+        return None
+
+    def _reserve_ahead(self, rows: Sequence[Outbox], t: float) -> None:
+        """Reserve the budgets of the rows about to be sent in one database round (one per send was most of a
+        dispatcher's time on PostgreSQL). They cover sends until `t` + AHEAD_SECONDS; a row sent later is
+        reserved again on its own (`_reserve`), so a stamp is never earlier than its send."""
+        self._refund_ahead()
+        limit = max(1, int(self.pacer.per_second * AHEAD_SECONDS))
+        chunk = [r for r in rows if self._budget_keys(r)][:limit]
+        if chunk:
+            budgets = ratelimit.reserve_many([self._budget_keys(r) for r in chunk], t, t + AHEAD_SECONDS)
+            self._ahead = {r.id: b for r, b in zip(chunk, budgets, strict=True) if b.wait == 0}
+
+    def _refund_ahead(self) -> None:
+        """Give back what was reserved ahead for rows that were not sent (deferred, held, lost)."""
+        ahead, self._ahead = self._ahead, {}
+        for budget in ahead.values():
+            ratelimit.refund(budget)

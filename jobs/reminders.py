@@ -17,6 +17,8 @@ from functools import partial
 
 from jobs.calendar import WorkCalendar
 from jobs.words import md, short_title
+from store.cardstate import card_settings, register_card
+from store.clock import clock as store_clock
 from store.config import Config
 from store.db import in_transaction_retrying
 from store.due import next_occurrence
@@ -32,6 +34,7 @@ from store.reminders import (
     open_assignments,
     reminded,
 )
+from wecom.cards import CardItem, button_card, vote_card
 
 MAX_LINES = 10  # a phone screen; the rest is one 「任务」 away
 REPLY_HINT = "回复「完成 编号」或「进度 编号 内容」，发送「任务」查看全部。"
@@ -63,6 +66,8 @@ class Message:
     items: list[Item]
     text: str = ""
     render: Callable[[Message], str] | None = field(default=None, repr=False)  # words it again for fewer items
+    card: dict | None = None  # the template card sent instead of the text (the text stays for previews)
+    make_card: Callable[[Message], dict | None] | None = field(default=None, repr=False)  # for fewer items too
 
     @property
     def dedupe_key(self) -> str:
@@ -76,11 +81,12 @@ class Message:
             "kind": self.kind,
             "unit": "、".join(self.units),
             "items": [
-                {"seq": i.assignment.seq, "plan": i.assignment.plan_code, "unit": i.assignment.unit,
+                {"seq": i.assignment.seq_label if i.assignment.sub else i.assignment.seq, "plan": i.assignment.plan_code, "unit": i.assignment.unit,
                  "stage": i.stage, "due": i.due.isoformat() if i.due else None}
                 for i in self.items
             ],
             "text": self.text,
+            "card": self.card.get("task_id") if self.card else None,
         }
 
 
@@ -220,15 +226,21 @@ def choose_recipients(unit_id: int, contacts: dict[int, list[ContactRow]], by_id
     return chosen
 
 
+def item_status(item: Item) -> str:
+    """The status, after the milestone's step when the deadline is one: 完成初稿：截止11月15日（还剩3个工作日）."""
+    step = f"{item.deadline.label}：" if getattr(item.deadline, "label", "") else ""
+    return step + item.status
+
+
 def _line(item: Item, with_code: bool) -> str:
     a = item.assignment
-    return f"[{_number(item, with_code)}] {short_title(a.subcategory, a.requirement)} {item.status}"
+    return f"[{_number(item, with_code)}] {short_title(a.subcategory, a.requirement)} {item_status(item)}"
 
 
 def word_reminder(message: Message, with_code: bool) -> str:
     """Dated items one line each, most urgent first; monthly check-ins folded into one line when many."""
     multi_unit = len(message.units) > 1
-    ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))
+    ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq, i.assignment.sub))
     dated = [i for i in ordered if not i.stage.startswith("checkin")]
     checkins = [i for i in ordered if i.stage.startswith("checkin")]
     lines = [f"【督办提醒】{'、'.join(message.units)}：{len(message.items)}项工作需要关注"]
@@ -248,13 +260,13 @@ def word_reminder(message: Message, with_code: bool) -> str:
 
 def _number(item: Item, with_code: bool) -> str:
     a = item.assignment
-    return f"{a.plan_code}{a.seq}" if with_code else str(a.seq)
+    return f"{a.plan_code}{a.seq_label}" if with_code else a.seq_label
 
 
 def word_escalation(message: Message, with_code: bool, liaisons: str) -> str:
     unit = "、".join(message.units)
     lines = [f"【督办·逾期】{unit}有{len(message.items)}项工作已逾期，请督促落实："]
-    for item in sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))[:MAX_LINES]:
+    for item in sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq, i.assignment.sub))[:MAX_LINES]:
         lines.append(_line(item, with_code))
     if len(message.items) > MAX_LINES:
         lines.append(f"……另有{len(message.items) - MAX_LINES}项")
@@ -314,10 +326,54 @@ def plan_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
                           render=partial(word_escalation, with_code=with_code, liaisons=liaisons))
         message.text = message.render(message)
         run.messages.append(message)
+    _choose_cards(run.messages, config, today, with_code)
     run.unreachable = sorted(unreachable)
     run.messages.sort(key=lambda m: (m.kind != "remind", m.units, m.userid))
     run.planned = len(run.messages)
     return run
+
+
+def _wants_card(mode: str, setting: bool | None) -> bool:
+    """auto: cards once the contact has clicked one (or the admin said so); on: unless set to text; off: never."""
+    if mode == "off":
+        return False
+    if mode == "on":
+        return setting is not False
+    return setting is True
+
+
+def _card_item(item: Item, with_code: bool) -> CardItem:
+    a = item.assignment
+    deadline = md(item.due) if item.due else (item.deadline.raw or "未定")
+    return CardItem(a.id, _number(item, with_code), short_title(a.subcategory, a.requirement, 20), deadline,
+                    item.status)
+
+
+def _choose_cards(messages: list[Message], config: Config, today: dt.date, with_code: bool) -> None:
+    """Give each reminder a template card where its recipient's client shows cards and the items fit."""
+    mode = config["cards"]["reminders"]
+    if mode == "off":
+        return
+    settings = card_settings([m.userid for m in messages if m.kind == "remind"])
+    for message in messages:
+        if message.kind != "remind" or not _wants_card(mode, settings.get(message.userid)):
+            continue
+        message.make_card = partial(_card_for, today=today, with_code=with_code)
+        message.card = message.make_card(message)
+
+
+def card_items(message: Message) -> list[Item]:
+    """The message's items in card order, one per assignment."""
+    ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq))
+    return list({i.assignment.id: i for i in ordered}.values())
+
+
+def _card_for(message: Message, today: dt.date, with_code: bool) -> dict | None:
+    """The one-item (buttons) or several-items (tick and submit) card; None when the items do not fit."""
+    task_id = f"duban-{today:%Y%m%d}-" + hashlib.sha1(message.dedupe_key.encode()).hexdigest()[:24]
+    items = [_card_item(i, with_code) for i in card_items(message)]
+    return (button_card(task_id, items[0]) if len(items) == 1
+            else vote_card(task_id, items, "、".join(message.units)))
 
 
 def enqueue_app_text(key: str, userid: str, text: str) -> int:
@@ -355,8 +411,18 @@ def _enqueue_one(message: Message, today: dt.date, enqueue: Enqueue) -> Message 
     if len(claimed) < len(message.items):
         items = [i for i in message.items if i.key in claimed]
         units = list(dict.fromkeys(i.assignment.unit for i in items))
-        message = Message(message.userid, message.name, message.kind, units, items, render=message.render)
+        message = Message(message.userid, message.name, message.kind, units, items, render=message.render,
+                          make_card=message.make_card)
         message.text = message.render(message) if message.render else message.text
-    outbox_id = enqueue(message.dedupe_key, message.userid, message.text)
+        message.card = message.make_card(message) if message.make_card else None
+    if message.card is not None:
+        from jobs.outbox import enqueue_message
+
+        outbox_id = enqueue_message(message.dedupe_key, "app", message.userid, message.card,
+                                    msgtype="template_card")[0].id
+        register_card(message.card["task_id"], message.userid, message.card["card_type"],
+                      [i.assignment.id for i in card_items(message)], store_clock.utcnow())
+    else:
+        outbox_id = enqueue(message.dedupe_key, message.userid, message.text)
     link_outbox(sorted(claimed), outbox_id)
     return message

@@ -43,6 +43,16 @@ def run_reminders(config: Config) -> dict:
             "enqueued": run.enqueued, "unreachable": run.unreachable}
 
 
+def run_dispatch(flush: Callable[[], object]) -> object:
+    """One dispatcher run; an INFO line with its counts when it did anything (every 20 s of nothing is quiet)."""
+    result = flush()
+    counts = {k: getattr(result, k, 0) for k in ("sent", "failed", "dead", "held", "deferred", "unknown")}
+    if any(counts.values()):
+        log.info("dispatch run: %s, %d left", ", ".join(f"{k} {v}" for k, v in counts.items() if v),
+                 getattr(result, "remaining", 0))
+    return result
+
+
 def run_digests(config: Config) -> int:
     from jobs.calendar import load_calendar
     from jobs.digest import send_digests

@@ -127,11 +127,16 @@ class ChatItem:
     due_kind: str  # override | fixed | year_round | recurring | ongoing | none
     recurrence: str | None = None
     reminded_on: dt.date | None = None  # the last day a reminder about it went out
+    sub_row: int = 0  # sub-row of the task: 4-2 is seq 4, sub_row 2
+
+    @property
+    def seq_label(self) -> str:
+        return f"{self.seq}-{self.sub_row}" if self.sub_row else str(self.seq)
 
 
 def urgency_key(item: ChatItem) -> tuple:
     """Most urgent first: earliest due date (so the longest overdue leads), undated last."""
-    return (item.due is None, item.due or dt.date.max, item.plan_code, item.seq, item.unit)
+    return (item.due is None, item.due or dt.date.max, item.plan_code, item.seq, item.sub_row, item.unit)
 
 
 # Just what effective_due reads, as named tuples: a Deadline model per row cost more than the query.
@@ -163,12 +168,12 @@ def _items(rows: list[tuple], today: dt.date) -> list[ChatItem]:
     for start in range(0, len(ids), CHUNK):
         reminded.update(_reminded_query.rows(ids[start:start + CHUNK]))
     items = []
-    for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override in rows:
+    for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row in rows:
         dls = deadlines.get(task_id, [])
         due, kind = effective_due(override, dls, today)
         recurrence = next((d.recurrence for d in dls if d.kind == "recurring"), None)
         items.append(ChatItem(aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, due, kind,
-                              recurrence, reminded.get(aid)))
+                              recurrence, reminded.get(aid), sub_row))
     items.sort(key=urgency_key)
     return items
 
@@ -178,7 +183,7 @@ def _assignment_query() -> pw.ModelSelect:
     return (
         Assignment.select(Assignment.id, Assignment.task, Assignment.unit, Unit.name, Assignment.role,
                           Assignment.state, Plan.code, Task.seq, Task.subcategory, Task.requirement,
-                          Assignment.due_override)
+                          Assignment.due_override, Task.sub)
         .join(Unit).switch(Assignment).join(Task).join(Plan)
         .where(Plan.active == True)  # noqa: E712
         .tuples()
@@ -196,11 +201,22 @@ def open_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
     return _items(_open_query.rows(list(unit_ids)), today)
 
 
-def items_by_seq(seq: int, unit_ids: list[int], today: dt.date, plan_code: str | None = None) -> list[ChatItem]:
-    """These units' assignments (any state) on task `seq` of the active plans (or of plan `plan_code`)."""
+def unit_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
+    """These units' assignments in active plans, done ones too (evidence can follow a done item)."""
+    if not unit_ids:
+        return []
+    return _items(_assignment_query().where(Assignment.unit.in_(unit_ids)), today)
+
+
+def items_by_seq(seq: int, unit_ids: list[int], today: dt.date, plan_code: str | None = None,
+                 sub: int | None = None) -> list[ChatItem]:
+    """These units' assignments (any state) on task `seq` of the active plans (or of plan `plan_code`);
+    with `sub`, only that sub-row (4-2)."""
     if not unit_ids:
         return []
     query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Task.seq == seq))
+    if sub is not None:
+        query = query.where(Task.sub == sub)
     if plan_code:
         query = query.where(Plan.code == plan_code.upper())
     return _items(list(query), today)
@@ -211,12 +227,15 @@ def get_item(assignment_id: int, today: dt.date) -> ChatItem | None:
     return found[0] if found else None
 
 
-def tasks_by_seq(seq: int, plan_code: str | None = None) -> list[Task]:
-    """Task `seq` in every active plan (a number can exist in several), or in plan `plan_code`."""
+def tasks_by_seq(seq: int, plan_code: str | None = None, sub: int | None = None) -> list[Task]:
+    """Task `seq` in every active plan (a number can exist in several), or in plan `plan_code`; with `sub`,
+    only that sub-row."""
     query = Task.select(Task, Plan).join(Plan).where((Plan.active == True) & (Task.seq == seq))  # noqa: E712
+    if sub is not None:
+        query = query.where(Task.sub == sub)
     if plan_code:
         query = query.where(Plan.code == plan_code.upper())
-    return list(query.order_by(Plan.code))
+    return list(query.order_by(Plan.code, Task.sub))
 
 
 _plan_codes_query = Prepared(lambda unit_ids: (

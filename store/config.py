@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,49 +192,151 @@ def _coerce(section: str, key: str, value: Any, where: str) -> Any:
     return value
 
 
-def _validate(config: Config) -> None:
-    where = lambda s, k: config.sources.get((s, k), "defaults")  # noqa: E731
+def _at_least(low: float) -> Callable[[Any], str | None]:
+    return lambda v: None if v >= low else f"must be at least {low:g}"
+
+
+def _between(low: float, high: float) -> Callable[[Any], str | None]:
+    return lambda v: None if low <= v <= high else f"must be between {low:g} and {high:g}"
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v in choices else "must be one of " + ", ".join(repr(c) for c in choices)
+
+
+def _anything(_value: Any) -> str | None:
+    return None
+
+
+def _timezone(value: str) -> str | None:
     try:
-        ZoneInfo(config.timezone)
+        ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"[schedule] timezone in {where('schedule', 'timezone')} is not a known timezone: {config.timezone!r}"
-        ) from None
-    for key in ("remind_at",):
-        value = config["schedule"][key]
-        parts = value.split(":")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
-            raise ConfigError(f"[schedule] {key} in {where('schedule', key)} must be HH:MM, not {value!r}")
-    aes = config["wecom"]["encoding_aes_key"]
-    if aes and len(aes) != 43:
-        raise ConfigError(
-            f"[wecom] encoding_aes_key in {where('wecom', 'encoding_aes_key')} must be 43 characters (it has {len(aes)})"
-        )
-    url = config.database_url
-    if url.split(":", 1)[0].split("+")[0] not in ("sqlite", "postgresql", "postgres", "mysql", "mariadb"):
-        raise ConfigError(f"[database] url in {where('database', 'url')} must start with sqlite:///, postgresql:// or mysql://")
-    if config["server"]["port"] < 0 or config["server"]["port"] > 65535:
-        raise ConfigError(f"[server] port in {where('server', 'port')} must be 0–65535")
-    if not config["server"]["path"].startswith("/"):
-        raise ConfigError(f"[server] path in {where('server', 'path')} must start with '/'")
-    web_path = config["web"]["path"]
-    if not web_path.startswith("/") or web_path == "/" or web_path.rstrip("/") == config["server"]["path"].rstrip("/"):
-        raise ConfigError(f"[web] path in {where('web', 'path')} must start with '/' and differ from [server] path")
-    for key in ("session_hours", "link_hours"):
-        if config["web"][key] < 1:
-            raise ConfigError(f"[web] {key} in {where('web', key)} must be at least 1")
-    if config["ui"]["language"] not in ("", "zh", "en"):
-        raise ConfigError(f"[ui] language in {where('ui', 'language')} must be \"zh\", \"en\" or empty (the locale decides)")
-    if config["cards"]["reminders"] not in ("auto", "on", "off"):
-        raise ConfigError(f"[cards] reminders in {where('cards', 'reminders')} must be auto, on or off")
-    if config["import"]["max_file_mb"] < 1:
-        raise ConfigError(f"[import] max_file_mb in {where('import', 'max_file_mb')} must be at least 1")
-    for key in ("max_file_mb", "max_unit_mb"):
-        if config["evidence"][key] < 1:
-            raise ConfigError(f"[evidence] {key} in {where('evidence', key)} must be at least 1")
-    for days in config["reminders"]["before_working_days"]:
-        if days < 1:
-            raise ConfigError("[reminders] before_working_days must hold positive numbers")
+        return "is not a known timezone (e.g. Asia/Shanghai)"
+    return None
+
+
+def _time_of_day(value: str) -> str | None:
+    from store.timetext import parse_time_of_day
+
+    try:
+        parse_time_of_day(value)
+    except ValueError:
+        return "must be HH:MM, like 09:10"
+    return None
+
+
+def _weekly(value: str) -> str | None:
+    from store.timetext import parse_schedule
+
+    try:
+        parse_schedule(value)
+    except ValueError:
+        return "must be a day and a time, like 'mon 09:10'"
+    return None
+
+
+def _database_url(value: str) -> str | None:
+    if value.split(":", 1)[0].split("+")[0] in ("sqlite", "postgresql", "postgres", "mysql", "mariadb"):
+        return None
+    return "must start with sqlite:///, postgresql:// or mysql://"
+
+
+def _aes_key(value: str) -> str | None:
+    return None if not value or len(value) == 43 else f"must be 43 characters (it has {len(value)})"
+
+
+def _http_url(value: str) -> str | None:
+    return None if value.startswith(("http://", "https://")) else "must start with http:// or https://"
+
+
+def _absolute_path(value: str) -> str | None:
+    return None if value.startswith("/") else "must start with '/'"
+
+
+def _not_empty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def _positive_days(value: list[int]) -> str | None:
+    return None if value and all(d >= 1 for d in value) else "must hold positive numbers of working days"
+
+
+def _stages(value: list[str]) -> str | None:
+    unknown = set(value) - {"before", "due_today", "overdue"}
+    return None if not unknown else "may hold only before, due_today and overdue"
+
+
+# Every key's rule, checked at load: a wrong value fails `duban` at start with the key, the value and where it came
+# from, instead of failing a job hours later. tests/test_config.py checks that every key in DEFAULTS has one.
+RULES: dict[tuple[str, str], Callable[[Any], str | None]] = {
+    ("database", "url"): _database_url,
+    ("database", "connect_timeout"): _at_least(0.1),
+    ("database", "statement_timeout"): _at_least(0.1),
+    ("wecom", "corp_id"): _anything,
+    ("wecom", "agent_id"): _at_least(0),
+    ("wecom", "secret"): _anything,
+    ("wecom", "token"): _anything,
+    ("wecom", "encoding_aes_key"): _aes_key,
+    ("wecom", "api_base_url"): _http_url,
+    ("wecom", "timeout"): _at_least(0.1),
+    ("schedule", "timezone"): _timezone,
+    ("schedule", "remind_at"): _time_of_day,
+    ("schedule", "dispatch_interval_seconds"): _at_least(1),
+    ("schedule", "digest_at"): _weekly,
+    ("schedule", "jitter_seconds"): _between(0, 1800),
+    ("reminders", "before_working_days"): _positive_days,
+    ("reminders", "overdue_every_working_days"): _at_least(1),
+    ("reminders", "escalate_after_working_days"): _at_least(0),
+    ("reminders", "cooperate_stages"): _stages,
+    ("reminders", "recent_progress_days"): _at_least(0),
+    ("reminders", "ongoing_cadence"): _one_of("monthly", "quarterly"),
+    ("outbox", "max_attempts"): _at_least(1),
+    ("outbox", "max_age_hours"): _at_least(1),
+    ("outbox", "messages_per_second"): _at_least(0.1),
+    ("outbox", "duplicate_check_interval"): _between(1, 14400),  # WeCom's own bounds
+    ("server", "host"): _not_empty,
+    ("server", "port"): _between(0, 65535),
+    ("server", "path"): _absolute_path,
+    ("server", "reply_budget_seconds"): _between(0.1, 4.5),  # WeCom retries after 5 s
+    ("server", "request_timeout_seconds"): _at_least(0.1),
+    ("server", "replay_window_seconds"): _at_least(0),
+    ("server", "inbox_retention_days"): _at_least(0),
+    ("chat", "admin_contact"): _anything,
+    ("chat", "commands_per_minute"): _at_least(1),
+    ("chat", "undo_minutes"): _at_least(0),
+    ("evidence", "dir"): _anything,
+    ("evidence", "max_file_mb"): _at_least(1),
+    ("evidence", "max_unit_mb"): _at_least(1),
+    ("cards", "reminders"): _one_of("auto", "on", "off"),
+    ("cards", "prompt_minutes"): _at_least(1),
+    ("log", "chat_text"): _anything,
+    ("digest", "attach_xlsx"): _anything,
+    ("digest", "attach_chart"): _anything,
+    ("digest", "attachments_dir"): _anything,
+    ("digest", "due_soon_days"): _at_least(1),
+    ("ui", "language"): _one_of("", "zh", "en"),
+    ("import", "max_file_mb"): _at_least(1),
+    ("web", "enabled"): _anything,
+    ("web", "path"): lambda v: _absolute_path(v) or (None if v.rstrip("/") else "must not be '/'"),
+    ("web", "public_url"): lambda v: _http_url(v) if v else None,
+    ("web", "secret"): _anything,
+    ("web", "admins"): _anything,
+    ("web", "session_hours"): _at_least(1),
+    ("web", "link_hours"): _at_least(1),
+}
+
+
+def _validate(config: Config) -> None:
+    for section, keys in config.values.items():
+        for key, value in keys.items():
+            problem = RULES.get((section, key), _anything)(value)
+            if problem:
+                where = config.sources.get((section, key), "defaults")
+                raise ConfigError(f"[{section}] {key} in {where} {problem}, not {value!r}")
+    if config["web"]["path"].rstrip("/") == config["server"]["path"].rstrip("/"):
+        where = config.sources.get(("web", "path"), "defaults")
+        raise ConfigError(f"[web] path in {where} must differ from [server] path")
 
 
 def find_config_file(explicit: str | None) -> Path | None:

@@ -269,6 +269,13 @@ def add_leader_group(
     name = (name or "").strip()
     if not name:
         raise StoreError("a leader group needs a name")
+    if (schedule or "").strip():
+        from store.timetext import parse_schedule
+
+        try:
+            parse_schedule(schedule)
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
     given = [x for x in (webhook_key, chat_id, userids) if x]
     if len(given) != 1:
         raise StoreError("give exactly one of --webhook-key, --chat-id or --userids")
@@ -320,6 +327,13 @@ def list_leader_groups() -> list[dict]:
         .join(Plan, pw.JOIN.LEFT_OUTER, on=(LeaderGroup.plan == Plan.id))
         .order_by(LeaderGroup.name)
     ]
+
+
+def leader_group(name: str) -> LeaderGroup:
+    group = LeaderGroup.get_or_none(LeaderGroup.name == (name or "").strip())
+    if group is None:
+        raise StoreError(_("no leader group named {name!r}; see `duban leaders list`").format(name=name))
+    return group
 
 
 def remove_leader_group(name: str) -> LeaderGroup:

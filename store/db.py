@@ -5,12 +5,13 @@ sqlite:///duban.db (the embedded default), postgresql://user@host/db, mysql://us
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -93,11 +94,22 @@ def open_database(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
     raise StoreError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///, postgresql:// or mysql://")
 
 
+def _keep_private(path: str) -> None:
+    """The SQLite file holds the access token, robot keys and mobile numbers: only its owner may read it."""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        from store.files import tighten
+
+        for name in (path, path + "-wal", path + "-shm"):
+            tighten(name)
+
+
 def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
             statement_timeout: float = STATEMENT_TIMEOUT) -> peewee.Database:
     """Bind the store to the database at `url` and open a connection."""
     close()
     db = open_database(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+    if isinstance(db, peewee.SqliteDatabase):
+        _keep_private(db.database)
     database.initialize(db)
     try:
         database.connect(reuse_if_open=True)
@@ -217,3 +229,17 @@ def write_transaction() -> Any:
     if isinstance(database.obj, peewee.SqliteDatabase) and database.transaction_depth() == 0:
         return database.atomic("IMMEDIATE")
     return database.atomic()
+
+
+@contextlib.contextmanager
+def relaxed_commit() -> Iterator[None]:
+    """A short transaction whose commit need not wait for the disk (PostgreSQL's synchronous_commit off for it
+    alone): for bookkeeping that a database crash may lose harmlessly, such as the send budgets. Waiting for
+    the disk on every send was most of a dispatcher's time on PostgreSQL. Nested, it is a savepoint."""
+    if backend() != "postgresql" or database.in_transaction():
+        with database.atomic():
+            yield
+        return
+    with database.atomic():
+        database.execute_sql("SET LOCAL synchronous_commit TO OFF")
+        yield

@@ -27,6 +27,7 @@ import peewee as pw
 from store.clock import clock
 from store.db import backend, database
 from store.due import effective_due
+from store.evidence import evidence_by_assignment, evidence_count
 from store.models import (
     ROLES,
     Assignment,
@@ -76,6 +77,7 @@ class TaskInfo:
     units_raw: str
     deadline_raw: str
     deadlines: list[Deadline] = field(default_factory=list)  # by position
+    sub: int = 0  # sub-row of the task (4-2)
 
     @property
     def kinds(self) -> set[str]:
@@ -113,10 +115,10 @@ def load_facts(plan_ids: Iterable[int], today: dt.date | None = None) -> tuple[d
         return {}, []
     tasks: dict[int, TaskInfo] = {}
     query = (Task.select(Task.id, Task.plan, Task.seq, Task.category, Task.subcategory, Task.requirement,
-                         Task.units_raw, Task.deadline_raw)
-             .where(Task.plan.in_(plan_ids)).order_by(Task.plan, Task.seq).tuples())
+                         Task.units_raw, Task.deadline_raw, Task.sub)
+             .where(Task.plan.in_(plan_ids)).order_by(Task.plan, Task.seq, Task.sub).tuples())
     for row in query:
-        tasks[row[0]] = TaskInfo(*row)
+        tasks[row[0]] = TaskInfo(*row[:-1], sub=row[-1])
     deadlines = (Deadline.select(Deadline.task, Deadline.kind, Deadline.due, Deadline.recurrence,
                                  Deadline.day_of_period).join(Task)
                  .where(Task.plan.in_(plan_ids)).order_by(Deadline.task, Deadline.position))
@@ -226,6 +228,7 @@ class Completed:
     requirement: str
     unit: str
     done_at: dt.datetime  # naive UTC
+    evidence: int = 0  # 佐证材料 files; 0 = done on trust
 
 
 @dataclass(slots=True)
@@ -266,6 +269,8 @@ class PlanFigures:
     unreported_this_month: list[UnitCount] = field(default_factory=list)  # year-round / ongoing, no report
     silent_units: list[SilentUnit] = field(default_factory=list)
     no_contact_units: list[str] = field(default_factory=list)  # open items, nobody reachable (无联络员)
+    with_evidence: int = 0  # assignments with at least one 佐证材料 file
+    done_without_evidence: int = 0  # done, no file: "done on trust"
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -285,14 +290,17 @@ def plan_figures(plan: Plan, today: dt.date, *, due_soon_days: int = 14, since: 
     by_task: dict[int, list[Fact]] = defaultdict(list)
     late: dict[str, list[OverdueItem]] = defaultdict(list)
     counted: dict[dt.date, int] = {}
+    files = evidence_count(f.id for f in facts)
+    fig.with_evidence = len(files)
     for f in facts:
         by_task[f.task.id].append(f)
         status = f.status(today)
         if status == "done":
             fig.done += 1
+            fig.done_without_evidence += f.id not in files
             if since is not None and f.done_at is not None and f.done_at >= since:
                 fig.completed_since.append(Completed(f.task.seq, f.task.subcategory, f.task.requirement, f.unit,
-                                                     f.done_at))
+                                                     f.done_at, files.get(f.id, 0)))
         elif status == "overdue":
             fig.overdue += 1
             if f.due not in counted:
@@ -443,6 +451,12 @@ class LedgerRow:
     last_progress_unit: str | None
     last_progress_on: dt.date | None
     completed_on: dt.date | None  # when every unit is done: the last of their completion days
+    sub: int = 0  # sub-row of the task (4-2)
+    evidence: list[str] = field(default_factory=list)  # 佐证材料: "区财政局：发布截图.jpg"
+
+    @property
+    def seq_label(self) -> int | str:
+        return f"{self.seq}-{self.sub}" if self.sub else self.seq
 
     @property
     def overdue(self) -> bool:
@@ -465,7 +479,9 @@ def ledger_rows(plan: Plan, today: dt.date) -> list[LedgerRow]:
                .where((Task.plan == plan.id) & (Report.undone == False) & (Report.kind != "undo"))  # noqa: E712
                .order_by(Report.at, Report.id).tuples())
     for task_id, at, text, unit in reports:
-        latest[task_id] = (at, text, unit)
+        if text and text.strip() and text != "(admin)":  # the latest note someone wrote, not an empty report
+            latest[task_id] = (at, text, unit)
+    evidence = evidence_by_assignment(f.id for f in facts)
     rows = []
     for task_id, task in tasks.items():
         mine = sorted(by_task.get(task_id, []), key=lambda f: (ROLES.index(f.role) if f.role in ROLES else 9, f.unit))
@@ -474,9 +490,11 @@ def ledger_rows(plan: Plan, today: dt.date) -> list[LedgerRow]:
         last = latest.get(task_id)
         done_days = [f.done_on for f in mine]
         completed = max(done_days) if mine and all(f.state == "done" for f in mine) and all(done_days) else None
+        files = [f"{f.unit}：{e.filename}" for f in mine for e in evidence.get(f.id, [])]
         rows.append(LedgerRow(plan.code, task.seq, task.category, task.subcategory, task.requirement, task.units_raw,
                               task.deadline_raw, units, unresolved.get(task_id, []), last[1] if last else None,
-                              last[2] if last else None, local_date(last[0]) if last else None, completed))
+                              last[2] if last else None, local_date(last[0]) if last else None, completed,
+                              task.sub, files))
     return rows
 
 

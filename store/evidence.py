@@ -150,6 +150,13 @@ def clip_filename(filename: str) -> str:
     return stem[:FILENAME_MAX - len(ext)] + ext
 
 
+def confirmation(filename: str, number: str, duplicate: bool = False) -> str:
+    """What the sender reads once a file is recorded (chat and the download job say the same)."""
+    if duplicate:
+        return f"这个文件与已收到的《{filename}》相同，[{number}]的佐证材料未重复保存。"
+    return f"已收到《{filename}》，作为[{number}]的佐证材料。"
+
+
 def task_seq_of(assignment_id: int) -> int | None:
     """The 序号 of an assignment's task (for messages)."""
     return (Task.select(Task.seq).join(Assignment, on=(Assignment.task == Task.id))

@@ -327,6 +327,10 @@ class MediaDownload(BaseModel):
     next_try_at = pw.DateTimeField()
     last_error = pw.TextField(null=True)
     evidence = pw.ForeignKeyField(Evidence, null=True, on_delete="SET NULL")
+    # Set once the file is in the evidence folder (before its item is known, the file waits there).
+    sha256 = pw.CharField(max_length=64, null=True)
+    size = pw.BigIntegerField(null=True)
+    content_type = pw.CharField(max_length=100, null=True)
     sent_at = pw.DateTimeField()
     created_at = pw.DateTimeField()
     claimed_by = pw.CharField(max_length=100, null=True)

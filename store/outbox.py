@@ -293,18 +293,24 @@ def mark_dead(row: Outbox, reason: str, now: dt.datetime, *, attempt: bool = Tru
     return bool(done)
 
 
-def defer(row: Outbox, until: dt.datetime) -> bool:
-    """Hand a claimed row back unsent, due again at `until`; not counted as an attempt."""
+HELD = "held: "  # last_error of a row waiting for the admin to fix a configuration error (doctor shows it)
+
+
+def defer(row: Outbox, until: dt.datetime, held: str | None = None) -> bool:
+    """Hand a claimed row back unsent, due again at `until`; not counted as an attempt. `held`: why it waits."""
     previous = getattr(row, "previous_state", "failed" if row.attempts else "pending")
-    done = Outbox.update(state=previous, next_try_at=until, claimed_by=None).where(_mine(row)).execute()
+    fields = {"state": previous, "next_try_at": until, "claimed_by": None}
+    if held is not None:
+        fields["last_error"] = HELD + held
+    done = Outbox.update(**fields).where(_mine(row)).execute()
     if done:
         row.state, row.next_try_at = previous, until
     return bool(done)
 
 
-def release(row: Outbox) -> bool:
+def release(row: Outbox, held: str | None = None) -> bool:
     """Hand a claimed row back unsent, keeping its place in the queue."""
-    return defer(row, row.next_try_at)
+    return defer(row, row.next_try_at, held)
 
 
 # --- admin -----------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from store.db import is_retryable
+from store.db import is_retryable, relaxed_commit
 from store.models import RateSlot
 from store.prepared import Prepared, insert_ignore
 
@@ -50,17 +50,7 @@ def reserve(keys: Sequence[str], limit: int, now: float, period: float = 60.0) -
     done = Reservation(now_ms=now_ms)
     for _ in range(ROUNDS):
         slots = _slots(pending)
-        wait_ms = 0
-        plans: list[tuple[str, int, int | None]] = []
-        for key in pending:
-            used = slots.get(key, {})
-            if len(used) < limit:
-                plans.append((key, _free_index(used, limit), None))
-                continue
-            slot, used_ms = min(used.items(), key=lambda item: (item[1], item[0]))
-            if used_ms > now_ms - period_ms:
-                wait_ms = max(wait_ms, used_ms + period_ms - now_ms)
-            plans.append((key, slot, used_ms))
+        plans, wait_ms = _plan(pending, slots, limit, now_ms, period_ms)
         if wait_ms:
             refund(done)
             return Reservation(wait_ms / 1000.0, now_ms)
@@ -101,6 +91,24 @@ def _slots(keys: Sequence[str]) -> dict[str, dict[int, int]]:
     return found
 
 
+def _plan(keys: Sequence[str], slots: dict[str, dict[int, int]], limit: int, now_ms: int,
+          period_ms: int) -> tuple[list[tuple[str, int, int | None]], int]:
+    """For each key the slot a send at `now_ms` would take, (key, slot, its previous time or None); and the
+    milliseconds to wait when some key has none free (0 when all have)."""
+    plans: list[tuple[str, int, int | None]] = []
+    wait_ms = 0
+    for key in keys:
+        used = slots.setdefault(key, {})
+        if len(used) < limit:
+            plans.append((key, _free_index(used, limit), None))
+            continue
+        slot, used_ms = min(used.items(), key=lambda item: (item[1], item[0]))
+        if used_ms > now_ms - period_ms:
+            wait_ms = max(wait_ms, used_ms + period_ms - now_ms)
+        plans.append((key, slot, used_ms))
+    return plans, wait_ms
+
+
 def _free_index(used: dict[int, int], limit: int) -> int:
     return next(i for i in range(limit) if i not in used)
 
@@ -117,6 +125,47 @@ def _take(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
 
 
 def _compare_and_set(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
+    # A budget lost in a database crash costs at most a few early sends: its commit need not wait for the disk.
+    with relaxed_commit():
+        return _cas(key, slot, old_ms, now_ms)
+
+
+def _cas(key: str, slot: int, old_ms: int | None, now_ms: int) -> bool:
     if old_ms is None:
         return insert_ignore(RateSlot, {"key": key, "slot": slot, "used_ms": now_ms}, returning=False)
     return _move_slot.execute(now_ms, key, slot, old_ms)[1].rowcount == 1
+
+
+def reserve_many(wanted: Sequence[tuple[Sequence[str], int]], earliest: float, latest: float,
+                 period: float = 60.0) -> list[Reservation]:
+    """Reserve for several sends at once, each (keys, limit), in one read and one transaction: for a batch of
+    sends that will all happen between `earliest` and `latest` (epoch seconds). A slot is free when it was last
+    used a `period` before `earliest`; it is stamped `latest`, so the next send it allows is a `period` after
+    any of these. Sends are planned in order, a key wanted twice taking two slots. A send whose keys have no
+    room (or that lost a race) gets `.wait` > 0 and nothing taken, as with `reserve`."""
+    check_ms, stamp_ms, period_ms = int(earliest * 1000), int(latest * 1000), int(period * 1000)
+    slots = _slots(sorted({k for keys, _limit in wanted for k in keys}))
+    out: list[Reservation] = []
+    plans: list[list[tuple[str, int, int | None]]] = []
+    for keys, limit in wanted:
+        plan, wait_ms = _plan(list(dict.fromkeys(keys)), slots, limit, check_ms, period_ms)
+        if wait_ms:
+            plan = []
+        for key, slot, _old in plan:
+            slots[key][slot] = stamp_ms
+        out.append(Reservation(wait_ms / 1000.0, stamp_ms))
+        plans.append(plan)
+    try:
+        with relaxed_commit():
+            for reservation, plan in zip(out, plans, strict=True):
+                for key, slot, old in plan:
+                    if not _cas(key, slot, old, stamp_ms):
+                        refund(reservation)
+                        reservation.wait = RACE_WAIT
+                        break
+                    reservation.taken.append((key, slot, old))
+    except peewee.PeeweeException as exc:  # a deadlock with another dispatcher: try these one by one later
+        if not is_retryable(exc):
+            raise
+        return [Reservation(RACE_WAIT, stamp_ms) for _ in wanted]
+    return out

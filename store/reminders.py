@@ -21,6 +21,7 @@ class DeadlineRow:
     due: dt.date | None
     recurrence: str | None
     day_of_period: int | None
+    label: str = ""  # a milestone's step: 完成初稿
 
 
 @dataclass(slots=True)
@@ -39,6 +40,11 @@ class OpenAssignment:
     requirement: str
     subcategory: str
     deadlines: list[DeadlineRow] = field(default_factory=list)
+    sub: int = 0  # sub-row of the task: 4-2 is seq 4, sub 2
+
+    @property
+    def seq_label(self) -> str:
+        return f"{self.seq}-{self.sub}" if self.sub else str(self.seq)
 
 
 @dataclass(slots=True)
@@ -55,9 +61,9 @@ class ContactRow:
 def open_assignments() -> list[OpenAssignment]:
     """Every assignment not yet done, in active plans, with its task's deadlines."""
     tasks = {
-        task_id: (seq, code, issued, requirement, sub)
-        for task_id, seq, code, issued, requirement, sub in (
-            Task.select(Task.id, Task.seq, Plan.code, Plan.issued_on, Task.requirement, Task.subcategory)
+        task_id: (seq, code, issued, requirement, sub, row)
+        for task_id, seq, code, issued, requirement, sub, row in (
+            Task.select(Task.id, Task.seq, Plan.code, Plan.issued_on, Task.requirement, Task.subcategory, Task.sub)
             .join(Plan).where(Plan.active == True).tuples()  # noqa: E712
         )
     }
@@ -76,23 +82,23 @@ def open_assignments() -> list[OpenAssignment]:
     units: dict[str, str] = {}
     for aid, unit_id, unit, role, state, override, last, created, task_id in query:
         # Task strings are shared between a task's assignments, which keeps 100k rows small.
-        seq, code, issued, requirement, sub = tasks[task_id]
+        seq, code, issued, requirement, sub, sub_row = tasks[task_id]
         unit = units.setdefault(unit, unit)
         row = OpenAssignment(aid, unit_id, unit, role, state, override, last, created, seq, code, issued,
-                             requirement, sub)
+                             requirement, sub, sub=sub_row)
         by_task[task_id].append(row)
         rows.append(row)
     deadlines = (
         Deadline.select(Deadline.task, Deadline.id, Deadline.kind, Deadline.due, Deadline.recurrence,
-                        Deadline.day_of_period)
+                        Deadline.day_of_period, Deadline.label)
         .join(Task).join(Plan)
         .where(Plan.active == True)  # noqa: E712
         .order_by(Deadline.task, Deadline.position)
         .tuples()
     )
-    for task_id, did, kind, due, recurrence, day in deadlines:
+    for task_id, did, kind, due, recurrence, day, label in deadlines:
         for row in by_task.get(task_id, ()):
-            row.deadlines.append(DeadlineRow(did, kind, due, recurrence, day))
+            row.deadlines.append(DeadlineRow(did, kind, due, recurrence, day, label or ""))
     return rows
 
 

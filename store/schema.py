@@ -104,6 +104,14 @@ def _v8_inbox_sender_index() -> None:
         migrate(SchemaMigrator.from_database(database.obj).add_index(table, tuple(INBOX_SENDER_COLUMNS), False))
 
 
+def _v9_download_file_columns() -> None:
+    """media_download as first landed in v4 lacked the columns that remember a file already fetched."""
+    columns = {c.name for c in database.get_columns(m.MediaDownload._meta.table_name)}
+    for name in ("sha256", "size", "content_type"):
+        if name not in columns:
+            _add_column(m.MediaDownload, name)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -115,6 +123,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (6, "sub-rows of a task (4-1, 4-2) and milestone labels on deadlines", _v6_task_sub_rows_and_milestone_labels),
     (7, "days of imported State Council holiday notices", _v7_holiday_notices),
     (8, "inbox index by sender and time (the chat rate limit)", _v8_inbox_sender_index),
+    (9, "evidence downloads remember the file already fetched (restart between download and store)",
+     _v9_download_file_columns),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

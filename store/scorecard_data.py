@@ -87,13 +87,14 @@ def scorecard(plan_ids: Iterable[int], start: dt.date, end: dt.date, today: dt.d
         if not start <= r.sent_on <= end:
             continue
         score = scores.setdefault(r.unit, UnitScore(r.unit))
+        sent = local_date(r.sent_at)  # the send time, as for the median (docs/scorecard.md)
         if r.reply_at is None:
-            if between(r.sent_on, today) > REPLY_WINDOW_WORKING_DAYS:
+            if between(sent, today) > REPLY_WINDOW_WORKING_DAYS:
                 score.reminders += 1
             continue
         score.reminders += 1
         score.replies += 1
-        if between(r.sent_on, local_date(r.reply_at)) <= REPLY_WINDOW_WORKING_DAYS:
+        if between(sent, local_date(r.reply_at)) <= REPLY_WINDOW_WORKING_DAYS:
             score.answered_in_time += 1
         delays.setdefault(r.unit, []).append((r.reply_at - r.sent_at).total_seconds() / 3600)
     for unit, hours in delays.items():

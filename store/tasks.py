@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 
 from store.clock import clock, utcnow
@@ -108,15 +109,28 @@ def list_tasks(
     return rows
 
 
-def get_task(seq: int, plan: str | None = None) -> Task:
+def split_seq(seq: int | str) -> tuple[int, int]:
+    """'4' → (4, 0); '4-2' (a sub-row under one merged 序号) → (4, 2)."""
+    match = re.fullmatch(r"\s*(\d{1,6})(?:-(\d{1,3}))?\s*", str(seq))
+    if match is None:
+        raise StoreError(f"{seq!r} is not a task number (write 24, or 4-2 for a sub-row)")
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def get_task(seq: int | str, plan: str | None = None) -> Task:
     target = get_plan(plan)
-    task = Task.get_or_none((Task.plan == target) & (Task.seq == seq))
+    number, sub = split_seq(seq)
+    task = Task.get_or_none((Task.plan == target) & (Task.seq == number) & (Task.sub == sub))
     if task is None:
+        rows = [t.label for t in Task.select().where((Task.plan == target) & (Task.seq == number))
+                .order_by(Task.sub)]
+        if rows:
+            raise StoreError(f"task {number} of plan {target.code} is split into {', '.join(rows)}: give one of them")
         raise StoreError(f"plan {target.code} has no task {seq}")
     return task
 
 
-def task_detail(seq: int, plan: str | None = None, today: dt.date | None = None) -> dict:
+def task_detail(seq: int | str, plan: str | None = None, today: dt.date | None = None) -> dict:
     today = today or clock.today()
     task = get_task(seq, plan)
     dls = list(task.deadlines.order_by(Deadline.position))
@@ -162,10 +176,23 @@ def task_detail(seq: int, plan: str | None = None, today: dt.date | None = None)
             {"code": w.code, "message": w.message}
             for w in PlanWarning.select().where((PlanWarning.plan == task.plan) & (PlanWarning.seq == task.seq))
         ],
+        "evidence": _evidence(assignments),
     }
 
 
-def get_assignment(seq: int, unit: str, plan: str | None = None) -> Assignment:
+def _evidence(assignments: list[Assignment]) -> list[dict]:
+    """The task's evidence files (佐证材料), oldest first."""
+    from store.evidence import evidence_by_assignment
+
+    units = {a.id: a.unit.name for a in assignments}
+    files = [e for infos in evidence_by_assignment(units).values() for e in infos]
+    return [{"unit": units[e.assignment_id], "filename": e.filename, "kind": e.kind, "size": e.size,
+             "sha256": e.sha256, "path": e.path, "sender": e.sender_name,
+             "sent_at": clock.to_local(e.sent_at).strftime("%Y-%m-%d %H:%M")}
+            for e in sorted(files, key=lambda e: (e.sent_at, e.id))]
+
+
+def get_assignment(seq: int | str, unit: str, plan: str | None = None) -> Assignment:
     task = get_task(seq, plan)
     owner = get_unit(unit)
     assignment = Assignment.get_or_none((Assignment.task == task) & (Assignment.unit == owner))
@@ -175,18 +202,17 @@ def get_assignment(seq: int, unit: str, plan: str | None = None) -> Assignment:
     return assignment
 
 
-def set_done(seq: int, unit: str, note: str = "", plan: str | None = None, done: bool = True) -> Assignment:
+def set_done(seq: int | str, unit: str, note: str = "", plan: str | None = None, done: bool = True) -> Assignment:
     """The admin records what a unit reported by phone: done (or reopened), with a report in the history."""
     with database.atomic():
         assignment = get_assignment(seq, unit, plan)
         now = utcnow()
+        assignment.already = (assignment.state == "done") == done  # a rerun: nothing to record
+        if assignment.already:
+            return assignment
         if done:
-            if assignment.state == "done":
-                raise StoreError(f"task {seq} is already done for {assignment.unit.name}")
             assignment.state, assignment.done_at = "done", now
         else:
-            if assignment.state != "done":
-                raise StoreError(f"task {seq} is not done for {assignment.unit.name}")
             assignment.state, assignment.done_at = "open", None
         assignment.last_report_at = now
         assignment.save()

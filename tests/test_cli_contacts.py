@@ -172,6 +172,7 @@ def test_leaders_add_list_remove(cli):
     (["g"], 2),
     (["g", "--chat-id", "abc", "--userids", "x"], 2),
     (["g", "--chat-id", "abc", "--plan", "nope"], 1),
+    (["g", "--chat-id", "abc", "--schedule", "every monday"], 1),
 ])
 def test_leaders_add_validation(cli, args, code):
     result = cli("leaders", "add", *args)

@@ -132,9 +132,11 @@ def test_plan_list_show_and_task_browsing(cli):
 
 def test_task_done_and_reopen(cli):
     _import_sample(cli)
-    assert cli("task", "done", "56", "--unit", "区政府办公室").exit_code == 0
+    assert cli("task", "done", "A56", "--unit", "区政府办公室").exit_code == 0  # as chat writes it
     again = cli("task", "done", "56", "--unit", "区政府办公室")
-    assert again.exit_code == 1 and "already done" in again.output
+    assert again.exit_code == 0 and "already done" in again.output  # a rerun records nothing
+    assert cli("task", "done", "A-56", "--unit", "区政府办公室").exit_code == 2
+    assert cli("task", "show", "B56", "--plan", "A").exit_code == 2
     wrong = cli("task", "done", "56", "--unit", "区财政局")
     assert wrong.exit_code == 1 and "no assignment" in wrong.output
     assert cli("task", "reopen", "56", "--unit", "区政府办公室").exit_code == 0

@@ -69,6 +69,29 @@ def test_env_validation_names_variable(tmp_path):
         load_config(None, environ={"DUBAN_SERVER_PORT": "eighty"})
 
 
+def test_every_key_has_a_rule_checked_at_load():
+    from store.config import DEFAULTS, RULES
+
+    assert {(section, key) for section, keys in DEFAULTS.items() for key in keys} == set(RULES)
+
+
+@pytest.mark.parametrize("var, value, words", [
+    ("DUBAN_SCHEDULE_DIGEST_AT", "monday 9h", ["[schedule] digest_at", "$DUBAN_SCHEDULE_DIGEST_AT", "'monday 9h'"]),
+    ("DUBAN_REMINDERS_ONGOING_CADENCE", "weekly", ["[reminders] ongoing_cadence", "'monthly'", "'weekly'"]),
+    ("DUBAN_REMINDERS_COOPERATE_STAGES", "before,later", ["cooperate_stages", "due_today"]),
+    ("DUBAN_REMINDERS_BEFORE_WORKING_DAYS", "7,0", ["before_working_days", "positive"]),
+    ("DUBAN_OUTBOX_DUPLICATE_CHECK_INTERVAL", "20000", ["duplicate_check_interval", "14400"]),
+    ("DUBAN_SERVER_REPLY_BUDGET_SECONDS", "6", ["reply_budget_seconds", "4.5"]),
+    ("DUBAN_WECOM_API_BASE_URL", "qyapi/cgi-bin", ["api_base_url", "http"]),
+    ("DUBAN_SCHEDULE_DISPATCH_INTERVAL_SECONDS", "0", ["dispatch_interval_seconds", "at least 1"]),
+])
+def test_bad_values_fail_at_load_naming_key_value_and_source(var, value, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, environ={var: value})
+    for word in words:
+        assert word in str(err.value)
+
+
 def test_mask_secret():
     assert mask_secret("") == ""
     assert mask_secret("short") == "***"

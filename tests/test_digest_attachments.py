@@ -234,7 +234,8 @@ def test_where_attachments_wait_and_old_weeks_go(db_url, tmp_path):
     if backend() == "sqlite":
         assert attachments_root(cfg) == (tmp_path / "duban.db").resolve().parent / "digest-files"
     else:
-        assert attachments_root(cfg) == Path(tempfile.gettempdir()) / "duban-digest-files"
+        root = attachments_root(cfg)  # a private mkdtemp folder, never a fixed shared name
+        assert root.parent == Path(tempfile.gettempdir()) and root.name.startswith("duban-digest-")
     cfg["digest"]["attachments_dir"] = str(tmp_path / "mine")
     assert attachments_root(cfg) == (tmp_path / "mine").resolve()
 

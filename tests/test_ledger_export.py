@@ -11,7 +11,7 @@ from PIL import Image
 from jobs.calendar import load_calendar
 from jobs.chart import chart_size, render_status_chart_png
 from jobs.ledger import LEDGER_HEADER, build_scorecard, export_ledger_xlsx, scorecard_xlsx
-from store.models import Assignment, Deadline, ReminderLog, Report, Task, Unit
+from store.models import Assignment, Deadline, Plan, ReminderLog, Report, Task, Unit
 from store.outbox import enqueue
 from store.tasks import set_done
 from tests.world import at, build_world
@@ -50,12 +50,17 @@ def test_ledger_rows_match_the_store(world, tmp_path):
 
     ws = openpyxl.load_workbook(path).active
     assert ws.freeze_panes == "A3"
+    # printable: landscape, one page wide, title and header rows repeated, page x of y, title in the header
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$2"
+    assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+    assert Plan.get().title in ws.oddHeader.center.text
     assert [c.value for c in ws[2]] == LEDGER_HEADER
     rows = list(ws.iter_rows(min_row=3))
     tasks = list(Task.select().order_by(Task.seq))
     assert [r[0].value for r in rows] == [t.seq for t in tasks]
     assert [r[2].value for r in rows] == [t.requirement for t in tasks]
-    assert [r[4].value for r in rows] == [t.deadline_raw for t in tasks]
+    assert [r[6].value for r in rows] == [t.deadline_raw for t in tasks]
     red = {r[0].value for r in rows if r[0].fill.fgColor.rgb.endswith("FFC7CE")}
     assert red == overdue_seqs(TODAY) and red  # 21, 14, 53, 74 …
     assert all(c.fill.fgColor.rgb.endswith("FFC7CE") for r in rows if r[0].value in red for c in r)
@@ -64,13 +69,19 @@ def test_ledger_rows_match_the_store(world, tmp_path):
     assert widths["C"] > widths["B"] > widths["A"]  # 具体要求 is the widest column, 序号 the narrowest
 
     by_seq = {r[0].value: [c.value for c in r] for r in rows}
-    assert "区财政局：已完成（10月28日）" in by_seq[14][5].split("\n")
-    assert "区审计局：逾期12天" in by_seq[14][5].split("\n")
-    assert by_seq[14][6] == "区财政局：已组织企业座谈会" and by_seq[14][7].date() == dt.date(2019, 10, 28)
-    assert by_seq[59][8].date() == dt.date(2019, 11, 4)  # its only unit finished: the task is complete
-    assert by_seq[14][8] is None
-    assert by_seq[56][3] == "负责：区政府办公室；配合：区委目督办、区政府目督办"
-    assert by_seq[1][3] == "负责：区政府各部门"  # a unit group named in the plan stays one name
+    assert "区财政局：已完成（10月28日）" in by_seq[14][7].split("\n")
+    assert "区审计局：逾期12天" in by_seq[14][7].split("\n")
+    assert by_seq[14][8] == "区财政局：已组织企业座谈会" and by_seq[14][9].date() == dt.date(2019, 10, 28)
+    assert by_seq[59][10].date() == dt.date(2019, 11, 4)  # its only unit finished: the task is complete
+    assert by_seq[14][10] is None
+    assert by_seq[56][3:6] == [None, "区政府办公室", "区委目督办、区政府目督办"]  # roles in their own columns
+    assert by_seq[1][4] == "区政府各部门"  # a unit group named in the plan stays one name
+
+    at("2019-11-13")
+    set_done(14, "区审计局")  # a report without a note: the 台账 keeps the latest note someone wrote
+    export_ledger_xlsx(path, today=TODAY)
+    row14 = next(r for r in openpyxl.load_workbook(path).active.iter_rows(min_row=3, values_only=True) if r[0] == 14)
+    assert row14[8] == "区财政局：已组织企业座谈会"
     assert by_seq[1][1].startswith("着眼稳定预期，加强政策解读和回应关切／深入解读重要政策措施")
 
 

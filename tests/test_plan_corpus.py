@@ -55,6 +55,8 @@ def test_gold_is_well_formed(path: Path) -> None:
     assert len(seqs) == len(set(seqs)), "duplicate seq"
     for task in gold["tasks"]:
         assert isinstance(task["seq"], str) and SEQ.match(task["seq"]), task["seq"]
+        assert set(task) <= {"seq", "units", "deadlines", "text"}, task
+        assert task.get("text") is None or HAN.search(task["text"])
         assert set(task["units"]) <= ROLES, task["units"]
         names = [n for role in task["units"].values() for n in role]
         assert all(isinstance(n, str) and n.strip() == n and n for n in names), task["seq"]

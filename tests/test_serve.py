@@ -97,10 +97,19 @@ def test_serve_process_sends_answers_and_stops_on_sigterm(tmp_path):
         assert reply and "完成" in reply  # the help text lists the commands
         delivered = _wait_for(lambda: emulator.messages_for("zhangsan"), 30)
         assert delivered and "请于周五前报送材料" in delivered[0]["content"]
+        second = duban("serve")  # a second server on the same port: one line, exit 1
+        assert second.returncode == 1, second.stderr
+        assert "port is already in use" in second.stderr and "Traceback" not in second.stderr
+        assert [line for line in second.stderr.splitlines() if line.startswith("Error")] == [
+            line for line in second.stderr.splitlines() if "port is already in use" in line]
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
         assert process.returncode == 0, output
         assert "stopped" in output
+        # logs people read: what was sent and asked, no scheduler chatter, never the chat text
+        assert "sent outbox 1: app to zhangsan, part 1, WeCom msgid" in output
+        assert "chat request from zhangsan: command=" in output and "帮助" not in output
+        assert "Running job" not in output and "executed successfully" not in output
         assert TOKEN not in output and AES_KEY not in output and emulator.corp_secret not in output
     finally:
         if process.poll() is None:

@@ -70,6 +70,17 @@ def test_upgrade_from_version_3_adds_cards_and_evidence(db_url):
     assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
 
 
+def test_upgrade_adds_the_download_file_columns(db_url):
+    """Version 9: a media_download table made by the first version 4 gets sha256, size and content_type."""
+    database.drop_tables(list(reversed(peewee.sort_models(ALL_MODELS))), safe=True)
+    schema.upgrade(target=8)
+    migrator = SchemaMigrator.from_database(database.obj)
+    migrate(*(migrator.drop_column("media_download", c) for c in ("sha256", "size", "content_type")))
+    schema.upgrade()
+    assert {"sha256", "size", "content_type"} <= {c.name for c in database.get_columns("media_download")}
+    assert schema.upgrade() == (schema.CURRENT_VERSION, schema.CURRENT_VERSION)
+
+
 def test_uninitialised_database_is_refused(tmp_path, monkeypatch):
     from click.testing import CliRunner
 

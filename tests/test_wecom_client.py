@@ -309,3 +309,21 @@ def test_the_database_token_cache_reads_the_table_only_on_expiry_or_rejection(db
     store_clock.advance(dt.timedelta(seconds=7201))
     assert storage.get("token") is None  # expired everywhere
     assert DatabaseTokenStorage().get("token", "none") == "none"
+
+
+def test_one_mapping_from_what_a_call_raised_to_a_send_error():
+    import requests
+    from wechatpy.exceptions import WeChatClientException
+
+    from wecom.errors import error_for_call
+
+    bad_gateway = requests.Response()
+    bad_gateway.status_code = 502
+    assert error_for_call(WeChatClientException(None, None, response=bad_gateway)).kind == "retry"
+    unknown_user = error_for_call(WeChatClientException(60111, "userid not found"))
+    assert (unknown_user.kind, unknown_user.errcode) == ("recipient", 60111)
+    assert error_for_call(WeChatClientException(40001, "invalid credential")).kind == "config"
+    refused = error_for_call(requests.ConnectTimeout("connect timed out"))
+    assert (refused.kind, refused.maybe_sent) == ("retry", False)
+    timed_out = error_for_call(requests.ReadTimeout("read timed out"))
+    assert (timed_out.kind, timed_out.maybe_sent) == ("retry", True)

@@ -85,6 +85,13 @@ def create_blueprint(config: Config) -> Blueprint:
             return f"{value}字节"
         return f"{value / 1024:.0f}KB" if value < 1024 * 1024 else f"{value / 1024 / 1024:.1f}MB"
 
+    @bp.app_template_filter("inert")
+    def inert_text(value) -> str:
+        """What people wrote, as plain text (the one function every notice, digest and card uses too)."""
+        from wecom.shaping import inert
+
+        return inert(value)
+
     @bp.app_template_filter("pct")
     def percent(value) -> str:
         return "—" if value is None else f"{value * 100:.0f}%"

@@ -14,7 +14,10 @@ POST [server] path ?msg_signature&timestamp&nonce           → an encrypted pas
   is a 4xx and nothing is stored for it. Secrets never reach the logs.
 
 `handler(userid, text, msgid)` returns the reply text, or an object with `.reply` (str) and `.notify`
-(a list of (userid, text) for other people). `enqueue_notify(userid, text, dedupe_key)` queues a message;
+(a list of (userid, text) for other people). Image, file and video messages go to `media_handler(userid,
+MediaRef, key, create_time)`, template card clicks to `card_handler(userid, CardClick, key, create_time)`,
+through the same once-only, in-time path; a card answer with `.button` set is answered passively by changing
+the clicked button's text (update_button), its `.reply` then goes to the clicker through the outbox. `enqueue_notify(userid, text, dedupe_key)` queues a message;
 the key is stable per message, so queuing twice sends once.
 """
 
@@ -56,7 +59,8 @@ PASSIVE_LIMIT_BYTES = APP_TEXT_LIMIT  # longer replies: the first part passively
 DEFERRED_MEMORY = 10_000
 
 WELCOME = "欢迎使用督办助手。发送「任务」查看本单位待办事项，发送「帮助」查看全部用法。"
-TEXT_ONLY = "请发送文字命令，发送「帮助」查看用法。"
+TEXT_ONLY = "请发送文字命令，或发送图片、文件作为佐证材料；发送「帮助」查看用法。"
+BUTTON_PREFIX = "\x1fupdate_button\x1f"  # an inbox reply that is a button update, not text
 HANDLER_FAILED = "抱歉，系统暂时无法处理这条消息，请稍后再发一次。如仍有问题，请联系管理员。"
 
 
@@ -64,6 +68,7 @@ HANDLER_FAILED = "抱歉，系统暂时无法处理这条消息，请稍后再�
 class HandlerAnswer:
     reply: str
     notify: list[tuple[str, str]] = field(default_factory=list)
+    button: str = ""  # a card click: the clicked button's new text
     fresh: bool = True  # False: a retry answered from the inbox (nothing to send later if nobody waits)
 
 
@@ -72,14 +77,14 @@ class Unavailable(Exception):
 
 
 def normalize_answer(result: Any) -> HandlerAnswer:
-    """A handler's return value (a str, or an object with .reply and .notify) as a HandlerAnswer."""
+    """A handler's return value (a str, or an object with .reply, .notify and .button) as a HandlerAnswer."""
     if result is None:
         return HandlerAnswer("")
     if isinstance(result, str):
         return HandlerAnswer(result)
     reply = getattr(result, "reply", "") or ""
     notify = [(str(u), str(t)) for u, t in (getattr(result, "notify", None) or [])]
-    return HandlerAnswer(str(reply), notify)
+    return HandlerAnswer(str(reply), notify, str(getattr(result, "button", "") or ""))
 
 
 def outbox_key(kind: str, inbox_key: str, suffix: str = "") -> str:
@@ -110,9 +115,12 @@ class CallbackService:
 
     def __init__(self, config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS, workers: int = DEFAULT_WORKERS,
-                 codec: CallbackCodec | None = None) -> None:
+                 codec: CallbackCodec | None = None, media_handler: Callable[..., Any] | None = None,
+                 card_handler: Callable[..., Any] | None = None) -> None:
         self.codec = codec or CallbackCodec.from_config(config)
         self.handler = handler
+        self.media_handler = media_handler
+        self.card_handler = card_handler
         self.enqueue_notify = enqueue_notify
         self.budget = budget_seconds
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="duban-chat")
@@ -128,7 +136,8 @@ class CallbackService:
     def answer(self, incoming: IncomingMessage, started: float) -> str:
         """The reply text to give `incoming` passively ('' = an empty body). Raises Unavailable (→ 503)."""
         deadline = started + self.budget
-        if incoming.msg_type == "text":
+        if (incoming.msg_type == "text" or (incoming.media is not None and self.media_handler is not None)
+                or (incoming.click is not None and self.card_handler is not None)):
             return self._answer_text(incoming, deadline)
         if incoming.msg_type == "event":
             fixed = WELCOME if incoming.event == "subscribe" else ""
@@ -237,31 +246,47 @@ class CallbackService:
                     mark_deferred(key)
                 except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
                     log.exception("could not mark %s as answered through the outbox", key)
-                if answer.reply:  # its first part: the worker queued the others
-                    self._notify(entry.incoming.from_user, self._passive(entry.incoming, answer.reply),
-                                 outbox_key("reply", key))
+                if answer.reply and not answer.reply.startswith(BUTTON_PREFIX):  # its first part: the worker
+                    self._notify(entry.incoming.from_user, self._passive(entry.incoming, answer.reply),  # queued the
+                                 outbox_key("reply", key))  # others
 
     def _run(self, incoming: IncomingMessage, row: Any) -> HandlerAnswer:
         """The worker: run the handler, queue its messages to others, remember the reply. Never raises."""
         with unit_of_work():
             try:
-                answer = normalize_answer(self.handler(incoming.from_user, incoming.content, incoming.key))
+                answer = normalize_answer(self._call(incoming))
             except Exception:  # noqa: BLE001 - a bug in chat must not kill the worker or lose the answer
                 log.exception("chat handler failed on %s", incoming.key)
                 answer = HandlerAnswer(HANDLER_FAILED)
             for n, (userid, text) in enumerate(answer.notify, start=1):
                 self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
-            self._queue_rest(incoming, answer.reply)
+            if answer.button:
+                # One passive reply: the button changes, the words go to the clicker through the outbox.
+                if answer.reply:
+                    self._notify(incoming.from_user, answer.reply, outbox_key("reply", incoming.key))
+                answer = HandlerAnswer(BUTTON_PREFIX + answer.button, answer.notify)
+            else:
+                self._queue_rest(incoming, answer.reply)
             try:
                 save_reply(row, answer.reply)
             except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
                 log.exception("could not store the reply to %s", incoming.key)
         return answer
 
+    def _call(self, incoming: IncomingMessage) -> Any:
+        if incoming.click is not None and self.card_handler is not None:
+            return self.card_handler(incoming.from_user, incoming.click, incoming.key, incoming.create_time)
+        if incoming.media is not None and self.media_handler is not None:
+            return self.media_handler(incoming.from_user, incoming.media, incoming.key, incoming.create_time)
+        return self.handler(incoming.from_user, incoming.content, incoming.key)
+
     @staticmethod
     def _passive(incoming: IncomingMessage, reply: str) -> str:
-        """The part of `reply` that goes in the passive answer (the worker queued any further parts)."""
-        return split_message(reply, PASSIVE_LIMIT_BYTES)[0] if reply else ""
+        """The part of `reply` that goes in the passive answer (the worker queued any further parts); a button
+        update as it is."""
+        if not reply or reply.startswith(BUTTON_PREFIX):
+            return reply
+        return split_message(reply, PASSIVE_LIMIT_BYTES)[0]
 
     def _queue_rest(self, incoming: IncomingMessage, reply: str) -> None:
         """Parts after the first of a long reply go through the outbox, queued by the worker that made it."""
@@ -280,12 +305,15 @@ class CallbackService:
 
 
 def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
-               budget_seconds: float | None = None, workers: int = DEFAULT_WORKERS) -> Flask:
+               budget_seconds: float | None = None, workers: int = DEFAULT_WORKERS,
+               media_handler: Callable[..., Any] | None = None, card_handler: Callable[..., Any] | None = None,
+               ) -> Flask:
     """The callback as a Flask app (its CallbackService is `app.extensions['duban_callback']`).
     `budget_seconds` defaults to [server] reply_budget_seconds."""
     if budget_seconds is None:
         budget_seconds = float(config["server"].get("reply_budget_seconds", DEFAULT_BUDGET_SECONDS))
-    service = CallbackService(config, handler, enqueue_notify, budget_seconds=budget_seconds, workers=workers)
+    service = CallbackService(config, handler, enqueue_notify, budget_seconds=budget_seconds, workers=workers,
+                              media_handler=media_handler, card_handler=card_handler)
     path = config["server"]["path"]
     app = Flask("duban.callback")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -328,7 +356,11 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
             return Response("", status=503, mimetype="text/plain")
         if not text:
             return Response("", status=200, mimetype="text/plain")  # empty body: no passive reply
-        sealed = service.codec.seal_reply(incoming, text, timestamp=str(int(clock.now().timestamp())))
+        stamp = str(int(clock.now().timestamp()))
+        if text.startswith(BUTTON_PREFIX):
+            sealed = service.codec.seal_button_update(incoming, text[len(BUTTON_PREFIX):], timestamp=stamp)
+        else:
+            sealed = service.codec.seal_reply(incoming, text, timestamp=stamp)
         return Response(sealed, status=200, mimetype="application/xml")
 
     return app

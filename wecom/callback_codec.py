@@ -66,6 +66,67 @@ class IncomingMessage:
     create_time: int
     agent_id: int
     message: BaseMessage  # wechatpy's parsed message, for create_reply
+    media: MediaRef | None = None  # an image, file or video message
+    click: CardClick | None = None  # a template_card_event
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """The media of an image / file / video message: fetch it with media/get (the id lives 3 days)."""
+
+    kind: str  # image | file | video
+    media_id: str
+    filename: str  # the file message's FileName, else ''
+
+
+@dataclass(frozen=True)
+class CardClick:
+    """A click on a template card (Event template_card_event)."""
+
+    event_key: str
+    task_id: str
+    card_type: str
+    response_code: str
+    selected: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (QuestionKey, OptionIds) per question
+
+
+MEDIA_TYPES = ("image", "file", "video")
+_MEDIA_ID = re.compile(r"^[0-9A-Za-z_\-@.=+/]{1,256}$")
+_CARD_FIELD_MAX = 1024
+
+
+def _media(data: Mapping[str, Any], msg_type: str) -> MediaRef:
+    media_id = _field(data, "MediaId")
+    if not _MEDIA_ID.match(media_id):
+        raise CallbackRefused(400, "bad-media-id")
+    filename = _field(data, "FileName") or _field(data, "Title")
+    return MediaRef(msg_type, media_id, filename[:190])
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _card_click(data: Mapping[str, Any]) -> CardClick:
+    fields = {name: _field(data, name) for name in ("EventKey", "TaskId", "CardType", "ResponseCode")}
+    if any(len(v.encode("utf-8")) > _CARD_FIELD_MAX for v in fields.values()) or not fields["TaskId"]:
+        raise CallbackRefused(400, "bad-card-event")
+    selected: list[tuple[str, tuple[str, ...]]] = []
+    items = data.get("SelectedItems")
+    if items:
+        if not isinstance(items, dict):
+            raise CallbackRefused(400, "bad-card-event")
+        for item in _list(items.get("SelectedItem"))[:20]:
+            if not isinstance(item, dict):
+                raise CallbackRefused(400, "bad-card-event")
+            question = item.get("QuestionKey") or ""
+            options = item.get("OptionIds") or {}
+            ids = _list(options.get("OptionId")) if isinstance(options, dict) else []
+            if not isinstance(question, str) or not all(isinstance(i, str) and len(i) <= 128 for i in ids):
+                raise CallbackRefused(400, "bad-card-event")
+            selected.append((question, tuple(ids[:20])))
+    return CardClick(fields["EventKey"], fields["TaskId"], fields["CardType"], fields["ResponseCode"],
+                     tuple(selected))
 
 
 def has_dtd(data: bytes | str) -> bool:
@@ -214,8 +275,11 @@ class CallbackCodec:
         else:
             key = f"{from_user}:{create_time}"  # WeCom's rule for events (which carry no MsgId)
         content = _field(data, "Content") if msg_type == "text" else ""
+        media = _media(data, msg_type) if msg_type in MEDIA_TYPES else None
+        click = _card_click(data) if event == "template_card_event" else None
         return IncomingMessage(key=key, from_user=from_user, to_user=to_user, msg_type=msg_type, event=event,
-                               content=content, create_time=int(create_time), agent_id=int(agent), message=message)
+                               content=content, create_time=int(create_time), agent_id=int(agent), message=message,
+                               media=media, click=click)
 
     # --- answering --------------------------------------------------------------------------------------------
 
@@ -224,6 +288,20 @@ class CallbackCodec:
         """An encrypted, signed passive text reply to `incoming` (the XML body to answer with)."""
         reply = create_reply(cdata_safe(text), message=incoming.message)
         return self.seal(reply.render(), nonce=nonce, timestamp=timestamp)
+
+    def seal_button_update(self, incoming: IncomingMessage, replace_name: str, *, nonce: str | None = None,
+                           timestamp: str | None = None) -> str:
+        """An encrypted passive reply to a template_card_event that changes the clicked button's text for the
+        clicking user (MsgType update_button, document 90241)."""
+        created = timestamp or str(int(time.time()))
+        plain = ("<xml>"
+                 f"<ToUserName><![CDATA[{cdata_safe(incoming.from_user)}]]></ToUserName>"
+                 f"<FromUserName><![CDATA[{cdata_safe(self.corp_id)}]]></FromUserName>"
+                 f"<CreateTime>{created}</CreateTime>"
+                 "<MsgType><![CDATA[update_button]]></MsgType>"
+                 f"<Button><ReplaceName><![CDATA[{cdata_safe(replace_name)}]]></ReplaceName></Button>"
+                 "</xml>")
+        return self.seal(plain, nonce=nonce, timestamp=timestamp)
 
     def seal(self, plain_xml: str, *, nonce: str | None = None, timestamp: str | None = None) -> str:
         """`plain_xml` encrypted and signed the way WeCom does both ways (the <Encrypt> envelope)."""

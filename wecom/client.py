@@ -28,6 +28,7 @@ from wecom.errors import (
     SendError,
     SendResult,
     UploadResult,
+    error_for_call,
     error_for_errcode,
     error_for_http_status,
     error_for_transport,
@@ -175,17 +176,15 @@ class WeComSender:
         """Create a group chat owned by this app; returns (chatid, None) or (None, error)."""
         try:
             answer = self.client.appchat.create(chat_id=chatid, name=name or None, owner=owner, user_list=userlist)
-        except WeChatClientException as exc:
-            return None, _error_from_wechatpy(exc)
-        except requests.RequestException as exc:
-            return None, error_for_transport(exc)
+        except (WeChatClientException, requests.RequestException) as exc:
+            return None, error_for_call(exc)
         return answer.get("chatid"), None
 
     def _send_via_client(self, call: Callable[[], Any], users: list[str]) -> SendResult:
         try:
             answer = call()
         except WeChatClientException as exc:  # APILimitedException (45009) is a subclass
-            error = _error_from_wechatpy(exc)
+            error = error_for_call(exc)
             failed = users if error.kind == "recipient" else []
             body = _json_body(exc.response)
             if error.kind == "recipient" and body and body.get("invaliduser"):
@@ -247,7 +246,7 @@ class WeComSender:
         try:
             answer = self.client.media.upload(media_type, media["media"])
         except WeChatClientException as exc:
-            return UploadResult(False, None, self._log(_error_from_wechatpy(exc)))
+            return UploadResult(False, None, self._log(error_for_call(exc)))
         except requests.RequestException as exc:
             return UploadResult(False, None, self._log(error_for_transport(exc)))
         return UploadResult(True, answer.get("media_id"), None)
@@ -285,8 +284,3 @@ def _json_body(res: Any) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-def _error_from_wechatpy(exc: WeChatClientException) -> SendError:
-    if exc.errcode is None:  # wechatpy's wrapper for an HTTP error status
-        status = getattr(exc.response, "status_code", None)
-        return error_for_http_status(status) if status else SendError("retry", None, "HTTP error")
-    return error_for_errcode(int(exc.errcode), str(exc.errmsg or ""))

@@ -8,20 +8,15 @@ import requests
 from wechatpy.exceptions import WeChatClientException
 
 from wecom.client import DubanWeChatClient
-from wecom.errors import SendError, error_for_errcode, error_for_http_status, error_for_transport
+from wecom.errors import SendError, error_for_call
 
 
 def lookup_user(client: DubanWeChatClient, userid: str) -> SendError | None:
     """None when WeCom knows `userid`; else why not (kind 'recipient' for an unknown userid)."""
     try:
         client.user.get(userid)
-    except WeChatClientException as exc:
-        if exc.errcode is None:
-            status = getattr(exc.response, "status_code", None)
-            return error_for_http_status(status) if status else SendError("retry", None, "HTTP error")
-        return error_for_errcode(int(exc.errcode), str(exc.errmsg or ""))
-    except requests.RequestException as exc:
-        return error_for_transport(exc)
+    except (WeChatClientException, requests.RequestException) as exc:
+        return error_for_call(exc)
     return None
 
 

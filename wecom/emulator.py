@@ -16,6 +16,8 @@ and control endpoints other processes can use:
     POST /emulator/webhooks               {"key": "..."}
     POST /emulator/users                  {"userid": "...", "name": "...", "mobile": "..."}
     POST /emulator/invalidate_tokens
+    POST /emulator/click                  {"userid", "task_id", "key", "selected": [option ids]} → {"event": …}
+    POST /emulator/media                  {"userid", "filename", "kind", "data": base64} → {"media_id": …}
     POST /emulator/browser_user           {"userid": "..."}: who the emulated WeCom client signs in as (web OAuth)
     GET  /connect/oauth2/authorize        WeCom's web OAuth page (see wecom/emulator_oauth.py)
 
@@ -110,13 +112,28 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer = emulator.handle(method, api, query, body, self.headers.get("Content-Type", ""))
             if fault == "late":
                 emulator.hold_late_answer()
-            self._send(status, answer)
+            if "__raw__" in answer:
+                self._send_raw(answer["__raw__"], answer["__headers__"], truncate=fault == "truncate")
+            else:
+                self._send(status, answer)
         elif split.path == AUTHORIZE_PATH and method == "GET":
             self._send_page(*emulator.authorize(query))
         elif split.path.startswith("/emulator/"):
             self._send(*emulator._control(method, split.path[len("/emulator/"):], query, body))
         else:
             self._send(404, error(404, "not found"))
+
+    def _send_raw(self, data: bytes, headers: dict[str, str], truncate: bool = False) -> None:
+        """A file download (media/get); `truncate` announces the whole length, sends half and closes."""
+        self.send_response(200)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        if truncate:
+            self.close_connection = True
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data[:len(data) // 2] if truncate else data)
 
     def _send_page(self, status: int, headers: dict[str, str], page: str) -> None:
         body = page.encode("utf-8")
@@ -276,6 +293,16 @@ class WeComEmulator(WeComCore):
                 self.release_late()
             elif action == "invalidate_tokens":
                 self.invalidate_tokens()
+            elif action == "click":
+                event = self.card_click(request["userid"], request["task_id"], request.get("key"),
+                                        request.get("selected"))
+                return 200, {"errcode": 0, "errmsg": "ok", "event": event}
+            elif action == "media":
+                import base64
+
+                media_id = self.user_media(request["userid"], base64.b64decode(request["data"]),
+                                           request["filename"], request.get("kind", "file"))
+                return 200, {"errcode": 0, "errmsg": "ok", "media_id": media_id}
             else:
                 return 404, error(404, "not found")
         except (KeyError, TypeError, ValueError) as exc:

@@ -26,6 +26,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
+from wecom.emulator_cards import CardsMixin
 from wecom.emulator_oauth import OAUTH_ROUTES, OAuthMixin
 from wecom.emulator_rules import (
     APP_MSGTYPES,
@@ -64,7 +65,7 @@ __all__ = ["WeComCore", "error"]
 Answer = tuple[int, dict[str, Any]]  # HTTP status, JSON body
 
 
-class WeComCore(OAuthMixin):
+class WeComCore(CardsMixin, OAuthMixin):
     """All emulator state behind one lock; `handle()` answers one API call."""
 
     def __init__(
@@ -239,6 +240,12 @@ class WeComCore(OAuthMixin):
         if msgtype not in APP_MSGTYPES:
             raise ApiError(40008)
         userids = self._recipients(request)
+        dup_key = self._duplicate_key(request)
+        if dup_key is not None:  # before the content checks: a resent card would otherwise reuse its task_id
+            cached = self._duplicates.get(dup_key)
+            if cached is not None and self.now() - cached[0] < cached[1]:
+                self.stats["duplicate"] += 1
+                return dict(cached[2])
         content, truncated = self._app_content(msgtype, request.get(msgtype), owner=None)
         invalid = [u for u in userids if not self._user_exists(u)]
         unlicensed = [u for u in userids if u not in invalid and u in self._unlicensed]
@@ -246,12 +253,6 @@ class WeComCore(OAuthMixin):
         extra = {"invaliduser": "|".join(invalid), "unlicenseduser": "|".join(unlicensed)}
         if not valid and not unlicensed:
             return {**error(81013), **extra}
-        dup_key = self._duplicate_key(request)
-        if dup_key is not None:
-            cached = self._duplicates.get(dup_key)
-            if cached is not None and self.now() - cached[0] < cached[1]:
-                self.stats["duplicate"] += 1
-                return dict(cached[2])
         msgid = secrets.token_hex(16)
         now = self.now()
         for userid in valid:
@@ -262,6 +263,8 @@ class WeComCore(OAuthMixin):
             else:
                 self._deliver(record)
                 self._user_windows.setdefault(userid, deque()).append(now)
+        if msgtype == "template_card":
+            self._register_card(content, valid)
         answer = ok(msgid=msgid, **extra)
         if dup_key is not None:
             interval = min(as_int(request.get("duplicate_check_interval")) or DUPLICATE_DEFAULT, DUPLICATE_MAX)
@@ -321,6 +324,8 @@ class WeComCore(OAuthMixin):
         """Validate one message payload; return the content as delivered and whether it was cut."""
         if not isinstance(payload, dict):
             raise ApiError(44004 if msgtype in ("text", "markdown") else 40058)
+        if msgtype == "template_card":
+            return self._template_card_content(payload), False
         if msgtype in ("text", "markdown"):
             text = payload.get("content")
             if not isinstance(text, str) or not text:
@@ -478,6 +483,8 @@ _ROUTES = {
     "webhook/upload_media": "_api_webhook_upload_media",
     "media/upload": "_api_media_upload",
     "user/get": "_api_user_get",
+    "media/get": "_api_media_get",
+    "message/update_template_card": "_api_message_update_template_card",
     **OAUTH_ROUTES,
 }
 _NEEDS_TOKEN = frozenset(_ROUTES.values()) - {"_api_gettoken", "_api_webhook_send", "_api_webhook_upload_media"}

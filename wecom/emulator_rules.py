@@ -12,6 +12,20 @@ import json
 import re
 from typing import Any
 
+from wecom.limits import (  # noqa: F401 - re-exported for the emulator's modules
+    APP_MARKDOWN_LIMIT,
+    APP_TEXT_LIMIT,
+    TEXTCARD_BTNTXT_CHARS,
+    TEXTCARD_DESCRIPTION_LIMIT,
+    TEXTCARD_TITLE_LIMIT,
+    USER_PER_HOUR,
+    USER_PER_MINUTE,
+    WEBHOOK_IMAGE_LIMIT,
+    WEBHOOK_MARKDOWN_LIMIT,
+    WEBHOOK_PER_MINUTE,
+    WEBHOOK_TEXT_LIMIT,
+)
+
 ERRMSG: dict[int, str] = {
     0: "ok",
     -1: "system busy",
@@ -52,17 +66,8 @@ ERRMSG: dict[int, str] = {
     93000: "invalid webhook url",
 }
 
-TEXT_LIMIT = 2048
-MARKDOWN_LIMIT = 2048
-TEXTCARD_TITLE_LIMIT = 128
-TEXTCARD_DESCRIPTION_LIMIT = 512
-TEXTCARD_BTNTXT_CHARS = 4
-WEBHOOK_TEXT_LIMIT = 2048
-WEBHOOK_MARKDOWN_LIMIT = 4096
-WEBHOOK_IMAGE_LIMIT = 2 * 1024 * 1024
-WEBHOOK_PER_MINUTE = 20
-USER_PER_MINUTE = 30
-USER_PER_HOUR = 1000
+TEXT_LIMIT = APP_TEXT_LIMIT
+MARKDOWN_LIMIT = APP_MARKDOWN_LIMIT
 MAX_TOUSER = 1000
 DUPLICATE_DEFAULT = 1800
 DUPLICATE_MAX = 14400
@@ -74,7 +79,7 @@ MEDIA_LIMITS = {  # type -> (max bytes, errcode when over)
     "file": (20 * 1024 * 1024, 40006),
 }
 MEDIA_MIN_BYTES = 5
-APP_MSGTYPES = ("text", "markdown", "textcard", "file", "image")
+APP_MSGTYPES = ("text", "markdown", "textcard", "file", "image", "template_card")
 
 USERID_RE = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 CHATID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -113,7 +118,7 @@ def fault_suffix(path_suffix: str) -> str:
 def normalise_fault(fault: Any) -> Any:
     if isinstance(fault, bool):
         raise ValueError(f"not a fault: {fault!r}")
-    if isinstance(fault, int) or fault in ("http500", "drop", "late"):
+    if isinstance(fault, int) or fault in ("http500", "drop", "late", "truncate"):
         return fault
     if isinstance(fault, (tuple, list)) and len(fault) == 2 and fault[0] == "slow":
         return ("slow", float(fault[1]))

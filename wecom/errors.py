@@ -79,6 +79,19 @@ def error_for_http_status(status: int) -> SendError:
     return SendError(kind, None, f"HTTP {status}")
 
 
+def error_for_call(exc: BaseException) -> SendError:
+    """The one mapping of what a WeCom call raised (wechatpy's WeChatClientException, or requests' errors for
+    the network) to a SendError."""
+    from wechatpy.exceptions import WeChatClientException
+
+    if isinstance(exc, WeChatClientException):
+        if exc.errcode is None:  # wechatpy's wrapper for an HTTP error status or a broken connection
+            status = getattr(exc.response, "status_code", None)
+            return error_for_http_status(status) if status else SendError("retry", None, "HTTP error from WeCom")
+        return error_for_errcode(int(exc.errcode), str(exc.errmsg or ""))
+    return error_for_transport(exc)
+
+
 def error_for_transport(exc: BaseException) -> SendError:
     """A timeout or a dropped / refused connection: the message may or may not have arrived.
 

@@ -8,6 +8,7 @@ POSTed; the passive reply is decrypted like WeCom would and its text returned.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import requests
@@ -77,11 +78,66 @@ def build_callback_request(config: Config, userid: str, text: str, msgid: str | 
     return seal_request(codec, plain, int(w["agent_id"]))
 
 
+BUTTON_REPLY = "[按钮] "  # how a passive button update reads in `duban say`
+
+
+def card_event_xml(corp_id: str, userid: str, create_time: int, agent_id: int, event: dict) -> str:
+    """The plain XML of a template_card_event (document 90376) from the fields the emulator's click gives."""
+    extra = {name: str(event.get(name, "")) for name in ("EventKey", "TaskId", "CardType", "ResponseCode")}
+    plain = message_xml(corp_id, userid, "event", create_time, agent_id, event="template_card_event", extra=extra)
+    selected = event.get("SelectedItems") or []
+    if selected:
+        items = "".join(
+            f"<SelectedItem><QuestionKey><![CDATA[{cdata_safe(q)}]]></QuestionKey><OptionIds>"
+            + "".join(f"<OptionId><![CDATA[{cdata_safe(o)}]]></OptionId>" for o in options)
+            + "</OptionIds></SelectedItem>" for q, options in selected)
+        plain = plain.replace("<AgentID>", f"<SelectedItems>{items}</SelectedItems><AgentID>", 1)
+    return plain
+
+
+def media_message_xml(corp_id: str, userid: str, create_time: int, agent_id: int, kind: str, media_id: str,
+                      filename: str, msgid: str) -> str:
+    """The plain XML of an image / file / video message (document 90239; FileName for files)."""
+    extra = {"MediaId": media_id}
+    if kind == "image":
+        extra = {"PicUrl": f"https://wework.qpic.cn/wwpic/{media_id[:16]}/0", **extra}
+    elif kind == "file":
+        extra["FileName"] = filename
+    elif kind == "video":
+        extra["ThumbMediaId"] = media_id
+    return message_xml(corp_id, userid, kind, create_time, agent_id, msgid=msgid, extra=extra)
+
+
+def build_plain_request(config: Config, plain: str) -> tuple[dict[str, str], bytes]:
+    """(query params, body) of a callback POST carrying `plain` (built with the helpers above)."""
+    return seal_request(CallbackCodec.from_config(config), plain, int(config["wecom"]["agent_id"]))
+
+
 def url_check_params(config: Config, echo: str) -> dict[str, str]:
     """The query WeCom sends to check the callback URL, carrying `echo` encrypted."""
     params, _body = seal_request(CallbackCodec.from_config(config), echo, int(config["wecom"]["agent_id"]))
     sealed_echo = SafeET.fromstring(_body).findtext("Encrypt")
     return {**params, "echostr": sealed_echo}
+
+
+@dataclass
+class UrlCheck:
+    """What the callback answered to WeCom's signed URL check: `ok` when it echoed the plain echostr."""
+
+    ok: bool
+    status: int | None  # None: the server could not be reached
+    ms: float = 0.0
+
+
+def check_callback_url(url: str, config: Config, *, timeout: float = 5.0) -> UrlCheck:
+    """Do what WeCom does when the admin saves the callback URL: GET it with a signed, encrypted echostr."""
+    echo = secrets.token_hex(8)
+    try:
+        response = requests.get(url, params=url_check_params(config, echo), timeout=timeout)
+    except requests.RequestException:
+        return UrlCheck(False, None)
+    return UrlCheck(response.status_code == 200 and response.text == echo, response.status_code,
+                    response.elapsed.total_seconds() * 1000)
 
 
 def reply_text(codec: CallbackCodec, body: bytes | str) -> str:
@@ -90,6 +146,8 @@ def reply_text(codec: CallbackCodec, body: bytes | str) -> str:
         return ""
     plain = codec.open_reply(body)
     root = SafeET.fromstring(plain.encode("utf-8"))
+    if root.findtext("MsgType") == "update_button":
+        return BUTTON_REPLY + (root.findtext("Button/ReplaceName") or "")
     if root.findtext("MsgType") != "text":
         raise CallbackRefused(400, "not-a-text-reply")
     return root.findtext("Content") or ""
@@ -104,8 +162,14 @@ def default_url(config: Config) -> str:
 def say(url: str, config: Config, userid: str, text: str, *, timeout: float = 10.0,
         session: requests.Session | None = None) -> str:
     """Send `text` as `userid` to the callback at `url` (its full URL, path included); return the reply text."""
-    codec = CallbackCodec.from_config(config)
     params, body = build_callback_request(config, userid, text)
+    return post_callback(url, config, params, body, timeout=timeout, session=session)
+
+
+def post_callback(url: str, config: Config, params: dict[str, str], body: bytes, *, timeout: float = 10.0,
+                  session: requests.Session | None = None) -> str:
+    """POST a sealed callback to `url`; the passive reply's text ('' for none, "[按钮] …" for a button update)."""
+    codec = CallbackCodec.from_config(config)
     target = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
     http = session or requests
     try:
@@ -122,3 +186,53 @@ def say(url: str, config: Config, userid: str, text: str, *, timeout: float = 10
         return reply_text(codec, response.content)
     except CallbackRefused as exc:
         raise SayError(f"the callback at {url} answered something that is not a valid reply ({exc.reason})") from None
+
+
+def _emulator(config: Config, action: str, payload: dict, timeout: float) -> dict:
+    """A control call to the emulator serving [wecom] api_base_url (what the user's client would do)."""
+    base = config["wecom"]["api_base_url"]
+    root = base[: base.index("cgi-bin/")] if "cgi-bin/" in base else base
+    try:
+        answer = requests.post(f"{root}emulator/{action}", json=payload, timeout=timeout)
+    except requests.RequestException:
+        raise SayError(f"cannot reach the WeCom emulator at {root}: --click and --file need `duban emulator` "
+                       "as [wecom] api_base_url") from None
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    if answer.status_code != 200 or body.get("errcode") != 0:
+        raise SayError(f"the emulator refused: {body.get('errmsg') or answer.status_code}")
+    return body
+
+
+def click_card(url: str, config: Config, userid: str, task_id: str, key: str, selected: list[str], *,
+               timeout: float = 10.0) -> str:
+    """Click button `key` on card `task_id` as `userid` (ticking `selected` first); return the reply."""
+    event = _emulator(config, "click", {"userid": userid, "task_id": task_id, "key": key, "selected": selected},
+                      timeout)["event"]
+    w = config["wecom"]
+    plain = card_event_xml(w["corp_id"], userid, int(clock.now().timestamp()), int(w["agent_id"]), event)
+    params, body = build_plain_request(config, plain)
+    return post_callback(url, config, params, body, timeout=timeout)
+
+
+MEDIA_KINDS = {".jpg": "image", ".jpeg": "image", ".png": "image", ".gif": "image", ".mp4": "video"}
+
+
+def send_file(url: str, config: Config, userid: str, path: str, *, timeout: float = 10.0) -> str:
+    """Send the file at `path` as `userid` would from the WeCom client; return the reply."""
+    import base64
+    import os
+
+    name = os.path.basename(path)
+    kind = MEDIA_KINDS.get(os.path.splitext(name)[1].lower(), "file")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    media_id = _emulator(config, "media", {"userid": userid, "filename": name, "kind": kind,
+                                           "data": base64.b64encode(data).decode("ascii")}, timeout)["media_id"]
+    w = config["wecom"]
+    plain = media_message_xml(w["corp_id"], userid, int(clock.now().timestamp()), int(w["agent_id"]), kind,
+                              media_id, name, new_msgid())
+    params, body = build_plain_request(config, plain)
+    return post_callback(url, config, params, body, timeout=timeout)

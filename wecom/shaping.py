@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-APP_TEXT_LIMIT = 2048
-APP_MARKDOWN_LIMIT = 2048
-WEBHOOK_TEXT_LIMIT = 2048
-WEBHOOK_MARKDOWN_LIMIT = 4096
-TEXTCARD_TITLE_LIMIT = 128
-TEXTCARD_DESCRIPTION_LIMIT = 512
+from wecom.limits import (  # noqa: F401 - re-exported: shaping's callers read the limits here
+    APP_MARKDOWN_LIMIT,
+    APP_TEXT_LIMIT,
+    TEXTCARD_DESCRIPTION_LIMIT,
+    TEXTCARD_TITLE_LIMIT,
+    WEBHOOK_MARKDOWN_LIMIT,
+    WEBHOOK_TEXT_LIMIT,
+)
 
 PART_MARKER = re.compile(r"\A（(\d+)/(\d+)）\n")
 
@@ -25,6 +27,13 @@ _FONT_SPAN = re.compile(r"<font\b[^>]*>.*?</font>", re.S | re.I)
 _LINK = re.compile(r"\[[^\]\n]*\]\([^)\s]*\)")
 # Tag markup is never cut, even when an over-long font span has to be.
 _TAG = re.compile(r"</?font\b[^>]*>|<@[^<>\s]+>", re.I)
+# User text made inert (`inert`): markup characters become their full-width look-alikes, link schemes and
+# domain names are broken so no client turns them into links.
+_MARKUP = str.maketrans({"<": "＜", ">": "＞", "*": "＊", "`": "'", "[": "［", "]": "］", "#": "＃", "|": "｜",
+                         "\\": "＼", "~": "～"})
+_TAG_LIKE = re.compile(r"</?[A-Za-z@!][^<>]{0,500}>")  # <a href=…>, </a>, <font …>, <@userid>, <!--…-->
+_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]{1,15}):/+")
+_DOMAIN = re.compile(r"(?<![A-Za-z0-9-])(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])")
 _SOFT_BREAK_AFTER = frozenset("。；，、！？,.;!? \t")
 _MAX_CHAR_BYTES = 4
 
@@ -160,3 +169,17 @@ __all__ = [
     "WEBHOOK_MARKDOWN_LIMIT", "WEBHOOK_TEXT_LIMIT", "markdown_to_text", "part_marker", "split_message",
     "strip_part_marker", "utf8_len",
 ]
+
+
+def inert(text: str | None, limit: int | None = None) -> str:
+    """Text someone typed, made safe to put in front of another person: one line, no control or invisible
+    characters, and no link, tag (<a>, <font>), mention (<@userid>) or markdown that WeCom (or a browser)
+    would act on: tags and mentions are dropped (`<a href="http://evil.example">登录</a>` shows as 登录), other
+    markup characters become full-width look-alikes, and bare links are broken (http：//evil．example).
+    Clipped to `limit` characters with "…". Every notice, digest, card and board that quotes people calls this.
+    """
+    text = "".join(ch if ch.isprintable() else " " for ch in (text or ""))
+    text = " ".join(_TAG_LIKE.sub("", " ".join(text.split())).split()).translate(_MARKUP)
+    text = _SCHEME.sub(lambda m: m.group(1) + "：//", text)
+    text = _DOMAIN.sub(lambda m: m.group(0).replace(".", "．"), text)
+    return text if limit is None or len(text) <= limit else text[:limit] + "…"

@@ -6,7 +6,7 @@ import requests
 from wechatpy.exceptions import WeChatClientException
 
 from wecom.client import make_client
-from wecom.errors import SendError, error_for_errcode, error_for_transport
+from wecom.errors import SendError, error_for_call
 
 HINTS = {
     "config": "check [wecom] corp_id, secret and agent_id (and the app's trusted IPs)",
@@ -19,10 +19,6 @@ def fetch_token_error(corp_id: str, secret: str, agent_id: int, api_base_url: st
     client = make_client(corp_id, secret, agent_id, api_base_url=api_base_url, timeout=timeout)
     try:
         client.fetch_access_token()
-    except WeChatClientException as exc:
-        if exc.errcode is None:
-            return SendError("retry", None, "HTTP error from the WeCom API")
-        return error_for_errcode(int(exc.errcode), exc.errmsg or "")
-    except requests.RequestException as exc:
-        return error_for_transport(exc)
+    except (WeChatClientException, requests.RequestException) as exc:
+        return error_for_call(exc)
     return None
