@@ -125,8 +125,9 @@ def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bo
     """
     import sys
 
-    from jobs.holiday_import import import_notice_files
+    from plan.holiday_files import read_notice
     from plan.holidays import NoticeError
+    from store.holidays import import_notices
 
     named = []
     for path in files:
@@ -137,7 +138,7 @@ def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bo
                 named.append((path, handle.read()))
     app.connect()
     try:
-        result = import_notice_files(named, dry_run=dry_run)
+        result = import_notices([read_notice(data, name) for name, data in named], dry_run=dry_run)
     except NoticeError as exc:
         raise click.ClickException(_("{error}; nothing was stored").format(error=exc)) from None
     if as_json:
@@ -165,7 +166,7 @@ def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bo
 @pass_app
 def calendar_show(app: App, year: int, as_json: bool) -> None:
     """List YEAR's days off and make-up working days, each with its name and source."""
-    from jobs.holiday_import import calendar_year
+    from jobs.calendar import calendar_year
 
     app.connect()
     rows = calendar_year(year)

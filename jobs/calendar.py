@@ -162,3 +162,21 @@ def calendar_warnings() -> list[str]:
     if upcoming and today.year + 1 not in unknown:
         warnings.append(upcoming)
     return warnings
+
+
+def calendar_year(year: int, calendar: WorkCalendar | None = None) -> list[dict]:
+    """`duban calendar show`: every day off that is not a plain weekend, and every make-up working day,
+    with its name and source."""
+    cal = calendar or load_calendar()
+    rows = []
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        workday, weekend = cal.is_workday(day), day.weekday() >= 5
+        name = cal.day_name(day)
+        if workday == weekend or (name and not workday):
+            source = cal.source(day)
+            rows.append({"day": day.isoformat(), "weekday": day.isoweekday(),
+                         "kind": "workday" if workday else "holiday", "name": name, "source": source,
+                         "notice": cal.notice[day][2] if source == NOTICE and day in cal.notice else ""})
+        day += dt.timedelta(1)
+    return rows

@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
+from i18n import _
 from jobs.words import md
 from store.clock import clock
 from store.db import StoreError
@@ -107,7 +108,7 @@ def is_duban_ledger(path: str | Path) -> bool:
 def _plans(plan_ref: str | None) -> list[Plan]:
     plans = [get_plan(plan_ref)] if plan_ref else plans_in_scope(None)
     if not plans:
-        raise StoreError("no active plan: run `duban plan import FILE`")
+        raise StoreError(_('no active plan: run `duban plan import FILE`'))
     return plans
 
 
@@ -250,7 +251,7 @@ def build_scorecard(plan_ref: str | None = None, start: dt.date | None = None, e
     start = start or min(p.issued_on or dt.date(p.year, 1, 1) for p in plans)
     end = end or today
     if end < start:
-        raise StoreError(f"the period ends ({end}) before it starts ({start})")
+        raise StoreError(_('the period ends ({end}) before it starts ({start})').format(end=end, start=start))
     return Scorecard(plans, start, end, today, scorecard([p.id for p in plans], start, end, today, working_days))
 
 

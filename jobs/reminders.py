@@ -13,6 +13,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import partial
 
 from jobs.calendar import WorkCalendar
@@ -43,18 +44,59 @@ REPLY_HINT = "回复「完成 编号」或「进度 编号 内容」，发送「
 Enqueue = Callable[[str, str, str], int]
 
 
+class Family(Enum):
+    """What a reminder is about, in the order a reader should see them."""
+
+    OVERDUE = "overdue"
+    ESCALATE = "escalate"
+    DUE_TODAY = "due_today"
+    BEFORE = "before"
+    CHECKIN = "checkin"
+
+
+_FAMILY_ORDER = {family: rank for rank, family in enumerate(Family)}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One reminder stage of one deadline: before_7, due_today, overdue_4 (every 3 working days: 1, 4, 7 …),
+    checkin_2019-10, escalate; a recurring deadline's occurrence is a suffix (@1025). `key` is how the reminder
+    log stores it, so each stage is sent once."""
+
+    family: Family
+    n: int | None = None  # the before window (7, 3, 1) or the overdue bucket
+    period: str = ""  # a check-in's month, 2019-10
+    occurrence: str = ""  # a recurring deadline's occurrence, @1025
+
+    @property
+    def key(self) -> str:
+        if self.n is not None:
+            text = f"{self.family.value}_{self.n}"
+        elif self.period:
+            text = f"{self.family.value}_{self.period}"
+        else:
+            text = self.family.value
+        return text + self.occurrence
+
+
 @dataclass
 class Item:
     assignment: OpenAssignment
     deadline: DeadlineRow
-    stage: str
-    urgency: int  # smaller is more urgent
+    stage: Stage
     status: str  # the Chinese tail of the line: 截止10月31日（还剩3个工作日）
     due: dt.date | None
+    late: int = 0  # working days past the due date
+    remaining: int = 0  # working days left before it
 
     @property
     def key(self) -> tuple[int, int, str]:
-        return (self.assignment.id, self.deadline.id, self.stage)
+        return (self.assignment.id, self.deadline.id, self.stage.key)
+
+    @property
+    def urgency(self) -> tuple[int, int, int]:
+        """Sorts the most urgent first: overdue (longest first), due today, before (fewest days left), check-ins."""
+        return (_FAMILY_ORDER[self.stage.family], -self.late, self.remaining)
 
 
 @dataclass
@@ -82,7 +124,7 @@ class Message:
             "unit": "、".join(self.units),
             "items": [
                 {"seq": i.assignment.seq_label if i.assignment.sub else i.assignment.seq, "plan": i.assignment.plan_code, "unit": i.assignment.unit,
-                 "stage": i.stage, "due": i.due.isoformat() if i.due else None}
+                 "stage": i.stage.key, "due": i.due.isoformat() if i.due else None}
                 for i in self.items
             ],
             "text": self.text,
@@ -144,7 +186,7 @@ class Planner:
             return family in self.policy.cooperate_stages
         return True
 
-    def dated_stage(self, a: OpenAssignment, d: DeadlineRow, due: dt.date, suffix: str = "") -> Item | None:
+    def dated_stage(self, a: OpenAssignment, d: DeadlineRow, due: dt.date, occurrence: str = "") -> Item | None:
         """before_N / due_today / overdue_K for a deadline with a date."""
         today = self.today
         if today <= due:
@@ -152,20 +194,21 @@ class Planner:
             if remaining == 0:
                 if not self._allowed(a, "due_today"):
                     return None
-                return Item(a, d, "due_today" + suffix, 1000, f"今天截止（{md(due)}）", due)
+                return Item(a, d, Stage(Family.DUE_TODAY, occurrence=occurrence), f"今天截止（{md(due)}）", due)
             if remaining > self.policy.before[0]:
                 return None
             if not self._allowed(a, "before") or self._recent_progress(a):
                 return None
             window = min(n for n in self.policy.before if n >= remaining)
-            return Item(a, d, f"before_{window}{suffix}", 2000 + remaining,
-                        f"截止{md(due)}（还剩{remaining}个工作日）", due)
+            return Item(a, d, Stage(Family.BEFORE, window, occurrence=occurrence),
+                        f"截止{md(due)}（还剩{remaining}个工作日）", due, remaining=remaining)
         late = max(1, self.between(due, today))
         if not self._allowed(a, "overdue"):
             return None
         every = self.policy.overdue_every
         bucket = 1 + every * ((late - 1) // every)
-        return Item(a, d, f"overdue_{bucket}{suffix}", -late, f"已逾期{late}个工作日（截止{md(due)}）", due)
+        return Item(a, d, Stage(Family.OVERDUE, bucket, occurrence=occurrence), f"已逾期{late}个工作日（截止{md(due)}）",
+                    due, late=late)
 
     def checkin(self, a: OpenAssignment, d: DeadlineRow, label: str) -> Item | None:
         """The monthly (or quarterly) "how is it going" for year-round and ongoing items."""
@@ -180,14 +223,14 @@ class Planner:
             return None
         if not self._allowed(a, "before"):
             return None
-        return Item(a, d, f"checkin_{today:%Y-%m}", 5000, f"{label}，请报告本月进展", d.due)
+        return Item(a, d, Stage(Family.CHECKIN, period=f"{today:%Y-%m}"), f"{label}，请报告本月进展", d.due)
 
     def recurring(self, a: OpenAssignment, d: DeadlineRow) -> Item | None:
-        occurrence = next_occurrence(None, d.recurrence, d.day_of_period, self.today)
-        if occurrence is None:
+        when = next_occurrence(None, d.recurrence, d.day_of_period, self.today)
+        if when is None:
             return None
-        item = self.dated_stage(a, d, occurrence, suffix=f"@{occurrence:%m%d}")
-        if item is None or item.stage.startswith("overdue"):
+        item = self.dated_stage(a, d, when, occurrence=f"@{when:%m%d}")
+        if item is None or item.stage.family is Family.OVERDUE:
             return None
         cadence = "每季度" if d.recurrence == "quarterly" else "每月"
         item.status = f"{cadence}报送，本期{item.status}"
@@ -241,8 +284,8 @@ def word_reminder(message: Message, with_code: bool) -> str:
     """Dated items one line each, most urgent first; monthly check-ins folded into one line when many."""
     multi_unit = len(message.units) > 1
     ordered = sorted(message.items, key=lambda i: (i.urgency, i.assignment.seq, i.assignment.sub))
-    dated = [i for i in ordered if not i.stage.startswith("checkin")]
-    checkins = [i for i in ordered if i.stage.startswith("checkin")]
+    dated = [i for i in ordered if i.stage.family is not Family.CHECKIN]
+    checkins = [i for i in ordered if i.stage.family is Family.CHECKIN]
     lines = [f"【督办提醒】{'、'.join(message.units)}：{len(message.items)}项工作需要关注"]
     for item in dated[:MAX_LINES]:
         prefix = f"（{item.assignment.unit}）" if multi_unit else ""
@@ -286,8 +329,9 @@ def plan_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     for a in open_assignments():
         for item in planner.items_for(a):
             candidates.append(item)
-            if item.stage.startswith("overdue") and -item.urgency >= policy.escalate_after:
-                escalations.append(Item(a, item.deadline, "escalate", item.urgency, item.status, item.due))
+            if item.stage.family is Family.OVERDUE and item.late >= policy.escalate_after:
+                escalations.append(Item(a, item.deadline, Stage(Family.ESCALATE), item.status, item.due,
+                                        late=item.late))
     done = reminded([i.key for i in candidates + escalations])
     candidates = [i for i in candidates if i.key not in done]
     escalations = [i for i in escalations if i.key not in done]

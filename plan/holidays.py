@@ -59,7 +59,7 @@ class Notice:
     year: int
     title: str
     festivals: list[Festival]
-    amends: bool = False  # 延长 / 调整 notices change a festival of a notice already read
+    amends: bool = False  # 延长 / 调整 / a one-off 纪念日: changes the year's notice rather than replacing it
 
 
 @dataclass
@@ -105,23 +105,25 @@ def normalise(text: str) -> str:
 
 _FESTIVAL_WORDS = "元旦|春节|清明|劳动节|端午|中秋|国庆"
 _TITLE = re.compile(r"国务院(?:办公厅)?关于([^。,;:《》]{2,60}?)的通知")
-_ARRANGEMENT_YEAR = [re.compile(r"关于(\d{4})年部分节假日安排"),
-                     re.compile(rf"现将(\d{{4}})年(?:{_FESTIVAL_WORDS})")]
+# the body's 现将2026年元旦… first: a page may link other years' notices above the one it shows
+_ARRANGEMENT_YEAR = [re.compile(rf"现将(\d{{4}})年(?:{_FESTIVAL_WORDS})"),
+                     re.compile(r"关于(\d{4})年部分节假日安排")]
 _EXTEND = re.compile(r"延长(\d{4})年(\w{2,4}?)假期")
 _ADJUST = re.compile(r"调整(\d{4})年(\w{2,4}?)假期")
 _SPECIAL = re.compile(r"国务院(?:办公厅)?关于(.{2,50}?)(?:调休)?放假的通知")
 _BODY_START = re.compile(r"通知如下|各直属机构:")
 _BODY_END = re.compile(r"节假日期间|调休放假期间|劳动节期间|国务院办公厅\s*\n\s*[\d二〇○]{4}年")
-_ITEM = re.compile(r"([一二三四五六七八九十]{1,3})\s*[、.]\s*([\u4e00-\u9fff、和]{2,20}?)\s*:")
+_ITEM = re.compile(r"([一二三四五六七八九十]{1,3})\s*[、.]\s*([\u4e00-\u9fff、和]{2,20}?)\s*(?::|(?=\d))")
 
 
 def _flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _title(flat: str) -> str:
+def _title(flat: str, year: int | None = None) -> str:
+    """The notice's own title (of `year` when known: a page may link other years' notices)."""
     for match in _TITLE.finditer(flat):
-        if re.search("节假日|假期|放假", match[1]):
+        if re.search("节假日|假期|放假", match[1]) and (year is None or str(year) in match[1]):
             return match[0]
     return ""
 
@@ -145,7 +147,7 @@ def parse_notice(raw: str, source: str = "") -> Notice:
         match = extend or adjust
         year, single_name, amends = int(match[1]), match[2], True
     elif year is None and (special := _SPECIAL.search(title or "")):
-        single_name = special[1]
+        single_name, amends = special[1], True  # a day added to the year's notice, which it does not replace
         first = re.search(r"(\d{4})年\d{1,2}月\d{1,2}日", _body(text))
         year = int(first[1]) if first else None
     if year is None:
@@ -164,8 +166,7 @@ def parse_notice(raw: str, source: str = "") -> Notice:
         raise NoticeError(f"{source or 'the text'}: no days off or make-up working days found for {year}; "
                           "is this the holiday notice?")
     _check_consistent(festivals, source)
-    if not title:
-        title = f"{year}年部分节假日安排"
+    title = _title(flat, year) or f"{year}年部分节假日安排"
     return Notice(year=year, title=title, festivals=festivals, amends=amends)
 
 
@@ -324,6 +325,9 @@ def merge_notices(notices: list[Notice], base: dict[int, list[Festival]] | None 
         if festivals is None:
             festivals = {} if not notice.amends else {f.name: f for f in (base or {}).get(notice.year, [])}
             by_year[notice.year] = festivals
+        if notice.amends and not festivals:
+            raise NoticeError(f"{notice.title} changes the {notice.year} holiday notice, which was not read before "
+                              f"it: import the {notice.year} notice first (or name it before this file)")
         for festival in notice.festivals:
             key = _same_festival(festival.name, festivals)
             if festival.extend_to is not None:
@@ -365,3 +369,30 @@ def _extend(festival: Festival, until: dt.date) -> None:
         day += dt.timedelta(1)
         festival.holidays.add(day)
     festival.workdays -= festival.holidays
+
+
+def disagreements(year: HolidayYear, other_notices: dict[dt.date, tuple[str, str, str]] | None = None) -> list[dict]:
+    """Day by day, where a notice's year and chinesecalendar answer differently (years the package knows).
+    A day of the year that another notice decides (2011-12-31, a make-up day of the 2012 notice) is that one's."""
+    import chinese_calendar
+
+    def kind(workday: bool) -> str:
+        return WORKDAY if workday else HOLIDAY
+
+    found = []
+    others = {d for d in (other_notices or {}) if d not in year.days}
+    days = set(year.days)
+    day = dt.date(year.year, 1, 1)
+    while statutory_year_known(year.year) and day.year == year.year:
+        if chinese_calendar.is_workday(day) != (day.weekday() < 5):
+            days.add(day)  # chinesecalendar moves this day; does the notice?
+        day += dt.timedelta(1)
+    for day in sorted(days):
+        if not statutory_year_known(day.year) or day in others:
+            continue
+        statutory = chinese_calendar.is_workday(day)
+        notice_kind, name, _ = year.days.get(day, (kind(day.weekday() < 5), "", ""))
+        if (notice_kind == WORKDAY) != statutory:
+            found.append({"day": day.isoformat(), "notice": notice_kind, "chinesecalendar": kind(statutory),
+                          "name": name, "in_notice": day in year.days})
+    return found

@@ -105,16 +105,16 @@ def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, t
         base_year = guessed = common_year(all_text)
     if base_year is None:
         raise PlanReadError(
-            f"{name}: cannot tell the plan's year (no year in the title and no issue date); give it with --year"
+            _("{name}: cannot tell the plan's year (no year in the title and no issue date); give it with --year").format(name=name)
         )
     if not 2000 <= base_year <= 2100:
-        raise PlanReadError(f"{name}: implausible plan year {base_year}; give the right one with --year")
+        raise PlanReadError(_('{name}: implausible plan year {base_year}; give the right one with --year').format(name=name, base_year=base_year))
 
     tasks, warnings = build_tasks(candidate.rows, candidate.columns, year=base_year,
                                   issued_on=preamble.issued_on, source=name, first_is_lead=first_is_lead)
     if not tasks:
         where = f"on row {candidate.header_row}" if candidate.header_row else "in the text"
-        raise PlanReadError(f"{name}: found the plan's header {where} but no task rows below it")
+        raise PlanReadError(_("{name}: found the plan's header {where} but no task rows below it").format(name=name, where=where))
     if guessed is not None:
         warnings.append(PlanWarning(None, "plan_year_guessed", _(
             "{name}: the title and the notice give no year; took {year}, the year the text names most; "
@@ -155,9 +155,9 @@ def read_plan(path: str | Path, *, year: int | None = None, title: str | None = 
         check_size(path.stat().st_size, path.name)
         data = path.read_bytes()
     except FileNotFoundError:
-        raise PlanReadError(f"{path.name}: file not found ({path})") from None
+        raise PlanReadError(_('{name}: file not found ({path})').format(name=path.name, path=path)) from None
     except IsADirectoryError:
-        raise PlanReadError(f"{path.name}: is a directory, not a plan file") from None
+        raise PlanReadError(_('{name}: is a directory, not a plan file').format(name=path.name)) from None
     except OSError as exc:
-        raise PlanReadError(f"{path.name}: cannot read the file ({exc.strerror or exc})") from None
+        raise PlanReadError(_('{name}: cannot read the file ({value})').format(name=path.name, value=exc.strerror or exc)) from None
     return read_plan_bytes(data, path.name, year=year, title=title)

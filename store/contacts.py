@@ -26,7 +26,7 @@ ROLE_NAMES = {"liaison": "联络员", "leader": "领导"}
 def check_userid(userid: str) -> str:
     userid = (userid or "").strip()
     if not USERID_RE.match(userid):
-        raise StoreError(f"invalid WeCom userid {userid!r}: 1–64 letters, digits or _-.@")
+        raise StoreError(_('invalid WeCom userid {userid!r}: 1–64 letters, digits or _-.@').format(userid=userid))
     return userid
 
 
@@ -39,14 +39,14 @@ def check_mobile(mobile: str | None) -> str | None:
     if not mobile:
         return None
     if not MOBILE_RE.match(mobile):
-        raise StoreError(f"invalid mobile {mobile!r}: an 11-digit Chinese mobile number such as 13800138000")
+        raise StoreError(_('invalid mobile {mobile!r}: an 11-digit Chinese mobile number such as 13800138000').format(mobile=mobile))
     return mobile
 
 
 def check_role(role: str | None) -> str:
     value = ROLE_WORDS.get((role or "liaison").strip().lower())
     if value is None:
-        raise StoreError(f"invalid role {role!r}: liaison/联络员 or leader/领导")
+        raise StoreError(_('invalid role {role!r}: liaison/联络员 or leader/领导').format(role=role))
     return value
 
 
@@ -58,14 +58,14 @@ def find_contact(userid: str) -> Contact | None:
 def get_contact(userid: str) -> Contact:
     contact = find_contact(userid)
     if contact is None:
-        raise StoreError(f"no contact with userid {userid!r}; see `duban contact list`")
+        raise StoreError(_('no contact with userid {userid!r}; see `duban contact list`').format(userid=userid))
     return contact
 
 
 def add_contact(unit: str, name: str, userid: str, mobile: str | None = None, role: str = "liaison") -> Contact:
     name = (name or "").strip()
     if not name:
-        raise StoreError("a contact needs a name")
+        raise StoreError(_('a contact needs a name'))
     userid, mobile, role = check_userid(userid), check_mobile(mobile), check_role(role)
     with database.atomic():
         owner = get_unit(unit)
@@ -110,7 +110,7 @@ def set_away(userid: str, until: dt.date | None, delegate: str | None = None) ->
             if delegate:
                 stand_in = get_contact(delegate)
                 if stand_in.id == contact.id:
-                    raise StoreError("a contact cannot delegate to themselves")
+                    raise StoreError(_('a contact cannot delegate to themselves'))
                 contact.delegate = stand_in
         contact.save()
     return contact
@@ -121,7 +121,7 @@ def clear_problem(userid: str) -> Contact:
     with database.atomic():
         contact = get_contact(userid)
         if not contact.problem:
-            raise StoreError(f"{contact.name} ({contact.userid}) has no recorded problem")
+            raise StoreError(_('{name} ({userid}) has no recorded problem').format(name=contact.name, userid=contact.userid))
         contact.problem = None
         contact.save()
     return contact
@@ -174,8 +174,7 @@ def _map_header(header: Sequence[str]) -> dict[str, int]:
     missing = [k for k in ("unit", "name", "userid") if k not in columns]
     if missing:
         raise StoreError(
-            "the first row must be a header with 单位/姓名/企业微信账号 (or unit/name/userid), "
-            f"missing: {', '.join(missing)}"
+            _('the first row must be a header with 单位/姓名/企业微信账号 (or unit/name/userid), missing: {missing}').format(missing=', '.join(missing))
         )
     return columns
 
@@ -184,7 +183,7 @@ def import_contacts(rows: Iterable[Sequence[str]], first_line: int = 1) -> Impor
     """Import contacts from table rows (header first). All rows or none: every bad row is named by line."""
     rows = list(rows)
     if not rows:
-        raise StoreError("the file is empty")
+        raise StoreError(_('the file is empty'))
     columns = _map_header(rows[0])
     unit_ids = {u.name: u.id for u in Unit.select(Unit.id, Unit.name)}
     unit_ids.update({a.alias: a.unit_id for a in UnitAlias.select(UnitAlias.alias, UnitAlias.unit)})
@@ -211,12 +210,12 @@ def import_contacts(rows: Iterable[Sequence[str]], first_line: int = 1) -> Impor
                 raise StoreError(f"unknown unit {unit_name!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
             name = cell(row, "name")
             if not name:
-                raise StoreError("name is empty")
+                raise StoreError(_('name is empty'))
             userid = check_userid(cell(row, "userid"))
             if userid in taken:
-                raise StoreError(f"userid {userid!r} already exists")
+                raise StoreError(_('userid {userid!r} already exists').format(userid=userid))
             if userid in seen:
-                raise StoreError(f"userid {userid!r} is also on line {seen[userid]}")
+                raise StoreError(_('userid {userid!r} is also on line {value}').format(userid=userid, value=seen[userid]))
             seen[userid] = line
             records.append({
                 "unit": unit_ids[unit_name], "name": name, "userid": userid,
@@ -253,7 +252,7 @@ def parse_webhook_key(value: str) -> str:
     if match:
         value = match.group(1)
     if not WEBHOOK_KEY_RE.match(value):
-        raise StoreError("invalid webhook key: expected the key=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx part of the robot's URL")
+        raise StoreError(_("invalid webhook key: expected the key=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx part of the robot's URL"))
     return value
 
 
@@ -268,7 +267,7 @@ def add_leader_group(
 ) -> LeaderGroup:
     name = (name or "").strip()
     if not name:
-        raise StoreError("a leader group needs a name")
+        raise StoreError(_('a leader group needs a name'))
     if (schedule or "").strip():
         from store.timetext import parse_schedule
 
@@ -278,17 +277,17 @@ def add_leader_group(
             raise StoreError(str(exc)) from None
     given = [x for x in (webhook_key, chat_id, userids) if x]
     if len(given) != 1:
-        raise StoreError("give exactly one of --webhook-key, --chat-id or --userids")
+        raise StoreError(_('give exactly one of --webhook-key, --chat-id or --userids'))
     if webhook_key:
         channel, target = "webhook", parse_webhook_key(webhook_key)
     elif chat_id:
         if not CHAT_ID_RE.match(chat_id):
-            raise StoreError(f"invalid chat id {chat_id!r}: 1–32 letters or digits")
+            raise StoreError(_('invalid chat id {chat_id!r}: 1–32 letters or digits').format(chat_id=chat_id))
         channel, target = "appchat", chat_id
     else:
         ids = [check_userid(u) for u in userids or []]
         if len(ids) > 1000:
-            raise StoreError("at most 1000 userids in one leader group")
+            raise StoreError(_('at most 1000 userids in one leader group'))
         channel, target = "app", "|".join(ids)
     with database.atomic():
         existing = LeaderGroup.get_or_none(LeaderGroup.name == name)
@@ -411,5 +410,5 @@ def notify_recipients(units: Sequence[str] = (), groups: Sequence[str] = (), all
     for userid in userids:
         chosen[get_contact(userid).userid] = None
     if not chosen:
-        raise StoreError("nobody to notify: the named units have no reachable liaison (see `duban contact list`)")
+        raise StoreError(_('nobody to notify: the named units have no reachable liaison (see `duban contact list`)'))
     return NotifyRecipients(list(chosen), [wanted[u] for u in wanted if u not in reached], skipped)

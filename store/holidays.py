@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
-from plan.holidays import Festival, HolidayYear, statutory_year_known
+from plan.holidays import Festival, HolidayYear, Notice, disagreements, merge_notices, statutory_year_known
 from store.clock import utcnow
 from store.db import database
 from store.models import NoticeDay
+
+
+@dataclass
+class NoticeImport:
+    years: list[HolidayYear]
+    disagreements: list[dict] = field(default_factory=list)  # where a notice and chinesecalendar differ
+    stored: int = 0
+    dry_run: bool = False
+
+    def as_json(self) -> dict | list[dict]:
+        """One year: the shape the README documents; several: a list of them."""
+        shaped = [y.as_json() for y in self.years]
+        return shaped[0] if len(shaped) == 1 else shaped
+
+
+def import_notices(notices: list[Notice], *, dry_run: bool = False) -> NoticeImport:
+    """Apply the notices in order (later ones amend earlier ones, or the stored year), compare with
+    chinesecalendar, and store every year in one transaction. Raises NoticeError before anything is stored."""
+    alone = {n.year for n in notices if n.amends} - {n.year for n in notices if not n.amends}
+    years = merge_notices(notices, stored_festivals(alone) if alone else None)
+    result = NoticeImport(years=years, dry_run=dry_run)
+    decided = notice_days(except_years={y.year for y in years})
+    for year in years:
+        decided.update(year.days)
+    for year in years:
+        result.disagreements += disagreements(year, decided)
+    if not dry_run:
+        result.stored = store_holiday_years(years)
+    return result
 
 
 def notice_days(except_years: set[int] | None = None) -> dict[dt.date, tuple[str, str, str]]:

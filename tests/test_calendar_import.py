@@ -15,13 +15,14 @@ from jobs.calendar import (
     STATUTORY,
     WorkCalendar,
     calendar_warnings,
+    calendar_year,
     load_calendar,
     next_year_line,
 )
-from jobs.holiday_import import calendar_year, import_notice_files
+from plan.holiday_files import read_notice
 from store.calendar import set_override
 from store.clock import clock
-from store.holidays import notice_days, notice_years, unknown_year_warnings
+from store.holidays import import_notices, notice_days, notice_years, unknown_year_warnings
 from store.models import NoticeDay
 
 DATA = Path(__file__).parent / "data" / "holiday-notices"
@@ -31,8 +32,12 @@ AMENDING = {"2015.txt": "2015-victory-day.txt", "2019.txt": "2019-labour-day.txt
             "2020.txt": "2020-spring-festival-extension.txt"}
 
 
-def files(*names: str) -> list[tuple[str, bytes]]:
-    return [(name, (DATA / name).read_bytes()) for name in names]
+def import_notice_files(names: list[str], dry_run: bool = False):
+    return import_notices([read_notice((DATA / name).read_bytes(), name) for name in names], dry_run=dry_run)
+
+
+def files(*names: str) -> list[str]:
+    return list(names)
 
 
 def test_every_year_stored_then_answered_like_chinesecalendar(db_url):
@@ -171,3 +176,19 @@ def test_serve_logs_the_unknown_year_at_start_and_daily(db_url, caplog):
         service.stop()
     log_calendar_warnings()  # what run_service calls at start, and the daily job runs
     assert "2027's holidays are not known yet" in caplog.text and "duban calendar import" in caplog.text
+
+
+def test_a_one_off_day_notice_alone_adds_to_the_stored_year(db_url):
+    import_notice_files(files("2015.txt"))
+    before = NoticeDay.select().where(NoticeDay.notice_year == 2015).count()
+    import_notice_files(files("2015-victory-day.txt"))
+    days = notice_days()
+    assert NoticeDay.select().where(NoticeDay.notice_year == 2015).count() == before + 4
+    assert days[D(2015, 9, 4)][0] == "holiday" and days[D(2015, 2, 28)][0] == "workday"  # 春节 kept
+
+
+def test_plan_import_warns_about_deadlines_in_an_unknown_year(cli):
+    result = cli("plan", "import", "--sample", "--year", "2027", "--dry-run")
+    assert result.exit_code == 0 and "fall in 2027" in result.output and "duban calendar import" in result.output
+    known = cli("plan", "import", "--sample", "--year", "2026", "--dry-run")
+    assert "fall in 2026" not in known.output  # chinesecalendar knows 2026

@@ -122,7 +122,11 @@ def swap_weekday_words(s: str) -> str:
     return re.sub(r"星期(.)|周(?=[一二三四五六日])", lambda m: f"周{m[1]}" if m[1] else "星期", s)
 
 
-MESSES = {"junk lines": junk_lines, "traditional": traditional, "pinyin": pinyin,
+def no_colons(s: str) -> str:
+    return re.sub(r"([一二三四五六七])、\s*([^：\n]{2,9})：", r"\1、\2 ", s)  # 一、元旦 1月1日…
+
+
+MESSES = {"junk lines": junk_lines, "no colons": no_colons, "traditional": traditional, "pinyin": pinyin,
           "ascii punctuation": ascii_punctuation, "full-width": full_width, "星期/周": swap_weekday_words,
           "all at once": lambda s: junk_lines(pinyin(traditional(full_width(swap_weekday_words(s)))))}
 
@@ -250,3 +254,9 @@ def test_binary_and_unsupported_files_are_refused():
         read_notice(b"\x00\x01PK\x03\x04" * 50, "notice.txt")
     with pytest.raises(NoticeError, match=".pdf is not read"):
         read_notice(b"%PDF-1.4", "notice.pdf")
+
+
+def test_links_to_other_years_above_the_notice_do_not_change_its_year():
+    page = "相关链接：国务院办公厅关于2025年部分节假日安排的通知\n" + text("2026.txt")
+    notice = parse_notice(page)
+    assert notice.year == 2026 and notice.title == "国务院办公厅关于2026年部分节假日安排的通知"

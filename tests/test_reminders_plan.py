@@ -23,7 +23,7 @@ def run_on(day, cfg=None):
 
 
 def stages(run, userid, seq):
-    return sorted({i.stage for m in run.messages if m.userid == userid for i in m.items if i.assignment.seq == seq})
+    return sorted({i.stage.key for m in run.messages if m.userid == userid for i in m.items if i.assignment.seq == seq})
 
 
 def test_task_14_seven_then_three_working_days(world):

@@ -64,7 +64,7 @@ def test_outage_sends_todays_state_once_per_contact(world):
     userids = [m.userid for m in run.messages if m.kind == "remind"]
     assert len(userids) == len(set(userids))
     czj = next(m for m in run.messages if m.userid == "czj")
-    assert {i.stage for i in czj.items if i.assignment.seq == 14} == {"before_3"}
+    assert {i.stage.key for i in czj.items if i.assignment.seq == 14} == {"before_3"}
 
 
 def test_escalation_fires_once(world):
