@@ -93,7 +93,7 @@ def check_outbox() -> list[Check]:
     unknown = outbox.unknown_rows()
     if unknown:
         ids = ", ".join(str(r.id) for r in unknown[:10]) + (" …" if len(unknown) > 10 else "")
-        checks.append(Check("outbox unknown", WARN, _('{unknown} robot or group-chat message(s) may or may not have arrived (ids {ids}); they are not resent by themselves: check the group, then `duban outbox retry ID` (`duban outbox list --state unknown`)').format(unknown=len(unknown), ids=ids)))
+        checks.append(Check("outbox unknown", WARN, _('{unknown} robot or group-chat message(s) may or may not have arrived (ids {ids}); they are not resent by themselves: check the group, then `duban outbox retry ID` (it did not arrive) or `duban outbox arrived ID` (it did)').format(unknown=len(unknown), ids=ids)))
     # dead and held messages, with their reasons: jobs/doctor_delivery.py
     return checks
 

@@ -190,9 +190,13 @@ def mark_unknown(row: Outbox, error: str, now: dt.datetime) -> bool:
     return bool(done)
 
 
-def unknown_rows(channel: str | None = None, target: str | None = None) -> list[Outbox]:
-    """Rows whose outcome is unknown (a row being sent this very moment is 'unknown' too, briefly)."""
+def unknown_rows(channel: str | None = None, target: str | None = None,
+                 since: dt.datetime | None = None) -> list[Outbox]:
+    """Rows whose outcome is unknown (a row being sent this very moment is 'unknown' too, briefly), queued
+    at or after `since` when given."""
     query = Outbox.select().where(Outbox.state == "unknown")
+    if since is not None:
+        query = query.where(Outbox.created_at >= since)
     if channel is not None:
         query = query.where(Outbox.channel == channel)
     if target is not None:
@@ -331,6 +335,22 @@ def retry(ids: Sequence[int], now: dt.datetime | None = None) -> int:
         if sent:
             raise StoreError(_('outbox message {value} was already sent; nothing retried').format(value=', '.join(map(str, sent))))
         return _requeue(Outbox.id << [i for i in ids if found[i] != "sending"], now)
+
+
+def confirm_arrived(ids: Sequence[int], now: dt.datetime | None = None) -> int:
+    """The admin checked the group: these 'unknown' messages did arrive. They become 'sent'. Refuses ids that
+    are not 'unknown' (nothing is changed then)."""
+    now = now or utcnow()
+    ids = sorted(set(int(i) for i in ids))
+    with database.atomic():
+        found = {r.id: r.state for r in Outbox.select(Outbox.id, Outbox.state).where(Outbox.id << ids)}
+        wrong = [i for i in ids if found.get(i) != "unknown"]
+        if wrong:
+            raise StoreError(f"outbox message {', '.join(map(str, wrong))} is not of unknown outcome; see "
+                             "`duban outbox list --state unknown`")
+        return Outbox.update(state="sent", sent_at=now, claimed_by=None,
+                             last_error="outcome was unknown; the admin confirmed it arrived").where(
+            (Outbox.id << ids) & (Outbox.state == "unknown")).execute()
 
 
 def retry_dead(now: dt.datetime | None = None) -> int:
