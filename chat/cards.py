@@ -59,8 +59,8 @@ def handle_click(userid: str, task_id: str, event_key: str, selected: list[int],
             return CardAnswer("没有勾选任何事项，未作记录。请勾选已完成的事项后再提交。", "未勾选")
     else:
         return CardAnswer("这个按钮已不再使用，请发送「任务」查看待办事项。", BUTTON_REFUSED)
-    lines = [_done_line(actor, aid, key, now, today) for aid in targets]
-    summary = "\n".join(lines)
+    results = [_done_line(actor, aid, key, now, today) for aid in targets]
+    summary = "\n".join(line for line, _ok in results)
     cardstate.note_click(card, summary, now)
     rest = [i for i in ids if i not in targets]
     reply = summary
@@ -68,23 +68,26 @@ def handle_click(userid: str, task_id: str, event_key: str, selected: list[int],
         reply += "\n其余事项如有进展，请发送「进度 编号 内容」；佐证材料可直接发送图片或文件。"
     else:
         reply += "\n佐证材料（照片、文件）可直接发送给我。"
+    if not any(ok for _line, ok in results):
+        return CardAnswer(summary, BUTTON_REFUSED)
     return CardAnswer(reply, BUTTON_DONE if event_key == KEY_DONE else BUTTON_SUBMITTED)
 
 
-def _done_line(actor, assignment_id: int, key: str, now: dt.datetime, today: dt.date) -> str:
+def _done_line(actor, assignment_id: int, key: str, now: dt.datetime, today: dt.date) -> tuple[str, bool]:
+    """What became of one ticked item, and whether it is done now."""
     item = chatdata.get_item(assignment_id, today)
     if item is None:
-        return "一项事项已归档或删除，未作记录。"
+        return "一项事项已归档或删除，未作记录。", False
     label = f"[{item.seq}] {replies.short_title(item.subcategory, item.requirement)}"
     if item.unit_id not in actor.unit_ids:
-        return f"{label}：已不由您的单位负责，未作记录。"
+        return f"{label}：已不由您的单位负责，未作记录。", False
     if item.state == "done":
-        return f"{label}：此前已标记完成。"
+        return f"{label}：此前已标记完成。", True
     try:
         chatdata.mark_done(item, actor.contact, "（通过卡片标记）", f"{key}#{assignment_id}", now)
     except ChatDataError:
-        return f"{label}：此前已标记完成。"
-    return f"已记录：{label} {item.unit} 已完成"
+        return f"{label}：此前已标记完成。", True
+    return f"已记录：{label} {item.unit} 已完成", True
 
 
 def _ask(actor, assignment_id: int | None, event_key: str, now: dt.datetime, today: dt.date,

@@ -270,6 +270,22 @@ def contact_reachable(app: App, userid: str) -> None:
     click.echo(_("{name} ({userid}) will get messages again.").format(name=fixed.name, userid=fixed.userid))
 
 
+@contact.command("cards")
+@click.argument("userid")
+@click.argument("setting", type=click.Choice(["on", "off", "auto"]))
+@pass_app
+def contact_cards(app: App, userid: str, setting: str) -> None:
+    """Reminders to this contact as template cards with buttons (on), as text (off, e.g. for the WeChat plugin
+    微工作台 or an old client), or as [cards] reminders decides (auto: text until they have clicked a card)."""
+    from store.cardstate import set_contact_cards
+    from store.db import StoreError
+
+    app.connect()
+    if not set_contact_cards(userid, {"on": True, "off": False, "auto": None}[setting]):
+        raise StoreError(_("no contact with userid {userid}").format(userid=userid))
+    click.echo(_("{userid}: reminder cards {setting}.").format(userid=userid, setting=setting))
+
+
 @contact.command("away")
 @click.argument("userid")
 @click.option("--until", "until", help="Last day away (YYYY-MM-DD).")

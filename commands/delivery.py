@@ -109,6 +109,21 @@ def outbox_retry(app: App, ids: tuple[int, ...], all_dead: bool) -> None:
     click.echo(_("{n} message(s) will be sent again by `duban serve` or `duban outbox flush`.").format(n=count))
 
 
+@outbox.command("arrived")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@pass_app
+def outbox_arrived(app: App, ids: tuple[int, ...]) -> None:
+    """Mark unknown messages as delivered: you checked the group and they did arrive.
+
+    The other answer to `duban outbox list --state unknown` (the first is `duban outbox retry ID`).
+    """
+    from store.outbox import confirm_arrived
+
+    app.connect()
+    count = confirm_arrived(list(ids))
+    click.echo(_("{n} message(s) marked as delivered.").format(n=count))
+
+
 @outbox.command("flush")
 @json_option
 @click.pass_context

@@ -68,19 +68,31 @@ def digest(app: App, at: str | None, group_name: str | None, dry_run: bool, as_j
 
 
 @click.command("export")
-@click.option("--xlsx", "path", required=True, metavar="FILE", help="Write the 台账 to this .xlsx file.")
+@click.option("--xlsx", "path", metavar="FILE", help="Write the 台账 to this .xlsx file.")
+@click.option("--evidence", "evidence_dir", metavar="DIR",
+              help="Copy every evidence file (佐证材料) to DIR, a folder per unit and item, with index.csv.")
 @click.option("--plan", "plan_ref", metavar="PLAN", help="Plan code, id or title (default: every active plan).")
 @at_option
 @pass_app
-def export(app: App, path: str, plan_ref: str | None, at: str | None) -> None:
-    """Export the plan's 台账 (ledger) as offices keep it: one row per task, overdue rows in light red."""
-    from jobs.ledger import export_ledger_xlsx
+def export(app: App, path: str | None, evidence_dir: str | None, plan_ref: str | None, at: str | None) -> None:
+    """Export the plan's 台账 (ledger) as offices keep it: one row per task, overdue rows in light red; and/or
+    the evidence files liaisons sent (--evidence)."""
     from store.clock import clock
 
+    if not path and not evidence_dir:
+        raise click.UsageError(_("give --xlsx FILE, --evidence DIR or both"))
     app.connect()
     freeze_at(at)
-    rows = export_ledger_xlsx(path, plan_ref, clock.today())
-    click.echo(_("Wrote {n} task row(s) to {path}.").format(n=rows, path=path))
+    if path:
+        from jobs.ledger import export_ledger_xlsx
+
+        rows = export_ledger_xlsx(path, plan_ref, clock.today())
+        click.echo(_("Wrote {n} task row(s) to {path}.").format(n=rows, path=path))
+    if evidence_dir:
+        from jobs.evidence_export import export_evidence
+
+        files = export_evidence(app.config, evidence_dir, plan_ref)
+        click.echo(_("Copied {n} evidence file(s) to {path}, listed in index.csv.").format(n=files, path=evidence_dir))
 
 
 @click.group()

@@ -3,8 +3,8 @@
 Source strings are English and are their own message ids. Mark one with `_()` (or `ngettext()` for counts,
 `N_()` to mark a string used later); `python -m i18n.catalog` adds new ids to
 `i18n/locale/zh/LC_MESSAGES/duban.po`, where the Chinese goes; `tests/test_i18n_catalog.py` fails while any id
-lacks a translation. The .po file is the only copy: it is compiled in memory (Babel) the first time Chinese is
-needed, so a fresh `pip install .` needs no build step.
+lacks a translation. The .po file is the only copy: it is compiled with Babel the first time Chinese is needed
+(and kept compiled in ~/.cache/duban until the .po changes), so a fresh `pip install .` needs no build step.
 
 The language is chosen once per command: `[ui] language` ("zh" or "en", also $DUBAN_UI_LANGUAGE), else the
 locale ($LANGUAGE, $LC_ALL, $LC_MESSAGES, $LANG starting with "zh" means Chinese), else English.
@@ -53,18 +53,50 @@ def language() -> str:
     return _current
 
 
-def _load(language: str) -> _gettext.NullTranslations:
-    if language == "en":
-        return _gettext.NullTranslations()
+def _cache_file(po: Path) -> Path:
+    """Where the compiled catalog is kept: per user, named by the .po's size and time, so an edit recompiles."""
+    stat = po.stat()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "duban" / f"{po.parent.parent.name}-{stat.st_size}-{stat.st_mtime_ns}.mo"
+
+
+def _compile(po: Path, language: str) -> bytes:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    with catalog_path(language).open("rb") as f:
+    with po.open("rb") as f:
         catalog = read_po(f, locale=language, domain=DOMAIN)
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
-    buf.seek(0)
-    return _gettext.GNUTranslations(buf)
+    return buf.getvalue()
+
+
+def _load(language: str) -> _gettext.NullTranslations:
+    """The .po compiled with Babel (~0.1 s), kept compiled in the user's cache for the next command."""
+    if language == "en":
+        return _gettext.NullTranslations()
+    po = catalog_path(language)
+    cached: Path | None = None
+    data = b""
+    try:
+        cached = _cache_file(po)
+        data = cached.read_bytes()
+    except OSError:
+        pass  # not compiled yet (or no home folder)
+    if not data:
+        data = _compile(po, language)
+        if cached is not None:
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                partial = cached.with_suffix(f".{os.getpid()}.tmp")
+                partial.write_bytes(data)
+                partial.replace(cached)
+                for stale in cached.parent.glob(f"{po.parent.parent.name}-*.mo"):
+                    if stale != cached:
+                        stale.unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only home: compile each time
+    return _gettext.GNUTranslations(io.BytesIO(data))
 
 
 def translations(language: str | None = None) -> _gettext.NullTranslations:

@@ -12,6 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from i18n import _
 from store.clock import clock
 from store.digest_data import unit_status_counts
 from store.files import tighten
@@ -51,8 +52,7 @@ def cjk_family() -> str:
     for family in CJK_FAMILIES:
         if family in known:
             return family
-    raise FontMissing("no font with Chinese glyphs: `pip install noto-cjk-sans-otc` "
-                      "(or install fonts-noto-cjk / fonts-wqy-microhei)")
+    raise FontMissing(_('no font with Chinese glyphs: `pip install noto-cjk-sans-otc` (or install fonts-noto-cjk / fonts-wqy-microhei)'))
 
 
 def render_status_chart_png(path: str | Path, plan_ref: str | None = None, today: dt.date | None = None,

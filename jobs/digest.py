@@ -169,7 +169,7 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
         digest.figures.append(fig)
         sections += plan_sections(fig, last)
     if sections:
-        sections += unknown_delivery_section(_unknown_sends(group))
+        sections += unknown_delivery_section(_unknown_sends(group, since))
         calendar_line = next_year_line(today, calendar)  # from 1 November while next year is unknown
         if calendar_line:
             sections.append(Section(None, [comment(calendar_line)]))
@@ -182,11 +182,12 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
     return digest
 
 
-def _unknown_sends(group: LeaderGroup) -> int:
-    """Messages to this group whose delivery nobody could confirm (held, not resent): the group is told."""
+def _unknown_sends(group: LeaderGroup, since: dt.datetime) -> int:
+    """Messages to this group since its last digest whose delivery nobody could confirm (held, not resent):
+    the group is told once, in its next digest."""
     from store.outbox import unknown_rows
 
-    return len(unknown_rows(group.channel, group.target)) if group.channel != "app" else 0
+    return len(unknown_rows(group.channel, group.target, since)) if group.channel != "app" else 0
 
 
 def _utc(now: dt.datetime) -> dt.datetime:

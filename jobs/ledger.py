@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
+from i18n import _
 from jobs.words import md
 from store.clock import clock
 from store.db import StoreError
@@ -107,7 +108,7 @@ def is_duban_ledger(path: str | Path) -> bool:
 def _plans(plan_ref: str | None) -> list[Plan]:
     plans = [get_plan(plan_ref)] if plan_ref else plans_in_scope(None)
     if not plans:
-        raise StoreError("no active plan: run `duban plan import FILE`")
+        raise StoreError(_('no active plan: run `duban plan import FILE`'))
     return plans
 
 
@@ -195,9 +196,12 @@ def only_units(rows: list[LedgerRow], units: Collection[str]) -> list[LedgerRow]
         if not mine:
             continue
         progress = row.last_progress_unit in units
+        done_days = [u.done_on for u in mine]
+        completed = max(done_days) if all(u.status == "done" for u in mine) and all(done_days) else None
         out.append(replace(row, units=mine, unresolved=[], last_progress=row.last_progress if progress else None,
                            last_progress_unit=row.last_progress_unit if progress else None,
-                           last_progress_on=row.last_progress_on if progress else None))
+                           last_progress_on=row.last_progress_on if progress else None, completed_on=completed,
+                           evidence=[e for e in row.evidence if any(e.startswith(f"{u}：") for u in units)]))
     return out
 
 
@@ -247,7 +251,7 @@ def build_scorecard(plan_ref: str | None = None, start: dt.date | None = None, e
     start = start or min(p.issued_on or dt.date(p.year, 1, 1) for p in plans)
     end = end or today
     if end < start:
-        raise StoreError(f"the period ends ({end}) before it starts ({start})")
+        raise StoreError(_('the period ends ({end}) before it starts ({start})').format(end=end, start=start))
     return Scorecard(plans, start, end, today, scorecard([p.id for p in plans], start, end, today, working_days))
 
 

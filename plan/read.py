@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from i18n import _
-from plan.annotations import RULE_RE
+from plan.annotations import RULE_RE, plan_wide_units
 from plan.assemble import build_tasks
 from plan.checks import check_plan, limit_warnings
 from plan.document import ParsedPlan
 from plan.header import ColumnMap, find_header
-from plan.model import PlanWarning
+from plan.model import PlanWarning, UnitRef
 from plan.paragraphs import COLUMNS as PARAGRAPH_COLUMNS
 from plan.paragraphs import read_paragraphs
 from plan.preamble import common_year, doc_no_year, read_preamble, year_in
@@ -43,6 +43,10 @@ class _Candidate:
     header_row: int | None = None  # source row of the header (tables)
 
 
+def _width(rows: list[RawRow]) -> int:
+    return max((len(r.cells) for r in rows), default=0)
+
+
 def _table_candidate(tables: list[RawTable]) -> _Candidate | None:
     for index, table in enumerate(tables):
         match = find_header(table.rows)
@@ -50,12 +54,16 @@ def _table_candidate(tables: list[RawTable]) -> _Candidate | None:
             continue
         rows = list(table.rows)
         footer = table.footer_text
-        # a table Word split in two (page breaks) repeats the same header: join the parts
+        # a table Word split in two (page breaks) repeats the same header, or goes on without one: join the parts
+        width = _width(rows[match.first_data :])
         for following in tables[index + 1 :]:
             again = find_header(following.rows)
-            if again is None or again.index != 0 or again.columns.labels != match.columns.labels:
+            if again is None and following.rows and _width(following.rows) == width:
+                rows += following.rows
+            elif again is not None and again.index == 0 and again.columns.labels == match.columns.labels:
+                rows += following.rows[again.first_data :]
+            else:
                 break
-            rows += following.rows[again.first_data :]
             footer = following.footer_text
         above = ["  ".join(c.strip() for c in row.cells if c.strip()) for row in rows[: match.index]]
         header_text = "\n".join([table.header_text, *above]).strip("\n")
@@ -79,6 +87,7 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
     source: Source = read_source(data, name)
     text = "\n".join(source.lines)
     first_is_lead = bool(RULE_RE.search(text))
+    everyone = tuple(plan_wide_units(text))
     last_error: PlanReadError | None = None
     # the table first; the paragraphs only when no table gives a plan
     for find in (lambda: _table_candidate(source.tables), lambda: _paragraph_candidate(source.lines)):
@@ -87,14 +96,14 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
             continue
         try:
             return _build(candidate, data, name, year=year, title=title, first_is_lead=first_is_lead,
-                          all_text=text)
+                          all_text=text, everyone=everyone)
         except PlanReadError as exc:
             last_error = exc
     raise last_error or PlanReadError(f"{name}: {_NOTHING_FOUND}")
 
 
 def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, title: str | None,
-           first_is_lead: bool, all_text: str) -> ParsedPlan:
+           first_is_lead: bool, all_text: str, everyone: tuple[UnitRef, ...] = ()) -> ParsedPlan:
     preamble = read_preamble(candidate.header_text, candidate.footer_text)
     plan_title = (title or preamble.title or PurePath(name).stem).strip()
 
@@ -105,16 +114,17 @@ def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, t
         base_year = guessed = common_year(all_text)
     if base_year is None:
         raise PlanReadError(
-            f"{name}: cannot tell the plan's year (no year in the title and no issue date); give it with --year"
+            _("{name}: cannot tell the plan's year (no year in the title and no issue date); give it with --year").format(name=name)
         )
     if not 2000 <= base_year <= 2100:
-        raise PlanReadError(f"{name}: implausible plan year {base_year}; give the right one with --year")
+        raise PlanReadError(_('{name}: implausible plan year {base_year}; give the right one with --year').format(name=name, base_year=base_year))
 
     tasks, warnings = build_tasks(candidate.rows, candidate.columns, year=base_year,
-                                  issued_on=preamble.issued_on, source=name, first_is_lead=first_is_lead)
+                                  issued_on=preamble.issued_on, source=name, first_is_lead=first_is_lead,
+                                  everyone=everyone)
     if not tasks:
         where = f"on row {candidate.header_row}" if candidate.header_row else "in the text"
-        raise PlanReadError(f"{name}: found the plan's header {where} but no task rows below it")
+        raise PlanReadError(_("{name}: found the plan's header {where} but no task rows below it").format(name=name, where=where))
     if guessed is not None:
         warnings.append(PlanWarning(None, "plan_year_guessed", _(
             "{name}: the title and the notice give no year; took {year}, the year the text names most; "
@@ -155,9 +165,9 @@ def read_plan(path: str | Path, *, year: int | None = None, title: str | None = 
         check_size(path.stat().st_size, path.name)
         data = path.read_bytes()
     except FileNotFoundError:
-        raise PlanReadError(f"{path.name}: file not found ({path})") from None
+        raise PlanReadError(_('{name}: file not found ({path})').format(name=path.name, path=path)) from None
     except IsADirectoryError:
-        raise PlanReadError(f"{path.name}: is a directory, not a plan file") from None
+        raise PlanReadError(_('{name}: is a directory, not a plan file').format(name=path.name)) from None
     except OSError as exc:
-        raise PlanReadError(f"{path.name}: cannot read the file ({exc.strerror or exc})") from None
+        raise PlanReadError(_('{name}: cannot read the file ({value})').format(name=path.name, value=exc.strerror or exc)) from None
     return read_plan_bytes(data, path.name, year=year, title=title)

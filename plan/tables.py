@@ -10,6 +10,7 @@ import csv
 import io
 from pathlib import Path
 
+from i18n import _
 from plan.readers.base import TEXT_ENCODINGS, looks_binary
 
 
@@ -20,13 +21,13 @@ class TableReadError(Exception):
 def decode_text(data: bytes, name: str) -> str:
     # The same detection and encodings as the plan readers; only the wording differs (not a plan here).
     if looks_binary(data):
-        raise TableReadError(f"{name}: this is a binary file, not a CSV text file")
+        raise TableReadError(_('{name}: this is a binary file, not a CSV text file').format(name=name))
     for encoding in TEXT_ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise TableReadError(f"{name}: cannot decode the text: save it as UTF-8 or GBK CSV")
+    raise TableReadError(_('{name}: cannot decode the text: save it as UTF-8 or GBK CSV').format(name=name))
 
 
 def _cell(value: object) -> str:
@@ -46,7 +47,7 @@ def read_rows(path: str | Path) -> list[list[str]]:
     except OSError as exc:
         raise TableReadError(f"{path}: {exc.strerror or exc}") from None
     if not data.strip():
-        raise TableReadError(f"{path}: the file is empty")
+        raise TableReadError(_('{path}: the file is empty').format(path=path))
     if suffix == ".csv":
         text = decode_text(data, str(path))
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
@@ -58,9 +59,9 @@ def read_rows(path: str | Path) -> list[list[str]]:
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise TableReadError(f"{path}: not a readable .xlsx file ({exc})") from None
+            raise TableReadError(_('{path}: not a readable .xlsx file ({exc})').format(path=path, exc=exc)) from None
         sheet = book.worksheets[0]
         rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         book.close()
         return rows
-    raise TableReadError(f"{path}: unsupported file type {suffix or '(none)'}: use .csv or .xlsx")
+    raise TableReadError(_('{path}: unsupported file type {value}: use .csv or .xlsx').format(path=path, value=suffix or '(none)'))

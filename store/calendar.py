@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from i18n import _
 from store.db import StoreError, database
 from store.models import CalendarOverride
 
@@ -16,7 +17,7 @@ def calendar_overrides() -> dict[dt.date, str]:
 
 def set_override(day: dt.date, kind: str, note: str = "") -> CalendarOverride:
     if kind not in KINDS:
-        raise StoreError(f"kind must be workday or holiday, not {kind!r}")
+        raise StoreError(_('kind must be workday or holiday, not {kind!r}').format(kind=kind))
     with database.atomic():
         row = CalendarOverride.get_or_none(CalendarOverride.day == day)
         if row is None:

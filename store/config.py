@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from i18n import _
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -164,31 +166,31 @@ def _coerce(section: str, key: str, value: Any, where: str) -> Any:
             return value
         if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             return value.lower() in ("1", "true", "yes", "on")
-        raise ConfigError(f"{name} in {where} must be true or false, not {value!r}")
+        raise ConfigError(_('{name} in {where} must be true or false, not {value!r}').format(name=name, where=where, value=value))
     if isinstance(default, int):
         try:
             if isinstance(value, bool):
                 raise ValueError
             return int(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{name} in {where} must be a whole number, not {value!r}") from None
+            raise ConfigError(_('{name} in {where} must be a whole number, not {value!r}').format(name=name, where=where, value=value)) from None
     if isinstance(default, float):
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{name} in {where} must be a number, not {value!r}") from None
+            raise ConfigError(_('{name} in {where} must be a number, not {value!r}').format(name=name, where=where, value=value)) from None
     if isinstance(default, list):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
-            raise ConfigError(f"{name} in {where} must be a list, not {value!r}")
+            raise ConfigError(_('{name} in {where} must be a list, not {value!r}').format(name=name, where=where, value=value))
         item_type = type(default[0]) if default else str
         try:
             return [item_type(v) for v in value]
         except (TypeError, ValueError):
-            raise ConfigError(f"{name} in {where} must be a list of {item_type.__name__}, not {value!r}") from None
+            raise ConfigError(_('{name} in {where} must be a list of {name2}, not {value!r}').format(name=name, where=where, name2=item_type.__name__, value=value)) from None
     if not isinstance(value, str):
-        raise ConfigError(f"{name} in {where} must be a string, not {value!r}")
+        raise ConfigError(_('{name} in {where} must be a string, not {value!r}').format(name=name, where=where, value=value))
     return value
 
 
@@ -333,10 +335,10 @@ def _validate(config: Config) -> None:
             problem = RULES.get((section, key), _anything)(value)
             if problem:
                 where = config.sources.get((section, key), "defaults")
-                raise ConfigError(f"[{section}] {key} in {where} {problem}, not {value!r}")
+                raise ConfigError(_('[{section}] {key} in {where} {problem}, not {value!r}').format(section=section, key=key, where=where, problem=problem, value=value))
     if config["web"]["path"].rstrip("/") == config["server"]["path"].rstrip("/"):
         where = config.sources.get(("web", "path"), "defaults")
-        raise ConfigError(f"[web] path in {where} must differ from [server] path")
+        raise ConfigError(_('[web] path in {where} must differ from [server] path').format(where=where))
 
 
 def find_config_file(explicit: str | None) -> Path | None:
@@ -356,21 +358,21 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     file = find_config_file(str(path) if path else None)
     if file is not None:
         if not file.exists():
-            raise ConfigError(f"config file {file} does not exist")
+            raise ConfigError(_('config file {file} does not exist').format(file=file))
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+            raise ConfigError(_('config file {file} is not valid TOML: {exc}').format(file=file, exc=exc)) from None
         config.path = file
         for section, table in data.items():
             if section not in DEFAULTS:
-                raise ConfigError(f"unknown section [{section}] in {file}; known: {', '.join(DEFAULTS)}")
+                raise ConfigError(_('unknown section [{section}] in {file}; known: {DEFAULTS}').format(section=section, file=file, DEFAULTS=', '.join(DEFAULTS)))
             if not isinstance(table, dict):
-                raise ConfigError(f"[{section}] in {file} must be a table")
+                raise ConfigError(_('[{section}] in {file} must be a table').format(section=section, file=file))
             for key, value in table.items():
                 if key not in DEFAULTS[section]:
                     known = ", ".join(DEFAULTS[section])
-                    raise ConfigError(f"unknown key [{section}] {key} in {file}; known keys: {known}")
+                    raise ConfigError(_('unknown key [{section}] {key} in {file}; known keys: {known}').format(section=section, key=key, file=file, known=known))
                 config.values[section][key] = _coerce(section, key, value, str(file))
                 config.sources[(section, key)] = str(file)
     for section, keys in DEFAULTS.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import peewee as pw
@@ -12,8 +12,8 @@ import peewee as pw
 from i18n import _
 from store.clock import utcnow
 from store.db import StoreError, database
-from store.models import CONTACT_ROLES, Contact, LeaderGroup, Plan, Unit, UnitAlias
-from store.units import clean_name, closest_units, get_unit
+from store.models import CONTACT_ROLES, Contact, LeaderGroup, Plan, Unit
+from store.units import get_unit
 
 USERID_RE = re.compile(r"^[A-Za-z0-9_\-.@]{1,64}$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -26,7 +26,7 @@ ROLE_NAMES = {"liaison": "联络员", "leader": "领导"}
 def check_userid(userid: str) -> str:
     userid = (userid or "").strip()
     if not USERID_RE.match(userid):
-        raise StoreError(f"invalid WeCom userid {userid!r}: 1–64 letters, digits or _-.@")
+        raise StoreError(_('invalid WeCom userid {userid!r}: 1–64 letters, digits or _-.@').format(userid=userid))
     return userid
 
 
@@ -39,14 +39,14 @@ def check_mobile(mobile: str | None) -> str | None:
     if not mobile:
         return None
     if not MOBILE_RE.match(mobile):
-        raise StoreError(f"invalid mobile {mobile!r}: an 11-digit Chinese mobile number such as 13800138000")
+        raise StoreError(_('invalid mobile {mobile!r}: an 11-digit Chinese mobile number such as 13800138000').format(mobile=mobile))
     return mobile
 
 
 def check_role(role: str | None) -> str:
     value = ROLE_WORDS.get((role or "liaison").strip().lower())
     if value is None:
-        raise StoreError(f"invalid role {role!r}: liaison/联络员 or leader/领导")
+        raise StoreError(_('invalid role {role!r}: liaison/联络员 or leader/领导').format(role=role))
     return value
 
 
@@ -58,14 +58,14 @@ def find_contact(userid: str) -> Contact | None:
 def get_contact(userid: str) -> Contact:
     contact = find_contact(userid)
     if contact is None:
-        raise StoreError(f"no contact with userid {userid!r}; see `duban contact list`")
+        raise StoreError(_('no contact with userid {userid!r}; see `duban contact list`').format(userid=userid))
     return contact
 
 
 def add_contact(unit: str, name: str, userid: str, mobile: str | None = None, role: str = "liaison") -> Contact:
     name = (name or "").strip()
     if not name:
-        raise StoreError("a contact needs a name")
+        raise StoreError(_('a contact needs a name'))
     userid, mobile, role = check_userid(userid), check_mobile(mobile), check_role(role)
     with database.atomic():
         owner = get_unit(unit)
@@ -110,7 +110,7 @@ def set_away(userid: str, until: dt.date | None, delegate: str | None = None) ->
             if delegate:
                 stand_in = get_contact(delegate)
                 if stand_in.id == contact.id:
-                    raise StoreError("a contact cannot delegate to themselves")
+                    raise StoreError(_('a contact cannot delegate to themselves'))
                 contact.delegate = stand_in
         contact.save()
     return contact
@@ -121,7 +121,7 @@ def clear_problem(userid: str) -> Contact:
     with database.atomic():
         contact = get_contact(userid)
         if not contact.problem:
-            raise StoreError(f"{contact.name} ({contact.userid}) has no recorded problem")
+            raise StoreError(_('{name} ({userid}) has no recorded problem').format(name=contact.name, userid=contact.userid))
         contact.problem = None
         contact.save()
     return contact
@@ -159,80 +159,6 @@ HEADER_WORDS = {
 }
 
 
-@dataclass
-class ImportResult:
-    created: int
-    rows: int
-
-
-def _map_header(header: Sequence[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = HEADER_WORDS.get(re.sub(r"\s+", "", str(cell or "")).lower())
-        if key and key not in columns:
-            columns[key] = index
-    missing = [k for k in ("unit", "name", "userid") if k not in columns]
-    if missing:
-        raise StoreError(
-            "the first row must be a header with 单位/姓名/企业微信账号 (or unit/name/userid), "
-            f"missing: {', '.join(missing)}"
-        )
-    return columns
-
-
-def import_contacts(rows: Iterable[Sequence[str]], first_line: int = 1) -> ImportResult:
-    """Import contacts from table rows (header first). All rows or none: every bad row is named by line."""
-    rows = list(rows)
-    if not rows:
-        raise StoreError("the file is empty")
-    columns = _map_header(rows[0])
-    unit_ids = {u.name: u.id for u in Unit.select(Unit.id, Unit.name)}
-    unit_ids.update({a.alias: a.unit_id for a in UnitAlias.select(UnitAlias.alias, UnitAlias.unit)})
-    taken = {c.userid for c in Contact.select(Contact.userid)}
-    seen: dict[str, int] = {}
-    errors: list[str] = []
-    records: list[dict] = []
-    now = utcnow()
-
-    def cell(row: Sequence[str], key: str) -> str:
-        index = columns.get(key)
-        if index is None or index >= len(row) or row[index] is None:
-            return ""
-        return str(row[index]).strip()
-
-    for offset, row in enumerate(rows[1:], start=1):
-        line = first_line + offset
-        if not any(str(c or "").strip() for c in row):
-            continue
-        try:
-            unit_name = clean_name(cell(row, "unit"))
-            if unit_name not in unit_ids:
-                hint = closest_units(unit_name)
-                raise StoreError(f"unknown unit {unit_name!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
-            name = cell(row, "name")
-            if not name:
-                raise StoreError("name is empty")
-            userid = check_userid(cell(row, "userid"))
-            if userid in taken:
-                raise StoreError(f"userid {userid!r} already exists")
-            if userid in seen:
-                raise StoreError(f"userid {userid!r} is also on line {seen[userid]}")
-            seen[userid] = line
-            records.append({
-                "unit": unit_ids[unit_name], "name": name, "userid": userid,
-                "mobile": check_mobile(cell(row, "mobile")), "role": check_role(cell(row, "role") or "liaison"),
-                "created_at": now,
-            })
-        except StoreError as exc:
-            errors.append(f"line {line}: {exc}")
-    if errors:
-        raise StoreError(f"{len(errors)} bad row(s), nothing imported:\n" + "\n".join(errors))
-    with database.atomic():
-        for start in range(0, len(records), 200):
-            Contact.insert_many(records[start:start + 200]).execute()
-    return ImportResult(created=len(records), rows=len(rows) - 1)
-
-
 EXPORT_HEADER = ["单位", "姓名", "企业微信账号", "手机", "角色"]
 
 
@@ -253,7 +179,7 @@ def parse_webhook_key(value: str) -> str:
     if match:
         value = match.group(1)
     if not WEBHOOK_KEY_RE.match(value):
-        raise StoreError("invalid webhook key: expected the key=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx part of the robot's URL")
+        raise StoreError(_("invalid webhook key: expected the key=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx part of the robot's URL"))
     return value
 
 
@@ -268,7 +194,7 @@ def add_leader_group(
 ) -> LeaderGroup:
     name = (name or "").strip()
     if not name:
-        raise StoreError("a leader group needs a name")
+        raise StoreError(_('a leader group needs a name'))
     if (schedule or "").strip():
         from store.timetext import parse_schedule
 
@@ -278,17 +204,17 @@ def add_leader_group(
             raise StoreError(str(exc)) from None
     given = [x for x in (webhook_key, chat_id, userids) if x]
     if len(given) != 1:
-        raise StoreError("give exactly one of --webhook-key, --chat-id or --userids")
+        raise StoreError(_('give exactly one of --webhook-key, --chat-id or --userids'))
     if webhook_key:
         channel, target = "webhook", parse_webhook_key(webhook_key)
     elif chat_id:
         if not CHAT_ID_RE.match(chat_id):
-            raise StoreError(f"invalid chat id {chat_id!r}: 1–32 letters or digits")
+            raise StoreError(_('invalid chat id {chat_id!r}: 1–32 letters or digits').format(chat_id=chat_id))
         channel, target = "appchat", chat_id
     else:
         ids = [check_userid(u) for u in userids or []]
         if len(ids) > 1000:
-            raise StoreError("at most 1000 userids in one leader group")
+            raise StoreError(_('at most 1000 userids in one leader group'))
         channel, target = "app", "|".join(ids)
     with database.atomic():
         existing = LeaderGroup.get_or_none(LeaderGroup.name == name)
@@ -355,7 +281,7 @@ def remove_leader_group(name: str) -> LeaderGroup:
 
 
 __all__ = [
-    "CONTACT_ROLES", "add_contact", "remove_contact", "set_away", "list_contacts", "import_contacts",
+    "CONTACT_ROLES", "add_contact", "remove_contact", "set_away", "list_contacts",
     "export_rows", "add_leader_group", "list_leader_groups", "remove_leader_group",
 ]
 
@@ -411,5 +337,5 @@ def notify_recipients(units: Sequence[str] = (), groups: Sequence[str] = (), all
     for userid in userids:
         chosen[get_contact(userid).userid] = None
     if not chosen:
-        raise StoreError("nobody to notify: the named units have no reachable liaison (see `duban contact list`)")
+        raise StoreError(_('nobody to notify: the named units have no reachable liaison (see `duban contact list`)'))
     return NotifyRecipients(list(chosen), [wanted[u] for u in wanted if u not in reached], skipped)

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import peewee
 
+from i18n import _
 from store.drivers import load_driver
 
 POOL_SIZE = 32
@@ -91,7 +92,7 @@ def open_database(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
         return connect_url(f"mysql+pool://{rest}", charset="utf8mb4", max_connections=POOL_SIZE,
                            stale_timeout=STALE_SECONDS, timeout=POOL_WAIT_SECONDS,
                            **_mysql_budget(connect_timeout, statement_timeout))
-    raise StoreError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///, postgresql:// or mysql://")
+    raise StoreError(_('unsupported database URL {url!r}: use sqlite:///, postgresql:// or mysql://').format(url=redact_url(url)))
 
 
 def _keep_private(path: str) -> None:
@@ -211,7 +212,7 @@ def in_transaction_retrying(work: Callable[[], T], attempts: int = RETRY_ATTEMPT
             return work()
     for attempt in range(1, attempts + 1):
         try:
-            with database.atomic():
+            with write_transaction():  # SQLite: the write lock up front, so concurrent runs wait their turn
                 return work()
         except peewee.PeeweeException as exc:
             if attempt == attempts or not is_retryable(exc):

@@ -161,3 +161,27 @@ def task_seq_of(assignment_id: int) -> int | None:
     """The 序号 of an assignment's task (for messages)."""
     return (Task.select(Task.seq).join(Assignment, on=(Assignment.task == Task.id))
             .where(Assignment.id == assignment_id).scalar())
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    unit: str
+    plan_code: str
+    seq_label: str  # 24, or 4-2 for a sub-row
+    title: str
+    evidence: EvidenceInfo
+
+
+def export_rows(plan_ids: list[int]) -> list[ExportRow]:
+    """Every evidence record of these plans with its unit and item, by unit then item then time."""
+    from store.models import Plan, Unit
+
+    query = (Assignment.select(Assignment.id, Unit.name, Plan.code, Task.seq, Task.sub, Task.subcategory,
+                               Task.requirement)
+             .join(Unit).switch(Assignment).join(Task).join(Plan).where(Plan.id.in_(plan_ids)).tuples())
+    items = {aid: (unit, code, f"{seq}-{sub}" if sub else str(seq), sub_title or requirement)
+             for aid, unit, code, seq, sub, sub_title, requirement in query}
+    rows = [ExportRow(items[a][0], items[a][1], items[a][2], items[a][3], e)
+            for a, infos in evidence_by_assignment(items).items() for e in infos]
+    return sorted(rows, key=lambda r: (r.unit, r.plan_code, [int(x) for x in r.seq_label.split("-")],
+                                       r.evidence.sent_at))

@@ -10,6 +10,7 @@ import datetime as dt
 
 import peewee as pw
 
+from i18n import _
 from store.db import StoreError, backend, database
 from store.models import Inbox
 from store.prepared import Prepared, insert_ignore
@@ -33,9 +34,9 @@ def record_incoming(key: str, from_user: str, content: str, now: dt.datetime) ->
     callers never see an integrity error and a PostgreSQL transaction is never aborted.
     """
     if not key or len(key) > KEY_MAX:
-        raise StoreError(f"an inbox key needs 1 to {KEY_MAX} characters")
+        raise StoreError(_('an inbox key needs 1 to {KEY_MAX} characters').format(KEY_MAX=KEY_MAX))
     if not from_user or len(from_user) > USER_MAX:
-        raise StoreError(f"an inbox sender needs 1 to {USER_MAX} characters")
+        raise StoreError(_('an inbox sender needs 1 to {USER_MAX} characters').format(USER_MAX=USER_MAX))
     fields = {"key": key, "from_user": from_user, "received_at": now, "content": content, "reply": None}
     new_id = insert_ignore(Inbox, fields)
     if new_id is not None:
@@ -51,7 +52,7 @@ def _by_key(key: str) -> Inbox:
         with database.atomic():
             row = Inbox.select().where(Inbox.key == key).for_update().first()
     if row is None:
-        raise StoreError(f"inbox row {key!r} vanished while being recorded")
+        raise StoreError(_('inbox row {key!r} vanished while being recorded').format(key=key))
     return row
 
 

@@ -21,10 +21,11 @@ from functools import partial
 
 import peewee as pw
 
+from i18n import _
 from store.clock import clock, utcnow
 from store.db import StoreError, backend, database, in_transaction_retrying
 from store.models import CHANNELS, OUTBOX_STATES, Contact, Outbox
-from store.prepared import insert_ignore
+from store.prepared import insert_ignore, insert_ignore_many
 
 LEASE_SECONDS = 30.0  # a claim not renewed for this long belongs to a dead dispatcher
 BACKOFF_BASE_SECONDS = 30.0
@@ -33,6 +34,7 @@ MAX_TOUSER = 1000
 KEY_MAX = 190
 CLAIM_ROUNDS = 5
 TEXT_MAX_BYTES = 65535
+ENQUEUE_ROWS = 100  # outbox rows per insert (9 parameters each)
 UNSENT_STATES = ("pending", "sending", "failed")
 
 # (channel, target) pairs a claim must skip; target None means the whole channel.
@@ -61,6 +63,26 @@ def enqueue(dedupe_key: str, channel: str, target: str, body: str, msgtype: str 
     return row
 
 
+def enqueue_many(messages: Sequence[tuple[str, str, str, str, str]], now: dt.datetime | None = None) -> dict[str, int]:
+    """Put several messages (dedupe_key, channel, target, body, msgtype) in the outbox in a few statements, once
+    per key as `enqueue` does; the id of the row holding each key, whether new or enqueued before (a key a
+    concurrent transaction holds, not yet visible here, is missing)."""
+    for message in messages:
+        _check_message(*message)
+    now = now or utcnow()
+    rows = [{"dedupe_key": key, "channel": channel, "target": target, "msgtype": msgtype, "body": body,
+             "state": "pending", "attempts": 0, "next_try_at": now, "created_at": now}
+            for key, channel, target, body, msgtype in messages]
+    for start in range(0, len(rows), ENQUEUE_ROWS):
+        insert_ignore_many(Outbox, rows[start:start + ENQUEUE_ROWS])
+    keys = [m[0] for m in messages]
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        ids.update(Outbox.select(Outbox.dedupe_key, Outbox.id).where(Outbox.dedupe_key << keys[start:start + 500])
+                   .tuples())
+    return ids
+
+
 def _insert_ignore(fields: dict) -> int | None:
     """INSERT that does nothing on a duplicate key; the new id, or None when the key existed (SQL written out
     once: building it with peewee for each row was most of an enqueue's cost, see bench/bench_dispatch.py)."""
@@ -75,26 +97,26 @@ def _by_key(dedupe_key: str) -> Outbox:
         # a locking read sees the latest committed version.
         row = query.for_update().first()
     if row is None:
-        raise StoreError(f"outbox row {dedupe_key!r} vanished while being enqueued")
+        raise StoreError(_('outbox row {dedupe_key!r} vanished while being enqueued').format(dedupe_key=dedupe_key))
     return row
 
 
 def _check_message(dedupe_key: str, channel: str, target: str, body: str, msgtype: str) -> None:
     if not dedupe_key or len(dedupe_key) > KEY_MAX:
-        raise StoreError(f"an outbox dedupe key needs 1 to {KEY_MAX} characters")
+        raise StoreError(_('an outbox dedupe key needs 1 to {KEY_MAX} characters').format(KEY_MAX=KEY_MAX))
     if channel not in CHANNELS:
-        raise StoreError(f"unknown channel {channel!r}: {', '.join(CHANNELS)}")
+        raise StoreError(_('unknown channel {channel!r}: {CHANNELS}').format(channel=channel, CHANNELS=', '.join(CHANNELS)))
     if not target:
-        raise StoreError("an outbox message needs a target (userids, chat id or webhook key)")
+        raise StoreError(_('an outbox message needs a target (userids, chat id or webhook key)'))
     if channel == "app" and len([u for u in target.split("|") if u]) > MAX_TOUSER:
-        raise StoreError(f"an app message reaches at most {MAX_TOUSER} userids per row")
+        raise StoreError(_('an app message reaches at most {MAX_TOUSER} userids per row').format(MAX_TOUSER=MAX_TOUSER))
     if not body:
-        raise StoreError("an outbox message needs a body")
+        raise StoreError(_('an outbox message needs a body'))
     # MySQL's TEXT holds 65,535 bytes, and INSERT IGNORE would truncate silently rather than fail.
     if len(body.encode("utf-8")) > TEXT_MAX_BYTES or len(target.encode("utf-8")) > TEXT_MAX_BYTES:
-        raise StoreError(f"an outbox body or target is limited to {TEXT_MAX_BYTES} bytes")
+        raise StoreError(_('an outbox body or target is limited to {TEXT_MAX_BYTES} bytes').format(TEXT_MAX_BYTES=TEXT_MAX_BYTES))
     if not msgtype or len(msgtype) > 20:
-        raise StoreError(f"invalid msgtype {msgtype!r}")
+        raise StoreError(_('invalid msgtype {msgtype!r}').format(msgtype=msgtype))
 
 
 # --- claiming --------------------------------------------------------------------------------------------------
@@ -189,9 +211,13 @@ def mark_unknown(row: Outbox, error: str, now: dt.datetime) -> bool:
     return bool(done)
 
 
-def unknown_rows(channel: str | None = None, target: str | None = None) -> list[Outbox]:
-    """Rows whose outcome is unknown (a row being sent this very moment is 'unknown' too, briefly)."""
+def unknown_rows(channel: str | None = None, target: str | None = None,
+                 since: dt.datetime | None = None) -> list[Outbox]:
+    """Rows whose outcome is unknown (a row being sent this very moment is 'unknown' too, briefly), queued
+    at or after `since` when given."""
     query = Outbox.select().where(Outbox.state == "unknown")
+    if since is not None:
+        query = query.where(Outbox.created_at >= since)
     if channel is not None:
         query = query.where(Outbox.channel == channel)
     if target is not None:
@@ -248,7 +274,7 @@ def update_body(row: Outbox, body: str) -> bool:
     """Replace a claimed row's body (the dispatcher notes an uploaded media_id in it, so that a resend repeats
     the same request and WeCom's duplicate check can drop it). False when the claim had lapsed."""
     if not body or len(body.encode("utf-8")) > TEXT_MAX_BYTES:
-        raise StoreError(f"an outbox body needs 1 to {TEXT_MAX_BYTES} bytes")
+        raise StoreError(_('an outbox body needs 1 to {TEXT_MAX_BYTES} bytes').format(TEXT_MAX_BYTES=TEXT_MAX_BYTES))
     done = Outbox.update(body=body).where(_mine(row)).execute()
     if done:
         row.body = body
@@ -325,11 +351,27 @@ def retry(ids: Sequence[int], now: dt.datetime | None = None) -> int:
         found = {r.id: r.state for r in Outbox.select(Outbox.id, Outbox.state).where(Outbox.id << ids)}
         missing = [i for i in ids if i not in found]
         if missing:
-            raise StoreError(f"no outbox message with id {', '.join(map(str, missing))}; see `duban outbox list`")
+            raise StoreError(_('no outbox message with id {value}; see `duban outbox list`').format(value=', '.join(map(str, missing))))
         sent = [i for i in ids if found[i] == "sent"]
         if sent:
-            raise StoreError(f"outbox message {', '.join(map(str, sent))} was already sent; nothing retried")
+            raise StoreError(_('outbox message {value} was already sent; nothing retried').format(value=', '.join(map(str, sent))))
         return _requeue(Outbox.id << [i for i in ids if found[i] != "sending"], now)
+
+
+def confirm_arrived(ids: Sequence[int], now: dt.datetime | None = None) -> int:
+    """The admin checked the group: these 'unknown' messages did arrive. They become 'sent'. Refuses ids that
+    are not 'unknown' (nothing is changed then)."""
+    now = now or utcnow()
+    ids = sorted(set(int(i) for i in ids))
+    with database.atomic():
+        found = {r.id: r.state for r in Outbox.select(Outbox.id, Outbox.state).where(Outbox.id << ids)}
+        wrong = [i for i in ids if found.get(i) != "unknown"]
+        if wrong:
+            raise StoreError(f"outbox message {', '.join(map(str, wrong))} is not of unknown outcome; see "
+                             "`duban outbox list --state unknown`")
+        return Outbox.update(state="sent", sent_at=now, claimed_by=None,
+                             last_error="outcome was unknown; the admin confirmed it arrived").where(
+            (Outbox.id << ids) & (Outbox.state == "unknown")).execute()
 
 
 def retry_dead(now: dt.datetime | None = None) -> int:
@@ -347,7 +389,7 @@ def _requeue(where: pw.Expression, now: dt.datetime) -> int:
 def list_outbox(state: str | None = None, limit: int = 200) -> list[dict]:
     """Newest first; webhook keys are masked (a key is a credential)."""
     if state is not None and state not in OUTBOX_STATES:
-        raise StoreError(f"unknown outbox state {state!r}: {', '.join(OUTBOX_STATES)}")
+        raise StoreError(_('unknown outbox state {state!r}: {OUTBOX_STATES}').format(state=state, OUTBOX_STATES=', '.join(OUTBOX_STATES)))
     query = Outbox.select().order_by(Outbox.id.desc()).limit(limit)
     if state:
         query = query.where(Outbox.state == state)

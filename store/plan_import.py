@@ -87,7 +87,7 @@ def _next_code() -> str:
                 n //= 26
             if code not in used:
                 return code
-    raise StoreError("too many plans")  # pragma: no cover
+    raise StoreError(_('too many plans'))  # pragma: no cover
 
 
 def _stronger(role: str, other: str) -> str:

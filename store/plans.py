@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from i18n import _
 from store.db import StoreError
 from store.models import Plan
 
@@ -13,9 +14,9 @@ def get_plan(ref: str | int | None = None) -> Plan:
         if len(plans) == 1:
             return plans[0]
         if not plans:
-            raise StoreError("no plan imported yet: run `duban plan import FILE`")
+            raise StoreError(_('no plan imported yet: run `duban plan import FILE`'))
         codes = ", ".join(f"{p.code} ({p.title})" for p in plans)
-        raise StoreError(f"several plans are active, choose one with --plan: {codes}")
+        raise StoreError(_('several plans are active, choose one with --plan: {codes}').format(codes=codes))
     text = str(ref).strip()
     if text.isdigit():
         plan = Plan.get_or_none(Plan.id == int(text))
@@ -29,4 +30,4 @@ def get_plan(ref: str | int | None = None) -> Plan:
         return matches[0]
     if matches:
         raise StoreError(f"{text!r} matches several plans: " + ", ".join(f"{p.code} ({p.title})" for p in matches))
-    raise StoreError(f"no plan {text!r}; see `duban plan list`")
+    raise StoreError(_('no plan {text!r}; see `duban plan list`').format(text=text))

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import peewee
 
+from i18n import _
 from store import models as m
 from store.clock import utcnow
 from store.db import database
@@ -178,7 +179,7 @@ def _sqlite_foreign_keys_off() -> Iterator[None]:
         if broken:
             from store.db import StoreError
 
-            raise StoreError(f"the upgrade left {len(broken)} rows pointing at nothing (first: {broken[0]})")
+            raise StoreError(_('the upgrade left {broken} rows pointing at nothing (first: {value})').format(broken=len(broken), value=broken[0]))
     finally:
         database.execute_sql("PRAGMA foreign_keys = ON")
 
@@ -189,8 +190,8 @@ def require_current() -> None:
 
     version = schema_version()
     if version is None:
-        raise StoreError("the database is not initialised: run `duban init`")
+        raise StoreError(_('the database is not initialised: run `duban init`'))
     if version < CURRENT_VERSION:
-        raise StoreError(f"the database schema is version {version}, this duban needs {CURRENT_VERSION}: run `duban init`")
+        raise StoreError(_('the database schema is version {version}, this duban needs {CURRENT_VERSION}: run `duban init`').format(version=version, CURRENT_VERSION=CURRENT_VERSION))
     if version > CURRENT_VERSION:
-        raise StoreError(f"the database schema is version {version}, newer than this duban ({CURRENT_VERSION}): upgrade duban")
+        raise StoreError(_('the database schema is version {version}, newer than this duban ({CURRENT_VERSION}): upgrade duban').format(version=version, CURRENT_VERSION=CURRENT_VERSION))

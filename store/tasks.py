@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 
+from i18n import _
 from store.clock import clock, utcnow
 from store.db import StoreError, database
 from store.due import effective_due
@@ -113,7 +114,7 @@ def split_seq(seq: int | str) -> tuple[int, int]:
     """'4' → (4, 0); '4-2' (a sub-row under one merged 序号) → (4, 2)."""
     match = re.fullmatch(r"\s*(\d{1,6})(?:-(\d{1,3}))?\s*", str(seq))
     if match is None:
-        raise StoreError(f"{seq!r} is not a task number (write 24, or 4-2 for a sub-row)")
+        raise StoreError(_('{seq!r} is not a task number (write 24, or 4-2 for a sub-row)').format(seq=seq))
     return int(match.group(1)), int(match.group(2) or 0)
 
 
@@ -125,8 +126,8 @@ def get_task(seq: int | str, plan: str | None = None) -> Task:
         rows = [t.label for t in Task.select().where((Task.plan == target) & (Task.seq == number))
                 .order_by(Task.sub)]
         if rows:
-            raise StoreError(f"task {number} of plan {target.code} is split into {', '.join(rows)}: give one of them")
-        raise StoreError(f"plan {target.code} has no task {seq}")
+            raise StoreError(_('task {number} of plan {code} is split into {rows}: give one of them').format(number=number, code=target.code, rows=', '.join(rows)))
+        raise StoreError(_('plan {code} has no task {seq}').format(code=target.code, seq=seq))
     return task
 
 
@@ -198,7 +199,7 @@ def get_assignment(seq: int | str, unit: str, plan: str | None = None) -> Assign
     assignment = Assignment.get_or_none((Assignment.task == task) & (Assignment.unit == owner))
     if assignment is None:
         named = ", ".join(a.unit.name for a in task.assignments) or "none"
-        raise StoreError(f"{owner.name} has no assignment on task {seq} (units on it: {named})")
+        raise StoreError(_('{name} has no assignment on task {seq} (units on it: {named})').format(name=owner.name, seq=seq, named=named))
     return assignment
 
 

@@ -59,23 +59,24 @@ def get_unit(name: str) -> Unit:
     unit = lookup_unit(name)
     if unit is None:
         hint = closest_units(name)
-        suffix = f"; did you mean: {', '.join(hint)}?" if hint else "; see `duban unit list`"
-        raise StoreError(f"unknown unit {clean_name(name)!r}{suffix}")
+        suffix = _("; did you mean: {names}?").format(names=", ".join(hint)) if hint else \
+            _("; see `duban unit list`")
+        raise StoreError(_('unknown unit {name!r}{suffix}').format(name=clean_name(name), suffix=suffix))
     return unit
 
 
 def _ensure_free(name: str) -> None:
     if Unit.get_or_none(Unit.name == name) is not None:
-        raise StoreError(f"unit {name!r} already exists")
+        raise StoreError(_('unit {name!r} already exists').format(name=name))
     alias = UnitAlias.get_or_none(UnitAlias.alias == name)
     if alias is not None:
-        raise StoreError(f"{name!r} is already an alias of {alias.unit.name!r}")
+        raise StoreError(_('{name!r} is already an alias of {name2!r}').format(name=name, name2=alias.unit.name))
 
 
 def add_unit(name: str, aliases: Iterable[str] = ()) -> Unit:
     name = clean_name(name)
     if not name:
-        raise StoreError("a unit needs a name")
+        raise StoreError(_('a unit needs a name'))
     with database.atomic():
         _ensure_free(name)
         unit = Unit.create(name=name, created_at=utcnow())
@@ -107,11 +108,11 @@ def ensure_alias(alias: str, unit_name: str) -> tuple[UnitAlias | Unit, bool]:
 def add_alias(alias: str, unit_name: str) -> UnitAlias:
     alias = clean_name(alias)
     if not alias:
-        raise StoreError("an alias needs a name")
+        raise StoreError(_('an alias needs a name'))
     with database.atomic():
         unit = get_unit(unit_name)
         if alias == unit.name:
-            raise StoreError(f"{alias!r} is the unit's own name")
+            raise StoreError(_("{alias!r} is the unit's own name").format(alias=alias))
         _ensure_free(alias)
         return UnitAlias.create(alias=alias, unit=unit)
 
@@ -177,8 +178,7 @@ def remove_unit(name: str, force: bool = False) -> Unit:
         n_contact = Contact.select().where(Contact.unit == unit).count()
         if (n_assign or n_contact) and not force:
             raise StoreError(
-                f"unit {unit.name!r} has {n_assign} assignment(s) and {n_contact} contact(s); "
-                "merge it into another unit, or use --force to delete them too"
+                _('unit {name!r} has {n_assign} assignment(s) and {n_contact} contact(s); merge it into another unit, or use --force to delete them too').format(name=unit.name, n_assign=n_assign, n_contact=n_contact)
             )
         unit.delete_instance(recursive=True)
     return unit
@@ -219,8 +219,9 @@ def get_group(name: str) -> UnitGroup:
     if group is None:
         known = [g.name for g in UnitGroup.select(UnitGroup.name)]
         hint = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
-        suffix = f"; did you mean: {', '.join(hint)}?" if hint else "; see `duban group list`"
-        raise StoreError(f"unknown unit group {name!r}{suffix}")
+        suffix = _("; did you mean: {names}?").format(names=", ".join(hint)) if hint else \
+            _("; see `duban group list`")
+        raise StoreError(_('unknown unit group {name!r}{suffix}').format(name=name, suffix=suffix))
     return group
 
 
@@ -234,10 +235,10 @@ def ensure_group(name: str, note: str = "") -> tuple[UnitGroup, bool]:
 def add_group(name: str, note: str = "") -> UnitGroup:
     name = clean_name(name)
     if not name:
-        raise StoreError("a group needs a name")
+        raise StoreError(_('a group needs a name'))
     with database.atomic():
         if UnitGroup.get_or_none(UnitGroup.name == name) is not None:
-            raise StoreError(f"unit group {name!r} already exists")
+            raise StoreError(_('unit group {name!r} already exists').format(name=name))
         return UnitGroup.create(name=name, note=note, created_at=utcnow())
 
 

@@ -185,3 +185,10 @@ def test_a_one_off_day_notice_alone_adds_to_the_stored_year(db_url):
     days = notice_days()
     assert NoticeDay.select().where(NoticeDay.notice_year == 2015).count() == before + 4
     assert days[D(2015, 9, 4)][0] == "holiday" and days[D(2015, 2, 28)][0] == "workday"  # 春节 kept
+
+
+def test_plan_import_warns_about_deadlines_in_an_unknown_year(cli):
+    result = cli("plan", "import", "--sample", "--year", "2027", "--dry-run")
+    assert result.exit_code == 0 and "fall in 2027" in result.output and "duban calendar import" in result.output
+    known = cli("plan", "import", "--sample", "--year", "2026", "--dry-run")
+    assert "fall in 2026" not in known.output  # chinesecalendar knows 2026

@@ -186,3 +186,72 @@ def test_run_downloads_uses_the_outbox(world):
     result = run_downloads(phone.cfg, make_sender(phone.cfg).client)
     assert result.done == 1
     assert "已收到《发布截图.jpg》，作为[2]的佐证材料。" in cw.outbox_texts()
+
+
+def test_cli_exports_evidence_and_sets_cards(world, cli, tmp_path):
+    phone = world
+    phone.say("材料 4")
+    phone.send(phone.photo_request())
+    phone.say("材料 2")
+    phone.send(phone.photo_request(b"%PDF-1.4 second", "发布截图.jpg", "file"))
+    assert _fetch(phone).done == 2
+    out = tmp_path / "佐证材料"
+    result = cli("export", "--evidence", str(out))
+    assert result.exit_code == 0, result.output
+    assert "2" in result.output
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["index.csv", "区财政局/2 加强政策解读/发布截图.jpg", "区财政局/4 发布政府信息公开年报/发布截图.jpg"]
+    assert (out / "区财政局/4 发布政府信息公开年报/发布截图.jpg").read_bytes() == cw.PHOTO
+    index = (out / "index.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert index[0].startswith("单位,方案,序号") and len(index) == 3 and "张三" in index[1]
+    assert cli("export").exit_code == 2
+    assert cli("contact", "cards", "czj", "off").exit_code == 0
+    from store.models import Contact
+
+    assert Contact.get(Contact.userid == "czj").cards is False
+    refused = cli("contact", "cards", "nobody", "on")
+    assert refused.exit_code == 1 and "nobody" in refused.output
+
+
+def test_duban_say_clicks_and_sends_files(world, cli, tmp_path):
+    """`duban say --click` and `--file`: the emulator plays the user's client, the callback answers."""
+    from callback_support import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN
+
+    phone = world
+    card = _send_reminders(phone)
+    env = {"DUBAN_WECOM_CORP_ID": CORP_ID, "DUBAN_WECOM_TOKEN": TOKEN, "DUBAN_WECOM_ENCODING_AES_KEY": AES_KEY,
+           "DUBAN_WECOM_AGENT_ID": str(AGENT_ID), "DUBAN_WECOM_SECRET": SECRET,
+           "DUBAN_WECOM_API_BASE_URL": phone.wecom.base_url}
+    clicked = cli("say", "--as", "czj", "--url", phone.url, "--click", card["task_id"], "submit",
+                  "--select", "2", "--select", "5", env=env)
+    assert clicked.exit_code == 0, clicked.output
+    assert clicked.output == "[按钮] 已提交\n"
+    assert {cw.assignment(s).state for s in (2, 5)} == {"done"} and cw.assignment(1).state == "open"
+    wrong = cli("say", "--as", "czj", "--url", phone.url, "--click", "no-such-card", "done", env=env)
+    assert wrong.exit_code == 1 and "no card" in wrong.output
+    photo = tmp_path / "发布截图.jpg"
+    photo.write_bytes(cw.PHOTO)
+    clock.advance(dt.timedelta(seconds=2))
+    asked = cli("say", "--as", "czj", "--url", phone.url, "--file", str(photo), env=env)
+    assert asked.exit_code == 0 and "哪一项的佐证材料" in asked.output
+    empty = tmp_path / "空.txt"
+    empty.write_bytes(b"")
+    refused = cli("say", "--as", "czj", "--url", phone.url, "--file", str(empty), env=env)
+    assert refused.exit_code == 1 and "0 bytes" in refused.output
+    both = cli("say", "--as", "czj", "--url", phone.url, "--file", str(photo), "任务", env=env)
+    assert both.exit_code == 2
+
+
+def test_cli_fetches_and_lists_downloads(world, cli):
+    phone = world
+    phone.say("材料 3")
+    phone.send(phone.photo_request())
+    env = {"DUBAN_WECOM_CORP_ID": phone.cfg["wecom"]["corp_id"], "DUBAN_WECOM_SECRET": phone.cfg["wecom"]["secret"],
+           "DUBAN_WECOM_AGENT_ID": str(phone.cfg["wecom"]["agent_id"]),
+           "DUBAN_WECOM_API_BASE_URL": phone.wecom.base_url, "DUBAN_EVIDENCE_DIR": phone.cfg["evidence"]["dir"]}
+    fetched = cli("evidence", "fetch", "--json", env=env)
+    assert fetched.exit_code == 0, fetched.output
+    assert '"stored": 1' in fetched.output
+    listed = cli("evidence", "downloads", env=env)
+    assert listed.exit_code == 0 and "done" in listed.output and "czj" in listed.output
+    assert Evidence.select().count() == 1

@@ -185,3 +185,15 @@ def test_a_wrong_language_in_config_is_a_one_line_error(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "[ui] language" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_compiled_catalog_is_cached_per_user(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(i18n, "_translations", {})
+    first = i18n.translations("zh")
+    cached = list((tmp_path / "duban").glob("zh-*.mo"))
+    assert len(cached) == 1
+    monkeypatch.setattr(i18n, "_translations", {})
+    again = i18n.translations("zh")
+    assert again.gettext("Show this message and exit.") == first.gettext("Show this message and exit.") != \
+        "Show this message and exit."

@@ -68,12 +68,32 @@ def test_a_robot_answering_after_the_timeout_is_held_as_unknown_never_posted_twi
     from jobs.digest_words import unknown_delivery_section
 
     assert "1条消息" in unknown_delivery_section(len(box.unknown_rows("webhook", WEBHOOK_KEY)))[0].lines[0]
+    later = stamp(fake) + dt.timedelta(days=7)  # the digest after next: told once is enough
+    assert box.unknown_rows("webhook", WEBHOOK_KEY, since=later) == []
 
     # The admin decides to send it again: then (and only then) it goes a second time.
     assert box.retry([held.id], now=stamp(fake)) == 1  # `duban outbox retry ID`, on the test's clock
     assert d.flush().sent == 1
     assert contents(emu, WEBHOOK_KEY).count("**周报（1/2）**") == 2
     assert box.unknown_rows() == []
+
+
+def test_the_admin_can_say_an_unknown_message_did_arrive(db_url, emu, fake, cli):
+    d = dispatcher(emu, fake)
+    d.sender._timeout = 0.3
+    enqueue_message("w", "webhook", WEBHOOK_KEY, "通知", now=stamp(fake))
+    emu.script_faults("webhook/send", ["late"])
+    d.flush()
+    emu.release_late()
+    held = Outbox.get(Outbox.dedupe_key == "w")
+    assert held.state == "unknown"
+    refused = cli("outbox", "arrived", str(held.id + 100))
+    assert refused.exit_code == 1
+    confirmed = cli("outbox", "arrived", str(held.id))
+    assert confirmed.exit_code == 0, confirmed.output
+    row = Outbox.get_by_id(held.id)
+    assert row.state == "sent" and "confirmed" in row.last_error
+    assert check_outbox() == [] and contents(emu, WEBHOOK_KEY) == ["通知"]
 
 
 def test_a_group_chat_timeout_is_unknown_too_but_an_app_timeout_is_retried_under_the_duplicate_check(

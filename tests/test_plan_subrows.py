@@ -93,4 +93,4 @@ def test_ledger_shows_sub_rows_and_milestones(cli, imported, tmp_path):
     header = next(i for i, r in enumerate(values) if r and r[0] == "序号")
     seqs = [r[0] for r in values[header + 1:] if r[0] is not None]
     assert seqs == [1, "2-1", "2-2"]
-    assert "完成初稿" in values[header + 1][4]
+    assert "完成初稿" in values[header + 1][values[header].index("完成时限")]

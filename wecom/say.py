@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import requests
 from defusedxml import ElementTree as SafeET
 
+from i18n import _
 from store.clock import clock
 from store.config import Config
 from wecom.callback_codec import CallbackCodec, CallbackRefused, cdata_safe
@@ -175,17 +176,16 @@ def post_callback(url: str, config: Config, params: dict[str, str], body: bytes,
     try:
         response = http.post(target, data=body, headers={"Content-Type": "text/xml"}, timeout=timeout)
     except requests.ConnectionError:
-        raise SayError(f"cannot reach the callback at {url}: is `duban serve` (or `duban callback serve`) "
-                       "running?") from None
+        raise SayError(_('cannot reach the callback at {url}: is `duban serve` (or `duban callback serve`) running?').format(url=url)) from None
     except requests.Timeout:
-        raise SayError(f"the callback at {url} did not answer within {timeout:g} s") from None
+        raise SayError(_('the callback at {url} did not answer within {timeout:g} s').format(url=url, timeout=timeout)) from None
     if response.status_code != 200:
         raise SayError(f"the callback at {url} answered HTTP {response.status_code}: "
                        + _STATUS_HINTS.get(response.status_code, "see the server's log"))
     try:
         return reply_text(codec, response.content)
     except CallbackRefused as exc:
-        raise SayError(f"the callback at {url} answered something that is not a valid reply ({exc.reason})") from None
+        raise SayError(_('the callback at {url} answered something that is not a valid reply ({reason})').format(url=url, reason=exc.reason)) from None
 
 
 def _emulator(config: Config, action: str, payload: dict, timeout: float) -> dict:
@@ -195,14 +195,13 @@ def _emulator(config: Config, action: str, payload: dict, timeout: float) -> dic
     try:
         answer = requests.post(f"{root}emulator/{action}", json=payload, timeout=timeout)
     except requests.RequestException:
-        raise SayError(f"cannot reach the WeCom emulator at {root}: --click and --file need `duban emulator` "
-                       "as [wecom] api_base_url") from None
+        raise SayError(_('cannot reach the WeCom emulator at {root}: --click and --file need `duban emulator` as [wecom] api_base_url').format(root=root)) from None
     try:
         body = answer.json()
     except ValueError:
         body = {}
     if answer.status_code != 200 or body.get("errcode") != 0:
-        raise SayError(f"the emulator refused: {body.get('errmsg') or answer.status_code}")
+        raise SayError(_('the emulator refused: {value}').format(value=body.get('errmsg') or answer.status_code))
     return body
 
 

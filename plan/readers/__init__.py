@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from i18n import _
 from plan.readers.base import PlanReadError, RawRow, RawTable, Source, looks_binary
 from plan.readers.limits import check_package, check_size, zip_kind
 
@@ -73,33 +74,31 @@ def read_source(data: bytes, filename: str) -> Source:
     ext = PurePath(name).suffix.lower()
     check_size(len(data), name)
     if not data.strip():
-        raise PlanReadError(f"{name}: the file is empty")
+        raise PlanReadError(_('{name}: the file is empty').format(name=name))
     if data.startswith(b"%PDF"):
         return _pdf(data, name)
     if data.startswith(_IMAGE_MAGIC) or ext in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"):
         what = f"not a valid {ext} file: it is an image" if ext in _DOCUMENT_EXT else "this is an image"
         raise PlanReadError(
-            f"{name}: {what}, not a document; duban reads text, not pictures of it: "
-            f"import the original .docx/.xlsx (or retype the plan)"
+            _('{name}: {what}, not a document; duban reads text, not pictures of it: import the original .docx/.xlsx (or retype the plan)').format(name=name, what=what)
         )
     if data.startswith(_OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
-            raise PlanReadError(f"{name}: the file is password-protected (encrypted); save a copy without a "
-                                f"password and import that")
+            raise PlanReadError(_('{name}: the file is password-protected (encrypted); save a copy without a password and import that').format(name=name))
         if ext in (".xls", ".et", ".xlsx", ".xlsm"):
             return _converted(data, name, "xlsx")
         return _converted(data, name, "docx")
     if ext == ".pdf":
-        raise PlanReadError(f"{name}: not a valid PDF file (no %PDF header)")
+        raise PlanReadError(_('{name}: not a valid PDF file (no %PDF header)').format(name=name))
     kind = zip_kind(data)
     if ext in (".docx", ".docm", ".xlsx", ".xlsm") and kind is None:
-        raise PlanReadError(f"{name}: not a valid {ext} file (it is not a zip package, or it is damaged)")
+        raise PlanReadError(_('{name}: not a valid {ext} file (it is not a zip package, or it is damaged)').format(name=name, ext=ext))
     if kind == "docx":
         return _docx(data, name)
     if kind == "xlsx":
         return _xlsx(data, name)
     if kind == "zip":
-        raise PlanReadError(f"{name}: a zip archive that is not a Word or Excel document; unpack it first")
+        raise PlanReadError(_('{name}: a zip archive that is not a Word or Excel document; unpack it first').format(name=name))
     if ext == ".csv":
         from plan.readers.csv_reader import read_csv
 
@@ -108,11 +107,11 @@ def read_source(data: bytes, filename: str) -> Source:
         return _html(data, name)
     if ext in (".txt", ".text", ".md", ""):
         if looks_binary(data):
-            raise PlanReadError(f"{name}: unrecognised binary file; supported: {SUPPORTED}")
+            raise PlanReadError(_('{name}: unrecognised binary file; supported: {SUPPORTED}').format(name=name, SUPPORTED=SUPPORTED))
         return _text(data, name)
     if ext in (".doc", ".wps", ".xls", ".et"):
-        raise PlanReadError(f"{name}: not a valid {ext} file")
-    raise PlanReadError(f"{name}: unsupported file type '{ext}'; supported: {SUPPORTED}")
+        raise PlanReadError(_('{name}: not a valid {ext} file').format(name=name, ext=ext))
+    raise PlanReadError(_("{name}: unsupported file type '{ext}'; supported: {SUPPORTED}").format(name=name, ext=ext, SUPPORTED=SUPPORTED))
 
 
 def read_tables(data: bytes, filename: str) -> list[RawTable]:

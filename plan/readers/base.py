@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from i18n import _
+
 
 class PlanReadError(Exception):
     """A plan file that cannot be read; the message is English and names the file (and row if any)."""
@@ -61,10 +63,10 @@ def looks_binary(data: bytes) -> bool:
 def decode_text(data: bytes, name: str) -> str:
     """Decode a text file: UTF-8 (with or without BOM), then GB18030 (a superset of GBK and GB2312)."""
     if looks_binary(data):
-        raise PlanReadError(f"{name}: this is a binary file, not text; cannot read it as a plan")
+        raise PlanReadError(_('{name}: this is a binary file, not text; cannot read it as a plan').format(name=name))
     for encoding in TEXT_ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise PlanReadError(f"{name}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 and try again")
+    raise PlanReadError(_('{name}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 and try again').format(name=name))

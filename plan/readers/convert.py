@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from i18n import _
 from plan.readers.base import PlanReadError
 
 CONVERT_TIMEOUT_S = 180
@@ -18,8 +19,7 @@ def convert_with_soffice(data: bytes, name: str, target: str) -> bytes:
     soffice = shutil.which("soffice")
     if soffice is None:
         raise PlanReadError(
-            f"{name}: this old format cannot be read directly and LibreOffice (soffice) is not installed; "
-            f"open it in WPS or {app} and save it as .{target}, then import that file"
+            _('{name}: this old format cannot be read directly and LibreOffice (soffice) is not installed; open it in WPS or {app} and save it as .{target}, then import that file').format(name=name, app=app, target=target)
         )
     suffix = Path(name).suffix.lower() or ".bin"
     with tempfile.TemporaryDirectory(prefix="duban-convert-") as tmp:
@@ -36,12 +36,11 @@ def convert_with_soffice(data: bytes, name: str, target: str) -> bytes:
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             raise PlanReadError(
-                f"{name}: converting to .{target} with soffice failed ({exc}); "
-                f"open it in WPS or {app} and save it as .{target}"
+                _('{name}: converting to .{target} with soffice failed ({exc}); open it in WPS or {app} and save it as .{target}').format(name=name, target=target, exc=exc, app=app)
             ) from exc
         produced = sorted(out_dir.glob(f"*.{target}"))
         if not produced:
             raise PlanReadError(
-                f"{name}: soffice produced no .{target} file; open it in WPS or {app} and save it as .{target}"
+                _('{name}: soffice produced no .{target} file; open it in WPS or {app} and save it as .{target}').format(name=name, target=target, app=app)
             )
         return produced[0].read_bytes()

@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from i18n import _
 from plan.readers.base import PlanReadError, RawRow, RawTable, Source
 from plan.readers.limits import check_rows
 
@@ -58,11 +59,11 @@ def _table_rows(table: Table) -> list[RawRow]:
 def read_docx(data: bytes, name: str) -> Source:
     """Every top-level table of the document, each with the paragraphs before and after it, and the paragraphs."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise PlanReadError(f"{name}: not a valid .docx file (it is not a zip package)")
+        raise PlanReadError(_('{name}: not a valid .docx file (it is not a zip package)').format(name=name))
     try:
         document = Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several unrelated types for broken packages
-        raise PlanReadError(f"{name}: not a valid .docx file ({exc.__class__.__name__}: {exc})") from exc
+        raise PlanReadError(_('{name}: not a valid .docx file ({name2}: {exc})').format(name=name, name2=exc.__class__.__name__, exc=exc)) from exc
 
     blocks = list(document.iter_inner_content())
     row_count = sum(len(b._tbl.tr_lst) for b in blocks if isinstance(b, Table))

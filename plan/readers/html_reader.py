@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from i18n import _
 from plan.readers import limits
 from plan.readers.base import TEXT_ENCODINGS, PlanReadError, RawRow, RawTable, Source
 
@@ -25,7 +26,7 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    raise PlanReadError(f"{name}: the page is neither UTF-8 nor GBK; save it again as UTF-8")
+    raise PlanReadError(_('{name}: the page is neither UTF-8 nor GBK; save it again as UTF-8').format(name=name))
 
 
 def _cell_text(cell) -> str:
@@ -88,7 +89,7 @@ def read_html(data: bytes, name: str) -> Source:
     try:
         root = lxml.html.document_fromstring(text)
     except (ParserError, ValueError) as exc:
-        raise PlanReadError(f"{name}: not a readable HTML page ({exc})") from None
+        raise PlanReadError(_('{name}: not a readable HTML page ({exc})').format(name=name, exc=exc)) from None
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
     all_tables = root.xpath("//table")

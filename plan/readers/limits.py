@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from i18n import _
 from plan.readers.base import PlanReadError
 
 MB = 1024 * 1024
@@ -31,8 +32,7 @@ def set_max_file_bytes(limit: int) -> None:
 def check_size(size: int, name: str) -> None:
     if size > MAX_FILE_BYTES:
         raise PlanReadError(
-            f"{name}: the file is {size / MB:.1f} MB, over the {MAX_FILE_BYTES / MB:g} MB import limit "
-            f"([import] max_file_mb); a plan document is far smaller: is this the right file?"
+            _('{name}: the file is {value:.1f} MB, over the {value2:g} MB import limit ([import] max_file_mb); a plan document is far smaller: is this the right file?').format(name=name, value=size / MB, value2=MAX_FILE_BYTES / MB)
         )
 
 
@@ -59,19 +59,17 @@ def check_package(data: bytes, name: str, kind: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             infos = package.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise PlanReadError(f"{name}: not a valid .{kind} file (damaged zip package: {exc})") from None
+        raise PlanReadError(_('{name}: not a valid .{kind} file (damaged zip package: {exc})').format(name=name, kind=kind, exc=exc)) from None
     if len(infos) > MAX_ENTRIES:
-        raise PlanReadError(f"{name}: the .{kind} package has {len(infos)} parts (at most {MAX_ENTRIES}); "
-                            f"refused as malformed")
+        raise PlanReadError(_('{name}: the .{kind} package has {infos} parts (at most {MAX_ENTRIES}); refused as malformed').format(name=name, kind=kind, infos=len(infos), MAX_ENTRIES=MAX_ENTRIES))
     total = sum(info.file_size for info in infos)
     xml = sum(info.file_size for info in infos if info.filename.endswith((".xml", ".rels")))
     if total > MAX_UNPACKED_BYTES or xml > MAX_XML_BYTES:
         raise PlanReadError(
-            f"{name}: the .{kind} package would unpack to {total / MB:.0f} MB ({xml / MB:.0f} MB of XML; limits "
-            f"{MAX_UNPACKED_BYTES / MB:g} MB and {MAX_XML_BYTES / MB:g} MB); refused as a likely zip bomb"
+            _('{name}: the .{kind} package would unpack to {value:.0f} MB ({value2:.0f} MB of XML; limits {value3:g} MB and {value4:g} MB); refused as a likely zip bomb').format(name=name, kind=kind, value=total / MB, value2=xml / MB, value3=MAX_UNPACKED_BYTES / MB, value4=MAX_XML_BYTES / MB)
         )
     if any(info.flag_bits & 0x1 for info in infos):
-        raise PlanReadError(f"{name}: the .{kind} package is encrypted; save a copy without a password")
+        raise PlanReadError(_('{name}: the .{kind} package is encrypted; save a copy without a password').format(name=name, kind=kind))
     _count_rows(data, infos, name, kind)
 
 
@@ -97,15 +95,14 @@ def _count_rows(data: bytes, infos: list[zipfile.ZipInfo], name: str, kind: str)
                         tail = block[-(len(tag) - 1):]
                         if rows > MAX_ROWS:
                             raise PlanReadError(
-                                f"{name}: more than {MAX_ROWS} table rows is more than a plan holds; refused")
+                                _('{name}: more than {MAX_ROWS} table rows is more than a plan holds; refused').format(name=name, MAX_ROWS=MAX_ROWS))
             except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                raise PlanReadError(f"{name}: not a valid .{kind} file (damaged part {info.filename}: {exc})"
+                raise PlanReadError(_('{name}: not a valid .{kind} file (damaged part {filename}: {exc})').format(name=name, kind=kind, filename=info.filename, exc=exc)
                                     ) from None
 
 
 def check_rows(rows: int, cells: int, name: str) -> None:
     if rows > MAX_ROWS or cells > MAX_CELLS:
         raise PlanReadError(
-            f"{name}: {rows} rows and {cells} cells is more than a plan holds (at most {MAX_ROWS} rows, "
-            f"{MAX_CELLS} cells); refused"
+            _('{name}: {rows} rows and {cells} cells is more than a plan holds (at most {MAX_ROWS} rows, {MAX_CELLS} cells); refused').format(name=name, rows=rows, cells=cells, MAX_ROWS=MAX_ROWS, MAX_CELLS=MAX_CELLS)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from i18n import _
 from plan.readers import limits
 from plan.readers.base import PlanReadError, RawRow, RawTable, Source
 
@@ -30,13 +31,13 @@ def read_pdf(data: bytes, name: str) -> Source:
     try:
         document = pdfplumber.open(io.BytesIO(data))
     except PDFPasswordIncorrect:
-        raise PlanReadError(f"{name}: the PDF is password-protected; save a copy without a password") from None
+        raise PlanReadError(_('{name}: the PDF is password-protected; save a copy without a password').format(name=name)) from None
     except (PDFSyntaxError, Exception) as exc:  # pdfminer raises many unrelated types for broken files
-        raise PlanReadError(f"{name}: not a readable PDF file ({exc.__class__.__name__})") from None
+        raise PlanReadError(_('{name}: not a readable PDF file ({name2})').format(name=name, name2=exc.__class__.__name__)) from None
     with document:
         pages = document.pages
         if len(pages) > MAX_PAGES:
-            raise PlanReadError(f"{name}: {len(pages)} pages is more than a plan has (at most {MAX_PAGES})")
+            raise PlanReadError(_('{name}: {pages} pages is more than a plan has (at most {MAX_PAGES})').format(name=name, pages=len(pages), MAX_PAGES=MAX_PAGES))
         lines: list[str] = []
         tables: list[RawTable] = []
         chars = 0
@@ -59,10 +60,9 @@ def read_pdf(data: bytes, name: str) -> Source:
         except PlanReadError:
             raise
         except Exception as exc:  # noqa: BLE001 - a damaged page stream
-            raise PlanReadError(f"{name}: cannot read the PDF's pages ({exc.__class__.__name__})") from None
+            raise PlanReadError(_("{name}: cannot read the PDF's pages ({name2})").format(name=name, name2=exc.__class__.__name__)) from None
     if chars == 0:
         raise PlanReadError(
-            f"{name}: the PDF has no text layer (a scanned document); duban cannot read pictures of text: "
-            f"import the original .docx/.xlsx, or run OCR and check the text first"
+            _('{name}: the PDF has no text layer (a scanned document); duban cannot read pictures of text: import the original .docx/.xlsx, or run OCR and check the text first').format(name=name)
         )
     return Source(tables=tables, lines=lines)

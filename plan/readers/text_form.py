@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from i18n import _
 from plan.readers.base import PlanReadError, RawRow, RawTable, Source, decode_text
 
 _SEQ = re.compile(r"^[0-9０-９]{1,4}[.．、]?$")
@@ -35,7 +36,7 @@ def read_text_form(data: bytes, name: str) -> Source:
     """The text: its lines, and the table of the text form when TAB-started cells are found."""
     text = decode_text(data, name)
     if not text.strip():
-        raise PlanReadError(f"{name}: the file is empty")
+        raise PlanReadError(_('{name}: the file is empty').format(name=name))
     lines = text.splitlines()
     table = _table(lines)
     return Source(tables=[table] if table else [], lines=lines)

@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 
 from openpyxl import load_workbook
 
+from i18n import _
 from plan.readers.base import PlanReadError, RawRow, RawTable, Source, table_lines
 from plan.readers.limits import check_rows
 
@@ -59,11 +60,11 @@ def _sheet_rows(sheet, name: str) -> list[RawRow]:
 def read_xlsx(data: bytes, name: str) -> Source:
     """Every sheet of the workbook, the active sheet first."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise PlanReadError(f"{name}: not a valid .xlsx file (it is not a zip package)")
+        raise PlanReadError(_('{name}: not a valid .xlsx file (it is not a zip package)').format(name=name))
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for broken packages
-        raise PlanReadError(f"{name}: not a valid .xlsx file ({exc.__class__.__name__}: {exc})") from exc
+        raise PlanReadError(_('{name}: not a valid .xlsx file ({name2}: {exc})').format(name=name, name2=exc.__class__.__name__, exc=exc)) from exc
     sheets = list(workbook.worksheets)
     active = workbook.active
     if active in sheets:
