@@ -13,6 +13,7 @@ import click
 
 from commands import admin, chatops, delivery, demo, extensions, plans, reports, schedule, service, web
 from commands.common import App, DubanGroup, emit, json_option, pass_app
+from commands.evidence import evidence as evidence_group
 from i18n import _
 
 # --- root ------------------------------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ for group_command in (admin.unit, admin.group, admin.contact, admin.leaders, pla
                       schedule.calendar, schedule.remind, schedule.doctor,
                       service.emulator, service.serve, delivery.notify, delivery.outbox, delivery.wecom,
                       chatops.say, chatops.callback, reports.digest, reports.export, reports.report, demo.demo,
-                      extensions.extension, web.web):
+                      extensions.extension, web.web, evidence_group):
     cli.add_command(group_command)
 
 

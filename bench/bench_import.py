@@ -21,7 +21,7 @@ from openpyxl import Workbook  # noqa: E402
 from plan.read import read_plan  # noqa: E402
 from plan.units import likely_duplicates  # noqa: E402
 from store import db, schema  # noqa: E402
-from store.contacts import import_contacts  # noqa: E402
+from store.contact_sheet import sync_contacts  # noqa: E402
 from store.plan_import import save_plan  # noqa: E402
 from store.units import add_unit  # noqa: E402
 
@@ -84,8 +84,8 @@ def main() -> None:
                              "联络员" if i % 4 else "领导"])
     from plan.tables import read_rows
 
-    seconds, result = timed(lambda: import_contacts(read_rows(path)))
-    print(f"contact import, 2,000-row GBK CSV on SQLite: {seconds:.2f} s ({result.created} created)")
+    seconds, result = timed(lambda: sync_contacts(read_rows(path)))
+    print(f"contact import, 2,000-row GBK CSV on SQLite: {seconds:.2f} s ({len(result.added)} added)")
 
 
 if __name__ == "__main__":

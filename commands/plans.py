@@ -54,12 +54,16 @@ def plan() -> None:
 @pass_app
 def plan_import(app: App, file: str | None, sample: bool, year: int | None, title: str | None, dry_run: bool,
                 replace: bool, as_new: bool, as_json: bool) -> None:
-    """Import a plan from .txt (text copied from the document), .docx, .xlsx or .csv.
+    """Import a plan from .docx, .xlsx, .csv, .txt, a saved web page (.html) or a text .pdf.
 
+    The plan may be a table (columns found by their header words) or numbered paragraphs (一、 （一） 1.)
+    whose items end with （牵头单位：…；责任单位：…；完成时限：…） or are followed by 牵头单位：… lines.
     All or nothing: a file that cannot be read leaves the database as it was. Unit phrases become
     units and unit groups with roles (牵头 lead, 负责 responsible, 配合 cooperate, 指导 guide); deadline
-    phrases become dated, year-round, ongoing or recurring deadlines. Everything uncertain is listed
-    as a warning with its 序号. The same file twice is recognised and not duplicated.
+    phrases become dated, year-round, ongoing or recurring deadlines (several dated steps become
+    milestones). Rows under one merged 序号 become tasks 4-1, 4-2. Everything uncertain is listed
+    as a warning with its 序号. The same file twice is recognised and not duplicated. Files over
+    [import] max_file_mb, scans, pictures and zip bombs are refused before they are read.
     """
     from plan.document import to_json_dict
     from plan.read import read_plan

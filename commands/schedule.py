@@ -24,6 +24,11 @@ def parse_at(value: str | None) -> dt.datetime | None:
     return when
 
 
+# The names of doctor's checks, as people read them (the names themselves are in --json).
+CHECK_NAMES = (N_("calendar"), N_("calendar next year"), N_("configuration"), N_("contact problems"),
+               N_("contacts"), N_("database"), N_("database charset"), N_("delivery"), N_("outbox dead"),
+               N_("outbox held"), N_("outbox unknown"), N_("robot key"), N_("shared robot key"), N_("unit groups"),
+               N_("unit phrases"), N_("wecom callback"), N_("wecom sending"), N_("wecom token"))
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"))
 
 
@@ -254,6 +259,6 @@ def doctor(app: App, offline: bool, as_json: bool) -> None:
         checks = [Check("database", FAIL, str(exc))]
     marks = {"ok": _("ok").ljust(4), "warning": _("WARN"), "error": _("FAIL")}
     emit([c.as_dict() for c in checks], as_json, lambda rows: [
-        click.echo(f"[{marks[c['level']]}] {c['check']}: {c['message']}") for c in rows])
+        click.echo(f"[{marks[c['level']]}] {_(c['check'])}: {c['message']}") for c in rows])
     if any(c.level == FAIL for c in checks):
         raise SystemExit(1)

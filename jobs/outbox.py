@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from store import outbox as box
 from store import ratelimit
@@ -43,7 +44,6 @@ from store.clock import clock as store_clock
 from store.config import Config, ConfigError
 from store.db import database
 from store.models import Outbox
-from wecom.client import WeComSender, make_client
 from wecom.errors import SendError, SendResult
 from wecom.limits import USER_PER_MINUTE, WEBHOOK_IMAGE_LIMIT, WEBHOOK_PER_MINUTE
 from wecom.log_scrub import chat_text_logged, remember_secret
@@ -54,6 +54,9 @@ from wecom.shaping import (
     WEBHOOK_TEXT_LIMIT,
     split_message,
 )
+
+if TYPE_CHECKING:  # wecom.client loads wechatpy and requests: only a sender needs them, not an enqueue
+    from wecom.client import WeComSender
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,7 @@ def make_sender(config: Config) -> WeComSender:
     if missing:
         raise ConfigError(f"[wecom] {', '.join(missing)} not set: duban cannot send. Set them in duban.toml or "
                           "DUBAN_WECOM_* (`duban emulator` gives values to try with).")
+    from wecom.client import WeComSender, make_client
     from wecom.token_cache import DatabaseTokenStorage
 
     client = make_client(w["corp_id"], w["secret"], int(w["agent_id"]), api_base_url=w["api_base_url"],

@@ -30,6 +30,7 @@ from store.reminders import (
     OpenAssignment,
     active_plan_count,
     claim_each,
+    claim_for,
     contacts_by_unit,
     link_outbox,
     open_assignments,
@@ -37,6 +38,7 @@ from store.reminders import (
 )
 from wecom.cards import CardItem, button_card, vote_card
 
+MESSAGES_PER_TRANSACTION = 100
 MAX_LINES = 10  # a phone screen; the rest is one 「任务」 away
 REPLY_HINT = "回复「完成 编号」或「进度 编号 内容」，发送「任务」查看全部。"
 
@@ -427,6 +429,22 @@ def enqueue_app_text(key: str, userid: str, text: str) -> int:
     return enqueue_message(key, "app", userid, text)[0].id
 
 
+def enqueue_app_texts(messages: list[tuple[str, str, str]]) -> dict[str, int]:
+    """Many of them at once (key, userid, text): outbox ids by key. A text too long for one app message goes
+    through `enqueue_app_text` (its parts); the rest in a few statements."""
+    from jobs.outbox import BYTE_LIMITS
+    from store.outbox import enqueue_many
+
+    limit = BYTE_LIMITS[("app", "text")]
+    ids = {key: enqueue_app_text(key, userid, text) for key, userid, text in messages
+           if len(text.encode("utf-8")) > limit}
+    ids.update(enqueue_many([(key, "app", userid, text, "text") for key, userid, text in messages if key not in ids]))
+    return ids
+
+
+enqueue_app_text.many = enqueue_app_texts  # type: ignore[attr-defined]  # send_reminders enqueues in groups
+
+
 def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calendar: WorkCalendar,
                    enqueue: Enqueue = enqueue_app_text) -> ReminderRun:
     """Plan today's reminders and put each message in the outbox with its reminder-log rows, atomically.
@@ -438,13 +456,39 @@ def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     """
     run = plan_reminders(today, now_utc, config, calendar)
     enqueued = []
-    for message in run.messages:
-        sent = in_transaction_retrying(partial(_enqueue_one, message, today, enqueue))
-        if sent is not None:
-            enqueued.append(sent)
+    for start in range(0, len(run.messages), MESSAGES_PER_TRANSACTION):
+        group = run.messages[start:start + MESSAGES_PER_TRANSACTION]
+        try:
+            enqueued += in_transaction_retrying(partial(_enqueue_group, group, today, enqueue))
+        except _Contested:
+            # Another run claimed some of these items meanwhile (the group was rolled back): one message at a
+            # time, each with the items still unclaimed.
+            for message in group:
+                sent = in_transaction_retrying(partial(_enqueue_one, message, today, enqueue))
+                if sent is not None:
+                    enqueued.append(sent)
     run.messages = enqueued
     run.enqueued = len(enqueued)
     return run
+
+
+class _Contested(Exception):
+    """Another run claimed some of a group's items first: its transaction is rolled back."""
+
+
+def _enqueue_group(messages: list[Message], today: dt.date, enqueue: Enqueue) -> list[Message]:
+    """Several messages in one transaction, in a few statements (a commit and two statements per message were
+    most of a daily send on PostgreSQL): each with its outbox row and all of its items claimed, or the whole
+    group is undone (_Contested)."""
+    many = getattr(enqueue, "many", None)
+    if many is not None:
+        ids = many([(m.dedupe_key, m.userid, m.text) for m in messages])
+    else:
+        ids = {m.dedupe_key: enqueue(m.dedupe_key, m.userid, m.text) for m in messages}
+    claims = [(i.key, ids.get(m.dedupe_key)) for m in messages for i in m.items]
+    if any(outbox_id is None for _key, outbox_id in claims) or claim_for(claims, today) < len(claims):
+        raise _Contested
+    return list(messages)
 
 
 def _enqueue_one(message: Message, today: dt.date, enqueue: Enqueue) -> Message | None:

@@ -12,26 +12,34 @@ import re
 from dataclasses import dataclass, field
 
 from plan.deadlines import parse_deadlines
+from plan.model import UnitRef
 from plan.units import parse_units
 
 # unit labels (role from the word: see plan.units), deadline labels, and labels of people (not units)
 UNIT_LABELS = (
     "牵头单位", "牵头部门", "责任单位", "责任部门", "主责单位", "主责部门", "配合单位", "配合部门", "参与单位",
     "参与部门", "协办单位", "协办部门", "协作单位", "落实单位", "承办单位", "主办单位", "责任主体", "牵头",
+    "配合", "参与", "协办", "责任", "负责", "主责", "指导单位", "牵头责任单位", "牵头负责单位", "协同责任单位",
+    "配合责任单位", "协同单位", "协同部门", "主要责任单位",
 )
-DEADLINE_LABELS = ("完成时限", "完成时间", "时间节点", "时间安排", "进度安排", "完成期限", "时限")
-PEOPLE_LABELS = ("牵头领导", "责任领导", "分管领导", "联系人", "项目责任人", "责任人", "牵头市领导", "牵头区领导",
+DEADLINE_LABELS = ("完成时限", "完成时间", "时间节点", "时间安排", "进度安排", "完成期限", "完成节点", "截止时间",
+                   "办结时限", "时间要求", "时限")
+PEOPLE_LABELS = ("牵头负责领导", "牵头领导", "责任领导", "分管领导", "负责领导", "分管负责领导", "联系人", "项目责任人", "责任人", "牵头市领导", "牵头区领导",
                  "分管市领导", "分管区领导", "实际完成情况", "完成情况", "进展情况")
 _ALL = sorted((*UNIT_LABELS, *DEADLINE_LABELS, *PEOPLE_LABELS), key=len, reverse=True)
 LABEL_RE = re.compile("(" + "|".join(_ALL) + r")\s*[:：]")
+_BRACKET_LABEL_RE = re.compile(r"[【\[［〔]\s*(" + "|".join(_ALL) + r")\s*[】\]］〕]\s*")
 LINE_LABEL_RE = re.compile(r"^\s*(?:" + "|".join(_ALL) + r")\s*[:：]")
 _OPENERS = {"（": "）", "(": ")", "〔": "〕", "【": "】", "[": "]", "［": "］"}
 _PIECE_SEP = re.compile(r"[，,；;。]")
 _VERB_RE = re.compile(r"牵头|负责|配合|参与|协办|协助|指导|主责|落实|承办")
-# 列第一位者为牵头单位 / 排在首位的为牵头单位 / 第一个单位为牵头单位
-RULE_RE = re.compile(r"(?:列|排|位)(?:在|于)?(?:第一位|首位|第一个?|最前)(?:的|者)?(?:单位|部门)?(?:为|是)牵头")
+# 列第一位者为牵头单位 / 排在首位的为牵头单位 / 第一个单位为牵头单位 / 首位单位为牵头单位
+RULE_RE = re.compile(r"(?:列|排|位)?(?:在|于)?(?:第一位|首位|第一个|排名第一|最前)(?:的|者)?(?:单位|部门)?(?:为|是)牵头")
 # bracketed words after a title or a name that are not units
 _NOT_UNITS = ("试行", "暂行", "草案", "征求意见稿", "修订", "送审稿")
+# 除特别注明的外，各县（市、区）政府和金华开发区…管委会都是配合单位: units named on every task
+EVERYONE_RE = re.compile(r"除(?:特别|另行|单独|另有)?(?:注明|标注|明确|规定)(?:的)?外[，,]?\s*([^。；;]{2,80}?)"
+                         r"(?:都|均|也)(?:是|为|作为)(配合|责任|参与|协办)单位")
 _TRAILING_PUNCT = " \t\u3000。.；;，,、"
 
 
@@ -48,6 +56,15 @@ class Annotation:
         self.units += other.units
         self.deadlines += other.deadlines
         self.leftovers += other.leftovers
+
+
+def plan_wide_units(text: str) -> list[UnitRef]:
+    """Units the plan's notice puts on every task (除特别注明的外，…都是配合单位), with that role."""
+    found: list[UnitRef] = []
+    for match in EVERYONE_RE.finditer(text):
+        role = "responsible" if match.group(2) == "责任" else "cooperate"
+        found += [UnitRef(r.name, role, r.is_group) for r in parse_units(match.group(1)).refs]
+    return found
 
 
 def split_pieces(text: str) -> list[str]:
@@ -148,9 +165,15 @@ def _groups(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def bracket_labels(text: str) -> str:
+    """【责任单位】市教育局【完成时限】9月中旬前 → ；责任单位：市教育局；完成时限：9月中旬前."""
+    return _BRACKET_LABEL_RE.sub(lambda m: f"；{m.group(1)}：", text)
+
+
 def strip_annotations(text: str) -> Stripped:
     """Take the annotations out of an item's text: bracketed ones anywhere when labelled, at the end when read
     by their verbs; an inline label (…。牵头单位：X) takes the rest of the text."""
+    text = bracket_labels(text)
     found = Annotation()
     keep: list[str] = []
     position = 0

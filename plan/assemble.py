@@ -56,9 +56,10 @@ class _Carry:
 
 class TaskBuilder:
     def __init__(self, columns: ColumnMap, year: int, issued_on: date | None, source: str,
-                 first_is_lead: bool = False) -> None:
+                 first_is_lead: bool = False, everyone: tuple[UnitRef, ...] = ()) -> None:
         self.columns = columns
         self.first_is_lead = first_is_lead
+        self.everyone = everyone  # units the notice puts on every task, unless the task names them itself
         self.year = year
         self.issued_on = issued_on
         self.source = source
@@ -216,6 +217,8 @@ class TaskBuilder:
         lead = self._first_leads(lead)
         coop = self._units(cooperate_raw, "cooperate") if cooperate_raw else UnitParse([])
         refs: list[UnitRef] = list(lead.refs) + [replace(r, role="cooperate") for r in coop.refs]
+        named = {r.name for r in refs}
+        refs += [r for r in self.everyone if r.name not in named]
         self.tasks.append(
             ParsedTask(
                 seq=seq,
@@ -269,8 +272,9 @@ def _dedupe(refs: list[UnitRef]) -> list[UnitRef]:
 
 
 def build_tasks(rows: list[RawRow], columns: ColumnMap, *, year: int, issued_on: date | None,
-                source: str, first_is_lead: bool = False) -> tuple[list[ParsedTask], list[PlanWarning]]:
-    builder = TaskBuilder(columns, year, issued_on, source, first_is_lead)
+                source: str, first_is_lead: bool = False,
+                everyone: tuple[UnitRef, ...] = ()) -> tuple[list[ParsedTask], list[PlanWarning]]:
+    builder = TaskBuilder(columns, year, issued_on, source, first_is_lead, everyone)
     for row in rows:
         builder.add(row)
     return builder.tasks, builder.warnings

@@ -199,6 +199,8 @@ def _read_year(m: re.Match, year: int) -> Deadline | None:
     y = _year_of(m, year)
     if y is None:
         return None
+    if m["e"] == "内":  # 年内, 本年度内: work through the year, due at its end, like 全年
+        return replace(_read_round(m, year) or _fixed(date(y[0], 12, 31), "year", y[1]), explicit_year=y[1])
     return _fixed(date(y[0], 12, 31), "year", y[1])
 
 

@@ -18,10 +18,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from plan.annotations import LINE_LABEL_RE, Annotation, is_deadline_text, read_annotation, strip_annotations
+from plan.annotations import (
+    LINE_LABEL_RE,
+    Annotation,
+    bracket_labels,
+    is_deadline_text,
+    read_annotation,
+    strip_annotations,
+)
 from plan.header import ColumnMap
 from plan.readers.base import RawRow
-from plan.units import UNIT_SUFFIXES
+from plan.units import UNIT_SUFFIXES, parse_units
 
 _CN = "一二三四五六七八九十"
 _MARKERS = (
@@ -36,8 +43,14 @@ _TASK_RANK = 2  # 1. items
 _MILESTONE_HEAD = re.compile(r"^(?:进度安排|时间安排|时间节点|进度要求|完成时限)[:：]?$")
 _DATE_HEAD = re.compile(r"^(?:(?:19|20)\d{2}年)?(?:第[一二三四1-4]季度|[上下]半年|[0-9一二三四五六七八九十]{1,2}月(?:份|底|末|上旬|中旬|下旬)?"
                         r"(?:[0-9一二三四五六七八九十]{1,3}[日号])?|年底|年内)")
+# 一、县示范区管委会牵头工作（8项）: the heading names the unit that leads every item under it
+_HEADING_LEAD = re.compile(r"^(.{2,30}?)牵头(?:的|负责的)?(?:重点|主要)?(?:工作|事项|任务)")
 _OWN_LINE = re.compile(r"^[（(〔【\[［].*[）)〕】\]］]$")
+# the text after the plan: 抄送, a rule line
 _END = re.compile(r"^\s*(?:抄送|抄报|[━─—═_]{3,})")
+# lines that belong to no item: 附件：1.分工方案 (the list of attachments, or the 附件1 mark above one), and
+# （此件公开发布）, which ends the notice before the plan in its 附件
+_SKIP = re.compile(r"^\s*(?:附件\s*[0-9一二三四五六七八九十]*\s*(?:[:：].*)?|[（(]此件[^）)]*[）)])$")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 COLUMNS = ColumnMap(seq=0, category=1, subcategory=2, requirement=3, units=[4], deadline=5,
                     labels=["序号", "一级任务", "二级任务", "具体要求", "责任单位", "完成时限"], inherit_blanks=False,
@@ -143,6 +156,8 @@ class _Outliner:
 
     def add(self, number: int, line: str) -> None:
         current = self.current
+        if _SKIP.match(line):
+            return
         if current is not None and (self.footer or _END.match(line)):
             self.flush()
             self.footer.append(line)
@@ -208,7 +223,8 @@ def _milestone(line: str) -> str | None:
 def outline(lines: list[str]) -> Outline:
     """The items of the text, nested by marker rank; in a text without any marker, a line followed by labelled
     lines (牵头单位：…) is an item."""
-    cleaned = [(n, raw.strip().replace("\u3000", " ").strip()) for n, raw in enumerate(lines, start=1)]
+    cleaned = [(n, bracket_labels(raw.strip().replace("\u3000", " ").strip()).lstrip("；"))
+               for n, raw in enumerate(lines, start=1)]
     cleaned = [(n, line) for n, line in cleaned if line]
     outliner = _Outliner(numbered=any(_marker(line) for _, line in cleaned))
     for number, line in cleaned:
@@ -222,6 +238,11 @@ def _annotate(item: Item) -> None:
     item.body = stripped.text
     item.annotation = stripped.annotation
     item.annotation.extend(item.labelled)
+    lead = _HEADING_LEAD.match(item.body)
+    if not item.annotation and item.children and lead:
+        parsed = parse_units(lead.group(1))
+        if parsed.refs and not parsed.unresolved:  # a unit, not a person (王丹县长牵头重点工作)
+            item.annotation.units.append(f"牵头单位：{lead.group(1)}")
     for child in item.children:
         _annotate(child)
 
@@ -252,7 +273,9 @@ def _folded_text(items: list[Item]) -> list[Item]:
 
 def _tasks(items: list[Item], inherited: Annotation, path: list[Item], bare: bool) -> list[Found]:
     found: list[Found] = []
-    annotated_ranks = {i.rank for i in items if i.rank < _FOLDED_RANK and i.own()}
+    # an item beside an annotated task is a task too (its annotation forgotten); beside an annotated heading, not
+    annotated_ranks = {i.rank for i in items if i.rank < _FOLDED_RANK and i.own()
+                       and not any(c.rank < _FOLDED_RANK for c in i.children)}
     for item in items:
         if item.rank >= _FOLDED_RANK:
             continue

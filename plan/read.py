@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from i18n import _
-from plan.annotations import RULE_RE
+from plan.annotations import RULE_RE, plan_wide_units
 from plan.assemble import build_tasks
 from plan.checks import check_plan, limit_warnings
 from plan.document import ParsedPlan
 from plan.header import ColumnMap, find_header
-from plan.model import PlanWarning
+from plan.model import PlanWarning, UnitRef
 from plan.paragraphs import COLUMNS as PARAGRAPH_COLUMNS
 from plan.paragraphs import read_paragraphs
 from plan.preamble import common_year, doc_no_year, read_preamble, year_in
@@ -43,6 +43,10 @@ class _Candidate:
     header_row: int | None = None  # source row of the header (tables)
 
 
+def _width(rows: list[RawRow]) -> int:
+    return max((len(r.cells) for r in rows), default=0)
+
+
 def _table_candidate(tables: list[RawTable]) -> _Candidate | None:
     for index, table in enumerate(tables):
         match = find_header(table.rows)
@@ -50,12 +54,16 @@ def _table_candidate(tables: list[RawTable]) -> _Candidate | None:
             continue
         rows = list(table.rows)
         footer = table.footer_text
-        # a table Word split in two (page breaks) repeats the same header: join the parts
+        # a table Word split in two (page breaks) repeats the same header, or goes on without one: join the parts
+        width = _width(rows[match.first_data :])
         for following in tables[index + 1 :]:
             again = find_header(following.rows)
-            if again is None or again.index != 0 or again.columns.labels != match.columns.labels:
+            if again is None and following.rows and _width(following.rows) == width:
+                rows += following.rows
+            elif again is not None and again.index == 0 and again.columns.labels == match.columns.labels:
+                rows += following.rows[again.first_data :]
+            else:
                 break
-            rows += following.rows[again.first_data :]
             footer = following.footer_text
         above = ["  ".join(c.strip() for c in row.cells if c.strip()) for row in rows[: match.index]]
         header_text = "\n".join([table.header_text, *above]).strip("\n")
@@ -79,6 +87,7 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
     source: Source = read_source(data, name)
     text = "\n".join(source.lines)
     first_is_lead = bool(RULE_RE.search(text))
+    everyone = tuple(plan_wide_units(text))
     last_error: PlanReadError | None = None
     # the table first; the paragraphs only when no table gives a plan
     for find in (lambda: _table_candidate(source.tables), lambda: _paragraph_candidate(source.lines)):
@@ -87,14 +96,14 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
             continue
         try:
             return _build(candidate, data, name, year=year, title=title, first_is_lead=first_is_lead,
-                          all_text=text)
+                          all_text=text, everyone=everyone)
         except PlanReadError as exc:
             last_error = exc
     raise last_error or PlanReadError(f"{name}: {_NOTHING_FOUND}")
 
 
 def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, title: str | None,
-           first_is_lead: bool, all_text: str) -> ParsedPlan:
+           first_is_lead: bool, all_text: str, everyone: tuple[UnitRef, ...] = ()) -> ParsedPlan:
     preamble = read_preamble(candidate.header_text, candidate.footer_text)
     plan_title = (title or preamble.title or PurePath(name).stem).strip()
 
@@ -111,7 +120,8 @@ def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, t
         raise PlanReadError(_('{name}: implausible plan year {base_year}; give the right one with --year').format(name=name, base_year=base_year))
 
     tasks, warnings = build_tasks(candidate.rows, candidate.columns, year=base_year,
-                                  issued_on=preamble.issued_on, source=name, first_is_lead=first_is_lead)
+                                  issued_on=preamble.issued_on, source=name, first_is_lead=first_is_lead,
+                                  everyone=everyone)
     if not tasks:
         where = f"on row {candidate.header_row}" if candidate.header_row else "in the text"
         raise PlanReadError(_("{name}: found the plan's header {where} but no task rows below it").format(name=name, where=where))

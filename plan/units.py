@@ -86,6 +86,10 @@ _LABELS = (
     ("承办单位", "responsible"),
     ("配合单位", "cooperate"), ("配合部门", "cooperate"), ("协办单位", "cooperate"), ("协办部门", "cooperate"),
     ("参与单位", "cooperate"), ("参与部门", "cooperate"), ("协作单位", "cooperate"), ("指导单位", "guide"),
+    ("牵头责任单位", "lead"), ("牵头负责单位", "lead"), ("牵头落实单位", "lead"), ("协同责任单位", "cooperate"),
+    ("配合责任单位", "cooperate"), ("协同单位", "cooperate"), ("协同部门", "cooperate"), ("主要责任单位", "responsible"),
+    ("配合", "cooperate"), ("参与", "cooperate"), ("协办", "cooperate"), ("责任", "responsible"),
+    ("负责", "responsible"), ("主责", "responsible"), ("指导", "guide"),
 )
 _LABEL_ROLES = dict(_LABELS)
 _LABEL_RE = re.compile("^(" + "|".join(sorted(_LABEL_ROLES, key=len, reverse=True)) + ")[:：]")
@@ -159,6 +163,7 @@ UNIT_SUFFIXES = (
     "党组",
     "机构",
     "专班",
+    "海关",
 )
 _GROUP_SUFFIXES = (
     "各部门",
@@ -182,7 +187,7 @@ _LEVEL_PREFIXES = ("区", "市", "县", "省")
 _MAX_NAME_LENGTH = 30
 _NOT_IN_NAMES = '“”"《》'
 # words of a sentence, not of a name: 具体任务均涉及相关市（州）人民政府，不再做分工
-_SENTENCE_WORDS = re.compile(r"均涉及|不再|均由|均为|根据|按照|确保|以上|下同|要求|如有|其中|包括")
+_SENTENCE_WORDS = re.compile(r"均涉及|以下统称|以下简称|统称为|不再|均由|均为|根据|按照|确保|以上|下同|要求|如有|其中|包括")
 # 等 before these ends a list: 区税务局等各有关单位 → 区税务局 + 各有关单位.
 _ETC_RE = re.compile(r"等(?=各|有关|相关|部门$|单位$|$)")
 _VAGUE_AFTER_ETC = ("部门", "单位", "")
@@ -302,11 +307,16 @@ def _split_names(names_part: str) -> tuple[list[str], list[str]]:
     names: list[str] = []
     vague: list[str] = []
     parts: list[str] = []
+    glue = False
     for part in _split_outside_brackets(names_part, "、/"):
-        if parts and part.strip(_EDGE_PUNCT) in _BARE_TYPES:
-            parts[-1] += "、" + part  # 各科室、单位: one group
+        bare = part.strip(_EDGE_PUNCT)
+        if parts and (glue or bare in _BARE_TYPES or len(bare) == 1):
+            # 各科室、单位 and 各县、市、区政府: one group phrase
+            parts[-1] += "、" + part
+            glue = len(bare) == 1
         else:
             parts.append(part)
+            glue = False
     for part in parts:
         for piece in part.split("会同"):
             for soft in _split_soft(piece):
@@ -390,9 +400,10 @@ class _Clause:
 
 
 def _prepare(text: str) -> str:
-    """Line breaks become clause commas; whitespace runs become one space (a possible unit separator) except
+    """A label after a space starts a clause (牵头单位：A 责任单位：B); line breaks become clause commas; whitespace runs become one space (a possible unit separator) except
     next to role words (区财政局 牵头 负责); everything else as normalize_unit_name."""
     text = re.sub(r"[\r\n]+", "，", text)
+    text = re.sub(r"[ \t\u3000]+(?=(?:" + "|".join(_LABEL_ROLES) + r")[:：])", "；", text)
     text = re.sub(r"\s+", " ", text)
     text = "".join(" " if ch == " " else normalize_unit_name(ch) for ch in text)
     pieces = text.split(" ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import peewee as pw
@@ -12,8 +12,8 @@ import peewee as pw
 from i18n import _
 from store.clock import utcnow
 from store.db import StoreError, database
-from store.models import CONTACT_ROLES, Contact, LeaderGroup, Plan, Unit, UnitAlias
-from store.units import clean_name, closest_units, get_unit
+from store.models import CONTACT_ROLES, Contact, LeaderGroup, Plan, Unit
+from store.units import get_unit
 
 USERID_RE = re.compile(r"^[A-Za-z0-9_\-.@]{1,64}$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -159,79 +159,6 @@ HEADER_WORDS = {
 }
 
 
-@dataclass
-class ImportResult:
-    created: int
-    rows: int
-
-
-def _map_header(header: Sequence[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = HEADER_WORDS.get(re.sub(r"\s+", "", str(cell or "")).lower())
-        if key and key not in columns:
-            columns[key] = index
-    missing = [k for k in ("unit", "name", "userid") if k not in columns]
-    if missing:
-        raise StoreError(
-            _('the first row must be a header with 单位/姓名/企业微信账号 (or unit/name/userid), missing: {missing}').format(missing=', '.join(missing))
-        )
-    return columns
-
-
-def import_contacts(rows: Iterable[Sequence[str]], first_line: int = 1) -> ImportResult:
-    """Import contacts from table rows (header first). All rows or none: every bad row is named by line."""
-    rows = list(rows)
-    if not rows:
-        raise StoreError(_('the file is empty'))
-    columns = _map_header(rows[0])
-    unit_ids = {u.name: u.id for u in Unit.select(Unit.id, Unit.name)}
-    unit_ids.update({a.alias: a.unit_id for a in UnitAlias.select(UnitAlias.alias, UnitAlias.unit)})
-    taken = {c.userid for c in Contact.select(Contact.userid)}
-    seen: dict[str, int] = {}
-    errors: list[str] = []
-    records: list[dict] = []
-    now = utcnow()
-
-    def cell(row: Sequence[str], key: str) -> str:
-        index = columns.get(key)
-        if index is None or index >= len(row) or row[index] is None:
-            return ""
-        return str(row[index]).strip()
-
-    for offset, row in enumerate(rows[1:], start=1):
-        line = first_line + offset
-        if not any(str(c or "").strip() for c in row):
-            continue
-        try:
-            unit_name = clean_name(cell(row, "unit"))
-            if unit_name not in unit_ids:
-                hint = closest_units(unit_name)
-                raise StoreError(f"unknown unit {unit_name!r}" + (f" (did you mean {', '.join(hint)}?)" if hint else ""))
-            name = cell(row, "name")
-            if not name:
-                raise StoreError(_('name is empty'))
-            userid = check_userid(cell(row, "userid"))
-            if userid in taken:
-                raise StoreError(_('userid {userid!r} already exists').format(userid=userid))
-            if userid in seen:
-                raise StoreError(_('userid {userid!r} is also on line {value}').format(userid=userid, value=seen[userid]))
-            seen[userid] = line
-            records.append({
-                "unit": unit_ids[unit_name], "name": name, "userid": userid,
-                "mobile": check_mobile(cell(row, "mobile")), "role": check_role(cell(row, "role") or "liaison"),
-                "created_at": now,
-            })
-        except StoreError as exc:
-            errors.append(f"line {line}: {exc}")
-    if errors:
-        raise StoreError(f"{len(errors)} bad row(s), nothing imported:\n" + "\n".join(errors))
-    with database.atomic():
-        for start in range(0, len(records), 200):
-            Contact.insert_many(records[start:start + 200]).execute()
-    return ImportResult(created=len(records), rows=len(rows) - 1)
-
-
 EXPORT_HEADER = ["单位", "姓名", "企业微信账号", "手机", "角色"]
 
 
@@ -354,7 +281,7 @@ def remove_leader_group(name: str) -> LeaderGroup:
 
 
 __all__ = [
-    "CONTACT_ROLES", "add_contact", "remove_contact", "set_away", "list_contacts", "import_contacts",
+    "CONTACT_ROLES", "add_contact", "remove_contact", "set_away", "list_contacts",
     "export_rows", "add_leader_group", "list_leader_groups", "remove_leader_group",
 ]
 

@@ -212,7 +212,7 @@ def in_transaction_retrying(work: Callable[[], T], attempts: int = RETRY_ATTEMPT
             return work()
     for attempt in range(1, attempts + 1):
         try:
-            with database.atomic():
+            with write_transaction():  # SQLite: the write lock up front, so concurrent runs wait their turn
                 return work()
         except peewee.PeeweeException as exc:
             if attempt == attempts or not is_retryable(exc):

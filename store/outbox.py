@@ -25,7 +25,7 @@ from i18n import _
 from store.clock import clock, utcnow
 from store.db import StoreError, backend, database, in_transaction_retrying
 from store.models import CHANNELS, OUTBOX_STATES, Contact, Outbox
-from store.prepared import insert_ignore
+from store.prepared import insert_ignore, insert_ignore_many
 
 LEASE_SECONDS = 30.0  # a claim not renewed for this long belongs to a dead dispatcher
 BACKOFF_BASE_SECONDS = 30.0
@@ -34,6 +34,7 @@ MAX_TOUSER = 1000
 KEY_MAX = 190
 CLAIM_ROUNDS = 5
 TEXT_MAX_BYTES = 65535
+ENQUEUE_ROWS = 100  # outbox rows per insert (9 parameters each)
 UNSENT_STATES = ("pending", "sending", "failed")
 
 # (channel, target) pairs a claim must skip; target None means the whole channel.
@@ -60,6 +61,26 @@ def enqueue(dedupe_key: str, channel: str, target: str, body: str, msgtype: str 
     row = _by_key(dedupe_key)
     row.inserted = False
     return row
+
+
+def enqueue_many(messages: Sequence[tuple[str, str, str, str, str]], now: dt.datetime | None = None) -> dict[str, int]:
+    """Put several messages (dedupe_key, channel, target, body, msgtype) in the outbox in a few statements, once
+    per key as `enqueue` does; the id of the row holding each key, whether new or enqueued before (a key a
+    concurrent transaction holds, not yet visible here, is missing)."""
+    for message in messages:
+        _check_message(*message)
+    now = now or utcnow()
+    rows = [{"dedupe_key": key, "channel": channel, "target": target, "msgtype": msgtype, "body": body,
+             "state": "pending", "attempts": 0, "next_try_at": now, "created_at": now}
+            for key, channel, target, body, msgtype in messages]
+    for start in range(0, len(rows), ENQUEUE_ROWS):
+        insert_ignore_many(Outbox, rows[start:start + ENQUEUE_ROWS])
+    keys = [m[0] for m in messages]
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        ids.update(Outbox.select(Outbox.dedupe_key, Outbox.id).where(Outbox.dedupe_key << keys[start:start + 500])
+                   .tuples())
+    return ids
 
 
 def _insert_ignore(fields: dict) -> int | None:

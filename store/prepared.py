@@ -122,21 +122,7 @@ def insert_ignore(model: type[pw.Model], fields: dict[str, Any], *, returning: b
     kind = backend()
     fields = {**model._meta.get_default_dict(), **fields}  # the model's defaults, as peewee's insert adds them
     columns = tuple(fields)
-    sql = _INSERT_SQL.get((model, columns, kind, returning))
-    if sql is None:
-        db = database.obj
-        quote = db.quote
-        names = ", ".join(quote[0] + model._meta.fields[c].column_name + quote[1] for c in columns)
-        table = quote[0] + model._meta.table_name + quote[1]
-        values = ", ".join([db.param] * len(columns))
-        if kind == "postgresql":
-            sql = (f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING" if not returning else
-                   f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING "
-                   f"RETURNING {quote[0]}id{quote[1]}")
-        else:
-            verb = "INSERT IGNORE" if kind == "mysql" else "INSERT OR IGNORE"
-            sql = f"{verb} INTO {table} ({names}) VALUES ({values})"
-        _INSERT_SQL[(model, columns, kind, returning)] = sql
+    sql = _insert_sql(model, columns, 1, returning and kind == "postgresql")
     params = [model._meta.fields[c].db_value(fields[c]) for c in columns]
     cursor = database.execute_sql(sql, params)
     if not returning:
@@ -145,3 +131,37 @@ def insert_ignore(model: type[pw.Model], fields: dict[str, Any], *, returning: b
         found = cursor.fetchone()
         return found[0] if found else None
     return cursor.lastrowid if cursor.rowcount == 1 else None  # lastrowid is stale after an ignored insert
+
+
+def insert_ignore_many(model: type[pw.Model], rows: Sequence[dict[str, Any]]) -> int:
+    """Insert these rows (all with the same fields) in one statement, skipping any whose key exists; how many
+    were inserted. Keep `rows` to a few hundred: every value is a statement parameter."""
+    if not rows:
+        return 0
+    defaults = model._meta.get_default_dict()
+    rows = [{**defaults, **row} for row in rows]
+    columns = tuple(rows[0])
+    fields = [model._meta.fields[c] for c in columns]
+    params = [f.db_value(row[c]) for row in rows for c, f in zip(columns, fields, strict=True)]
+    return max(database.execute_sql(_insert_sql(model, columns, len(rows), False), params).rowcount, 0)
+
+
+def _insert_sql(model: type[pw.Model], columns: tuple[str, ...], count: int, returning_id: bool) -> str:
+    kind = backend()
+    key = (model, columns, kind, count, returning_id)
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        db = database.obj
+        quote = db.quote
+        names = ", ".join(quote[0] + model._meta.fields[c].column_name + quote[1] for c in columns)
+        table = quote[0] + model._meta.table_name + quote[1]
+        values = ", ".join(["(" + ", ".join([db.param] * len(columns)) + ")"] * count)
+        if kind == "postgresql":
+            sql = f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING"
+            if returning_id:
+                sql += f" RETURNING {quote[0]}id{quote[1]}"
+        else:
+            verb = "INSERT IGNORE" if kind == "mysql" else "INSERT OR IGNORE"
+            sql = f"{verb} INTO {table} ({names}) VALUES {values}"
+        _INSERT_SQL[key] = sql
+    return sql

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import peewee as pw
 
 from store.models import Assignment, Contact, Deadline, Plan, ReminderLog, Task, Unit
+from store.prepared import insert_ignore_many
 
 CHUNK = 500  # keeps IN (…) lists under every backend's parameter limit
+CLAIM_ROWS = 200  # reminder-log rows per insert (5 parameters each)
 
 
 @dataclass(slots=True)
@@ -150,6 +152,16 @@ def claim_each(items: Iterable[tuple[int, int, str]], today: dt.date) -> list[tu
         if query.as_rowcount().execute():
             claimed.append((a, d, stage))
     return claimed
+
+
+def claim_for(items: Sequence[tuple[tuple[int, int, str], int]], today: dt.date) -> int:
+    """Record reminders ((assignment, deadline, stage), outbox id) as sent today by those outbox rows, a few
+    statements for all of them (one insert each was most of a daily send's time), skipping any some run
+    recorded first; returns how many this call recorded. Call inside the transaction that wrote the outbox rows."""
+    rows = [{"assignment": a, "deadline": d, "stage": stage, "sent_on": today, "outbox": outbox_id}
+            for (a, d, stage), outbox_id in items]
+    return sum(insert_ignore_many(ReminderLog, rows[start:start + CLAIM_ROWS])
+               for start in range(0, len(rows), CLAIM_ROWS))
 
 
 def link_outbox(items: Iterable[tuple[int, int, str]], outbox_id: int) -> None:

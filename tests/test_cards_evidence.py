@@ -211,3 +211,47 @@ def test_cli_exports_evidence_and_sets_cards(world, cli, tmp_path):
     assert Contact.get(Contact.userid == "czj").cards is False
     refused = cli("contact", "cards", "nobody", "on")
     assert refused.exit_code == 1 and "nobody" in refused.output
+
+
+def test_duban_say_clicks_and_sends_files(world, cli, tmp_path):
+    """`duban say --click` and `--file`: the emulator plays the user's client, the callback answers."""
+    from callback_support import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN
+
+    phone = world
+    card = _send_reminders(phone)
+    env = {"DUBAN_WECOM_CORP_ID": CORP_ID, "DUBAN_WECOM_TOKEN": TOKEN, "DUBAN_WECOM_ENCODING_AES_KEY": AES_KEY,
+           "DUBAN_WECOM_AGENT_ID": str(AGENT_ID), "DUBAN_WECOM_SECRET": SECRET,
+           "DUBAN_WECOM_API_BASE_URL": phone.wecom.base_url}
+    clicked = cli("say", "--as", "czj", "--url", phone.url, "--click", card["task_id"], "submit",
+                  "--select", "2", "--select", "5", env=env)
+    assert clicked.exit_code == 0, clicked.output
+    assert clicked.output == "[按钮] 已提交\n"
+    assert {cw.assignment(s).state for s in (2, 5)} == {"done"} and cw.assignment(1).state == "open"
+    wrong = cli("say", "--as", "czj", "--url", phone.url, "--click", "no-such-card", "done", env=env)
+    assert wrong.exit_code == 1 and "no card" in wrong.output
+    photo = tmp_path / "发布截图.jpg"
+    photo.write_bytes(cw.PHOTO)
+    clock.advance(dt.timedelta(seconds=2))
+    asked = cli("say", "--as", "czj", "--url", phone.url, "--file", str(photo), env=env)
+    assert asked.exit_code == 0 and "哪一项的佐证材料" in asked.output
+    empty = tmp_path / "空.txt"
+    empty.write_bytes(b"")
+    refused = cli("say", "--as", "czj", "--url", phone.url, "--file", str(empty), env=env)
+    assert refused.exit_code == 1 and "0 bytes" in refused.output
+    both = cli("say", "--as", "czj", "--url", phone.url, "--file", str(photo), "任务", env=env)
+    assert both.exit_code == 2
+
+
+def test_cli_fetches_and_lists_downloads(world, cli):
+    phone = world
+    phone.say("材料 3")
+    phone.send(phone.photo_request())
+    env = {"DUBAN_WECOM_CORP_ID": phone.cfg["wecom"]["corp_id"], "DUBAN_WECOM_SECRET": phone.cfg["wecom"]["secret"],
+           "DUBAN_WECOM_AGENT_ID": str(phone.cfg["wecom"]["agent_id"]),
+           "DUBAN_WECOM_API_BASE_URL": phone.wecom.base_url, "DUBAN_EVIDENCE_DIR": phone.cfg["evidence"]["dir"]}
+    fetched = cli("evidence", "fetch", "--json", env=env)
+    assert fetched.exit_code == 0, fetched.output
+    assert '"stored": 1' in fetched.output
+    listed = cli("evidence", "downloads", env=env)
+    assert listed.exit_code == 0 and "done" in listed.output and "czj" in listed.output
+    assert Evidence.select().count() == 1

@@ -1,5 +1,6 @@
 """A plan after import: a corrected file is recognised, diffed, replaced; archive, restore, delete."""
 
+import datetime as dt
 import json
 
 from store.models import Assignment, Outbox, Plan, Report, Task, Unit
@@ -57,10 +58,21 @@ def test_diff_shows_added_removed_changed_and_writes_nothing(cli, tmp_path):
 def test_archive_stops_reminders_and_chat_restore_brings_them_back(cli):
     assert cli("plan", "import", "--sample").exit_code == 0
     cli("contact", "add", "--unit", "区政府办公室", "--name", "张三", "--userid", "zhangsan")
+    from chat.handler import handle_message
+    from store.clock import clock
+    from store.config import load_config
+
+    def tasks_in_chat() -> str:
+        return handle_message("zhangsan", "任务", msgid=None, now=clock.now(), config=load_config(None, environ={}))
+
+    clock.freeze(dt.datetime(2019, 10, 22, 10, 0))
+    before = tasks_in_chat()
+    assert "56" in before  # 区政府办公室's items, 56 among them
     first = cli("plan", "archive", "A")
     assert first.exit_code == 0 and "Archived plan A" in first.output
     again = cli("plan", "archive", "A")
     assert again.exit_code == 0 and "already archived" in again.output
+    assert tasks_in_chat() != before and "56" not in tasks_in_chat()  # gone from the chat list
     remind = cli("remind", "--at", "2019-10-22", "--json")
     assert remind.exit_code == 0 and json.loads(remind.output) == []
     assert Outbox.select().count() == 0

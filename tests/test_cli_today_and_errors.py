@@ -97,3 +97,24 @@ def test_emulator_config_is_valid_owner_only_and_kept_on_rerun(tmp_path):
     other = tmp_path / "other.toml"
     write_emulator_config(other, 8001)
     assert load_config(other, environ={})["wecom"]["token"] != w["token"]  # generated each time
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])
+def test_a_missing_server_database_says_how_to_create_it(tmp_path, monkeypatch, server):
+    from click.testing import CliRunner
+
+    from bot import cli as duban_cli
+    from tests.conftest import BACKENDS, IN_CI, MYSQL_URL, POSTGRES_URL
+
+    if server not in BACKENDS:
+        pytest.skip(f"{server} not among DUBAN_TEST_BACKENDS")
+    admin = POSTGRES_URL if server == "postgresql" else MYSQL_URL
+    url = admin.rsplit("/", 1)[0] + "/duban_no_such_database"
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(duban_cli, ["init"], env={"DUBAN_DATABASE_URL": url})
+    if "does not exist" not in result.output:
+        message = f"SKIPPED BACKEND {server} unreachable: {result.output.strip()}"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    fix = "createdb" if server == "postgresql" else "CREATE DATABASE duban_no_such_database CHARACTER SET utf8mb4"
+    assert fix in result.output and len(result.output.strip().splitlines()) == 1

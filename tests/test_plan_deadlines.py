@@ -57,7 +57,6 @@ def one(text: str, issued_on: date | None = None) -> Deadline:
         ("三季度", date(2019, 9, 30), "quarter"),
         ("第一季度末", date(2019, 3, 31), "quarter"),
         ("年底前", date(2019, 12, 31), "year"),
-        ("年内", date(2019, 12, 31), "year"),
         ("年底", date(2019, 12, 31), "year"),
         ("2020年底前", date(2020, 12, 31), "year"),
         # ranges end with their last month
@@ -84,7 +83,7 @@ def test_fixed_phrases(text: str, due: date, precision: str) -> None:
     assert d.raw == text.strip()
 
 
-@pytest.mark.parametrize("text", ["全年工作", "全年", "全年持续推进", " 全年工作 "])
+@pytest.mark.parametrize("text", ["全年工作", "全年", "全年持续推进", " 全年工作 ", "年内", "年内完成", "本年度内"])
 def test_year_round(text: str) -> None:
     d = one(text)
     assert (d.kind, d.due, d.precision, d.recurrence) == ("year_round", date(2019, 12, 31), "year", "monthly")

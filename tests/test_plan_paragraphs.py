@@ -205,3 +205,68 @@ def test_a_file_without_a_plan_says_what_was_looked_for(tmp_path):
 
     with pytest.raises(PlanReadError, match="looked for a table with a header row .* and for numbered items"):
         read_plan_bytes("会议纪要\n今天开会，研究了工作。\n".encode(), "纪要.txt")
+
+
+def test_short_labels_bracket_labels_and_attachment_lines(tmp_path):
+    text = ("某市2024年政务公开工作要点\n各区人民政府，市政府各部门：\n现将要点印发给你们。\n"
+            "附件：1.责任分工表\n"
+            "一、推进重点领域公开\n"
+            "1、推进财政信息公开。（牵头：市财政局；配合：各区人民政府；时限：年内）\n"
+            "2、推进教育信息公开。【责任单位】市教育局【完成时限】9月中旬前\n"
+            "附件：2.名单\n"
+            "（此件公开发布）\n")
+    tasks = by_label(read_plan_bytes(text.encode(), "要点.txt"))
+    assert roles(tasks["1"]) == {("市财政局", "lead"), ("各区人民政府", "cooperate")}
+    assert [d.kind for d in tasks["1"].deadlines] == ["year_round"]
+    assert roles(tasks["2"]) == {("市教育局", "responsible")}
+    assert [d.due for d in tasks["2"].deadlines] == [date(2024, 9, 20)]
+    assert "附件" not in tasks["2"].requirement and "此件" not in tasks["2"].requirement
+
+
+def test_two_labels_in_one_cell_separated_by_a_space():
+    from plan.units import parse_units
+
+    parsed = parse_units("牵头单位：市民政局 责任单位：各区民政局")
+    assert [(r.name, r.role) for r in parsed.refs] == [("市民政局", "lead"), ("各区民政局", "responsible")]
+
+
+def test_notice_rules_heading_that_names_the_lead_and_labels_with_two_roles():
+    text = ("某市人民政府关于2020年市政府重点工作及责任分解的通知\n"
+            "一、高度重视。各单位要抓好落实。\n"
+            "二、除特别注明的外，各县（市、区）政府和市经开区管委会都是配合单位。\n"
+            "（此件公开发布）\n附件1\n2020年市政府重点工作责任分解\n"
+            "一、县示范区管委会牵头工作（2项）\n1.建设养殖基地。\n2.打造生产基地。\n"
+            "二、王丹县长牵头重点工作\n"
+            "3.地区生产总值增长8%以上。\n牵头负责领导：金力。\n牵头责任单位：市发展改革委。\n"
+            "协同责任单位：市经信局（首位单位为牵头单位，下同）、滁州海关等，各县、市、区政府。\n")
+    plan = read_plan_bytes(text.encode(), "分解.txt")
+    tasks = by_label(plan)
+    assert list(tasks) == ["1", "2", "3"]  # the notice's 一、二、 hold no annotation
+    everyone = {("各县（市、区）政府", "cooperate"), ("市经开区管委会", "cooperate")}
+    assert roles(tasks["1"]) == {("县示范区管委会", "lead")} | everyone
+    assert roles(tasks["3"]) == {("市发展改革委", "lead"), ("市经信局", "cooperate"), ("滁州海关", "cooperate"),
+                                 ("各县、市、区政府", "cooperate")} | everyone
+    assert not any("金力" in u.name or "王丹" in u.name for t in plan.tasks for u in t.units)
+
+
+def test_columns_found_by_content_and_a_table_continued_without_its_header(tmp_path):
+    doc = Document()
+    doc.add_paragraph("某区2022年为民办实事项目安排")
+    first = doc.add_table(rows=3, cols=5)
+    for row, values in enumerate((["编号", "事项", "承担", "节点", "分管领导"],
+                                  ["1", "新建社区养老服务站3个。", "区民政局", "10月底前", "张伟"],
+                                  ["2", "改造老旧小区12个。", "区住建局、各街道", "11月底前", "李强"])):
+        for col, value in enumerate(values):
+            first.cell(row, col).text = value
+    doc.add_paragraph("")
+    second = doc.add_table(rows=1, cols=5)
+    for col, value in enumerate(["3", "新增公办学位800个。", "区教育局", "9月投入使用", "王芳"]):
+        second.cell(0, col).text = value
+    doc.save(tmp_path / "实事.docx")
+    plan = read_plan(tmp_path / "实事.docx")
+    tasks = by_label(plan)
+    assert list(tasks) == ["1", "2", "3"]
+    assert tasks["2"].requirement == "改造老旧小区12个。"
+    assert {u.name for u in tasks["2"].units} == {"区住建局", "各街道"}
+    assert [(d.due, d.label) for d in tasks["3"].deadlines] == [(date(2022, 9, 30), "投入使用")]
+    assert not any(u.name in ("张伟", "李强", "王芳") for t in plan.tasks for u in t.units)

@@ -6,15 +6,12 @@ import threading
 import pytest
 
 from jobs.calendar import load_calendar
-from jobs.outbox import enqueue_message
-from jobs.reminders import send_reminders
+from jobs.reminders import enqueue_app_text, send_reminders
 from store import db as store_db
 from store.models import Outbox, ReminderLog
 from tests.world import at, build_world, config
 
-
-def enqueue(key, userid, text):
-    return enqueue_message(key, "app", userid, text)[0].id
+enqueue = enqueue_app_text  # what `duban remind` uses (it enqueues a group of messages at once)
 
 
 @pytest.fixture
@@ -106,3 +103,5 @@ def test_concurrent_runs_send_nothing_twice(world, db_url):
     assert sum(len(run.messages) for run in runs) == len(targets)
     listed = [i.key for run in runs for m in run.messages for i in m.items]
     assert sorted(listed) == sorted(keys)
+    # A run that planned after another committed plans less; the first to commit planned everything.
+    assert max(run.planned for run in runs) == len(targets)
