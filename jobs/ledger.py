@@ -196,9 +196,12 @@ def only_units(rows: list[LedgerRow], units: Collection[str]) -> list[LedgerRow]
         if not mine:
             continue
         progress = row.last_progress_unit in units
+        done_days = [u.done_on for u in mine]
+        completed = max(done_days) if all(u.status == "done" for u in mine) and all(done_days) else None
         out.append(replace(row, units=mine, unresolved=[], last_progress=row.last_progress if progress else None,
                            last_progress_unit=row.last_progress_unit if progress else None,
-                           last_progress_on=row.last_progress_on if progress else None))
+                           last_progress_on=row.last_progress_on if progress else None, completed_on=completed,
+                           evidence=[e for e in row.evidence if any(e.startswith(f"{u}：") for u in units)]))
     return out
 
 

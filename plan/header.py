@@ -161,10 +161,64 @@ def _trim(cells: list[str]) -> list[str]:
     return cells[:end]
 
 
+_SAMPLE_ROWS = 40
+_SHARE = 0.6
+
+
+def _reads(cells: list[str], test) -> bool:  # noqa: ANN001 - a predicate on one cell
+    return len(cells) >= 2 and sum(1 for c in cells if test(c)) >= _SHARE * len(cells)
+
+
+def _is_deadline(text: str) -> bool:
+    from plan.deadlines import parse_deadlines
+
+    found = parse_deadlines(text, 2000)
+    return bool(found) and all(d.kind != "unknown" for d in found)
+
+
+def _is_units(text: str) -> bool:
+    from plan.units import parse_units
+
+    parsed = parse_units(text)
+    return bool(parsed.refs) and not parsed.unresolved
+
+
+def _by_content(columns: ColumnMap, rows: list[RawRow]) -> ColumnMap:
+    """Columns whose header word is unusual, recognised by what their cells hold: a column of deadline phrases is
+    the deadline column, one of unit phrases a units column (a column of people's names reads as neither), and
+    without a 具体要求 header the column of the longest texts holds the requirement."""
+    known = {columns.seq, columns.category, columns.subcategory, columns.requirement, columns.cooperate,
+             columns.deadline, columns.note, *columns.units}
+    unknown = [col for col, label in enumerate(columns.labels) if col not in known and classify_header(label) is None]
+    sample = [r for r in rows[:_SAMPLE_ROWS] if any(c.strip() for c in r.cells)]
+
+    def cells(col: int) -> list[str]:
+        return [r.cells[col].strip() for r in sample if col < len(r.cells) and r.cells[col].strip()]
+
+    for col in unknown:
+        values = cells(col)
+        if columns.deadline is None and _reads(values, _is_deadline):
+            columns.deadline = col
+        elif not columns.units and _reads(values, _is_units):
+            columns.units.append(col)
+    if columns.requirement is None:
+        texts = {col: cells(col) for col in unknown if col != columns.deadline and col not in columns.units}
+        longest = max(texts, key=lambda c: sum(map(len, texts[c])) / max(1, len(texts[c])), default=None)
+        if longest is not None and texts[longest] and sum(map(len, texts[longest])) / len(texts[longest]) >= 8:
+            columns.requirement = longest
+    return columns
+
+
+def _header_like(labels: list[str]) -> bool:
+    """A row of short words (编号 | 事项 | 单位 | 时间) with at least one known header word."""
+    words = [label for label in labels if label]
+    return len(words) >= 3 and all(len(w) <= 8 for w in words) and any(classify_header(w) for w in words)
+
+
 def find_header(rows: list[RawRow]) -> HeaderMatch | None:
     for index, row in enumerate(rows[:MAX_HEADER_SCAN]):
         labels = [squeeze(c) for c in row.cells]
-        if sum(1 for label in labels if classify_header(label)) < 2:
+        if sum(1 for label in labels if classify_header(label)) < 2 and not _header_like(labels):
             continue  # a title row, or data
         hspan = row.hspan
         first_data = index + 1
@@ -181,6 +235,8 @@ def find_header(rows: list[RawRow]) -> HeaderMatch | None:
                 hspan = frozenset()
                 first_data += 1
         columns = _map_columns(labels, hspan)
+        if not columns.is_usable():
+            columns = _by_content(columns, rows[first_data:])
         if not columns.is_usable():
             continue
         # the seed's text form: the header has one cell fewer than the data rows, as 工作任务 spans two columns

@@ -43,6 +43,10 @@ class _Candidate:
     header_row: int | None = None  # source row of the header (tables)
 
 
+def _width(rows: list[RawRow]) -> int:
+    return max((len(r.cells) for r in rows), default=0)
+
+
 def _table_candidate(tables: list[RawTable]) -> _Candidate | None:
     for index, table in enumerate(tables):
         match = find_header(table.rows)
@@ -50,12 +54,16 @@ def _table_candidate(tables: list[RawTable]) -> _Candidate | None:
             continue
         rows = list(table.rows)
         footer = table.footer_text
-        # a table Word split in two (page breaks) repeats the same header: join the parts
+        # a table Word split in two (page breaks) repeats the same header, or goes on without one: join the parts
+        width = _width(rows[match.first_data :])
         for following in tables[index + 1 :]:
             again = find_header(following.rows)
-            if again is None or again.index != 0 or again.columns.labels != match.columns.labels:
+            if again is None and following.rows and _width(following.rows) == width:
+                rows += following.rows
+            elif again is not None and again.index == 0 and again.columns.labels == match.columns.labels:
+                rows += following.rows[again.first_data :]
+            else:
                 break
-            rows += following.rows[again.first_data :]
             footer = following.footer_text
         above = ["  ".join(c.strip() for c in row.cells if c.strip()) for row in rows[: match.index]]
         header_text = "\n".join([table.header_text, *above]).strip("\n")

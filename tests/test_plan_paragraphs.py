@@ -247,3 +247,26 @@ def test_notice_rules_heading_that_names_the_lead_and_labels_with_two_roles():
     assert roles(tasks["3"]) == {("市发展改革委", "lead"), ("市经信局", "cooperate"), ("滁州海关", "cooperate"),
                                  ("各县、市、区政府", "cooperate")} | everyone
     assert not any("金力" in u.name or "王丹" in u.name for t in plan.tasks for u in t.units)
+
+
+def test_columns_found_by_content_and_a_table_continued_without_its_header(tmp_path):
+    doc = Document()
+    doc.add_paragraph("某区2022年为民办实事项目安排")
+    first = doc.add_table(rows=3, cols=5)
+    for row, values in enumerate((["编号", "事项", "承担", "节点", "分管领导"],
+                                  ["1", "新建社区养老服务站3个。", "区民政局", "10月底前", "张伟"],
+                                  ["2", "改造老旧小区12个。", "区住建局、各街道", "11月底前", "李强"])):
+        for col, value in enumerate(values):
+            first.cell(row, col).text = value
+    doc.add_paragraph("")
+    second = doc.add_table(rows=1, cols=5)
+    for col, value in enumerate(["3", "新增公办学位800个。", "区教育局", "9月投入使用", "王芳"]):
+        second.cell(0, col).text = value
+    doc.save(tmp_path / "实事.docx")
+    plan = read_plan(tmp_path / "实事.docx")
+    tasks = by_label(plan)
+    assert list(tasks) == ["1", "2", "3"]
+    assert tasks["2"].requirement == "改造老旧小区12个。"
+    assert {u.name for u in tasks["2"].units} == {"区住建局", "各街道"}
+    assert [(d.due, d.label) for d in tasks["3"].deadlines] == [(date(2022, 9, 30), "投入使用")]
+    assert not any(u.name in ("张伟", "李强", "王芳") for t in plan.tasks for u in t.units)

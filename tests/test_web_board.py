@@ -13,7 +13,6 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from jobs.ledger import LEDGER_HEADER
 from store.clock import clock
 from store.evidence import record_evidence, relative_path
 from store.models import Assignment, Plan, Report, Task, Unit
@@ -124,10 +123,12 @@ def test_a_liaison_sees_only_their_units(board):
     shared = seq_of("区财政局")
     item = client.get(f"/board/item/{plan_code()}/{shared}").get_data(as_text=True)
     assert "区财政局" in item and "区审计局" not in item
+    add_evidence(board, "区审计局", seq_of("区财政局"), name="审计截图.jpg")  # another unit's proof on a shared item
     book = load_workbook(io.BytesIO(client.get("/board/ledger.xlsx").data))
-    column = LEDGER_HEADER.index("完成情况")
-    statuses = "\n".join(str(r[column] or "") for r in book.worksheets[0].iter_rows(min_row=3, values_only=True))
-    assert "区财政局" in statuses and "区审计局" not in statuses and "区政府办公室" not in statuses
+    cells = "\n".join(str(c or "") for r in book.worksheets[0].iter_rows(min_row=3, values_only=True) for c in r)
+    assert "区财政局" in cells and "审计截图" not in cells
+    for other in ("区审计局", "区政府办公室"):
+        assert f"{other}：" not in cells
 
 
 def test_evidence_downloads_check_rights_and_paths(board):
@@ -238,3 +239,15 @@ def test_pages_follow_every_change_and_the_refresher_recomputes_only_after_one(b
         mark_done(assignment, get_contact("sjj"), "完成", None, clock.utcnow())
     assert board_cache.refresh() >= 1  # the stamp moved: recomputed before anyone asks
     assert done_tasks() == 1
+
+
+def test_archived_plans_leave_the_board(board):
+    seq = seq_of("区财政局")
+    evidence = add_evidence(board, "区财政局", seq)
+    Plan.update(active=False).execute()
+    client = board.client()
+    sign_in(client, board.emulator, ADMIN)
+    assert "暂无进行中的方案" in client.get("/board/").get_data(as_text=True)
+    assert client.get(f"/board/item/{plan_code()}/{seq}").status_code == 404
+    assert client.get(f"/board/evidence/{evidence}").status_code == 404
+    assert client.get("/board/ledger.xlsx").status_code == 404

@@ -11,15 +11,15 @@ Without chromium/chromedriver the tests are skipped loudly; under CI=true they f
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from openpyxl import load_workbook
 
-from jobs.ledger import LEDGER_HEADER
-from store.board_links import board_secret, group_link_params
 from store.clock import clock
 from store.contacts import add_leader_group
 from store.evidence import record_evidence, relative_path
@@ -167,9 +167,8 @@ def test_liaison_signs_in_and_reads_every_page_on_a_phone(served_board, chrome_f
     ledger = _wait_for(lambda: [p for p in downloads.iterdir() if p.suffix == ".xlsx"])
     assert ledger, "the 台账 did not download"
     sheet = load_workbook(ledger[0]).worksheets[0]
-    column = LEDGER_HEADER.index("完成情况")
-    statuses = "\n".join(str(r[column] or "") for r in sheet.iter_rows(min_row=3, values_only=True))
-    assert "区财政局" in statuses and "区审计局" not in statuses
+    cells = "\n".join(str(c or "") for r in sheet.iter_rows(min_row=3, values_only=True) for c in r)
+    assert "区财政局：" in cells and "区审计局：" not in cells
 
     driver.find_element("link text", "查找").click()
     driver.find_element("name", "q").send_keys(str(seq))
@@ -179,14 +178,19 @@ def test_liaison_signs_in_and_reads_every_page_on_a_phone(served_board, chrome_f
 
 
 def test_leader_taps_the_digest_link_without_javascript(served_board, chrome_factory):
+    from jobs.calendar import WorkCalendar
+    from jobs.digest import build_digest
+
     board, running = served_board
     group = add_leader_group("区政府领导群", webhook_key="0d5b3a8e-5f2c-4c1e-9a7d-2b6f0e4c1a99")
-    params = group_link_params(board_secret(board.config["web"]["secret"]), group, clock.utcnow(), 168)
+    digest = build_digest(group, clock.today(), clock.utcnow(), board.config, WorkCalendar())
+    link = re.search(r"\[打开督办看板[^]]*\]\((http[^)]+)\)", digest.markdown).group(1)  # what the leader taps
+    params = parse_qs(urlsplit(link).query)
     driver = chrome_factory(javascript=False)
-    driver.get(f"{running.url}/board/link?g={params['g']}&e={params['e']}&s={params['s']}")
+    driver.get(link)
     text = _page_ok(driver, "6-digest-link-nojs")
     assert "只读" in text and "区审计局" in text and "区财政局" in text  # the whole plan
     assert driver.find_elements("css selector", "table.chart a") == []  # read-only: no way into details
-    driver.get(f"{running.url}/board/link?g={params['g']}&e={params['e']}&s={'0' * 40}")
+    driver.get(f"{running.url}/board/link?g={params['g'][0]}&e={params['e'][0]}&s={'0' * 40}")
     text = _page_ok(driver, "7-tampered-link", status=403)
     assert "链接无效" in text

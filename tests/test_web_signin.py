@@ -199,3 +199,30 @@ def test_digest_carries_the_signed_link(board):
     assert link and digest.parts[-1].endswith(link.group(0))
     page = board.client().get(link.group(1))
     assert page.status_code == 200 and "只读" in page.get_data(as_text=True)
+
+
+def test_serve_puts_the_board_beside_the_callback(board):
+    import logging
+
+    from commands.service import start_web_server
+    from commands.web import stop_board
+    from tests.callback_support import AES_KEY, TOKEN, Recorder
+
+    config = board.config
+    config["wecom"].update(token=TOKEN, encoding_aes_key=AES_KEY)
+    config["server"]["port"] = 0
+    recorder = Recorder()
+    running = start_web_server(config, True, lambda _c: recorder.handler, lambda: recorder.notify,
+                               logging.getLogger("test"))
+    try:
+        board_page = requests.get(running.url + "/board/", allow_redirects=False, timeout=10)
+        assert board_page.status_code == 302 and board_page.headers["Location"].startswith("/board/login")
+        unsigned = requests.get(running.url + config["server"]["path"], timeout=10)
+        assert 400 <= unsigned.status_code < 500 and "督办" not in unsigned.text  # the callback's own refusal
+        assert running.app.extensions["duban_board_refresher"].thread.is_alive()
+    finally:
+        running.stop()
+        stop_board(running.app)
+    assert not running.app.extensions["duban_board_refresher"].thread.is_alive()
+    config["web"]["enabled"] = False
+    assert start_web_server(config, False, None, None, logging.getLogger("test")) is None
