@@ -33,7 +33,7 @@ from store.prepared import Prepared
 from store.reach import reachable
 
 REPORT_KINDS_UNDOABLE = ("progress", "done", "extension")
-UNDO_PREFIX = "撤回#"  # an 'undo' report's text: this prefix and the id of the report it took back
+UNDO_PREFIX = "撤回#"  # an 'undo' report's text, for people reading the history; Report.undoes is the link
 
 
 class ChatDataError(StoreError):
@@ -474,10 +474,11 @@ def undo_last_report(contact: Contact, now: dt.datetime, minutes: int, msgid: st
         extension = extension_of_report(last) if last.kind == "extension" else None
         if extension is not None and extension.state in ("approved", "rejected"):
             raise ChatDataError("extension_decided", f"extension {extension.id} is already {extension.state}")
-        _undo, created = _insert_report(last.assignment_id, contact, "undo", f"{UNDO_PREFIX}{last.id}", None,
-                                       msgid, now)
+        undo, created = _insert_report(last.assignment_id, contact, "undo", f"{UNDO_PREFIX}{last.id}", None,
+                                      msgid, now)
         if not created:
             return Undone(last, False, None, False)
+        Report.update(undoes=last.id).where(Report.id == undo.id).execute()
         Report.update(undone=True).where(Report.id == last.id).execute()
         last.undone = True
         withdrawn = None
@@ -503,10 +504,9 @@ def undo_last_report(contact: Contact, now: dt.datetime, minutes: int, msgid: st
 
 def undone_target(undo: Report) -> Report | None:
     """The report an 'undo' report took back."""
-    if undo.kind != "undo" or not undo.text.startswith(UNDO_PREFIX):
+    if undo.kind != "undo" or undo.undoes_id is None:
         return None
-    ref = undo.text[len(UNDO_PREFIX):]
-    return Report.get_or_none(Report.id == int(ref)) if ref.isdigit() else None
+    return Report.get_or_none(Report.id == undo.undoes_id)
 
 
 def list_extensions(state: str | None = "pending") -> list[dict]:

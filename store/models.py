@@ -198,6 +198,7 @@ class Report(BaseModel):
     percent = pw.IntegerField(null=True)
     msgid = pw.CharField(max_length=100, null=True, unique=True)
     undone = pw.BooleanField(default=False)
+    undoes = pw.ForeignKeyField("self", null=True, on_delete="SET NULL", backref="undone_by")  # kind 'undo' only
 
 
 class Outbox(BaseModel):

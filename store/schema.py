@@ -36,8 +36,8 @@ def _add_column(model: type[m.BaseModel], name: str) -> None:
     should not pay for (tests/test_startup_imports.py)."""
     from playhouse.migrate import SchemaMigrator, migrate
 
-    migrate(SchemaMigrator.from_database(database.obj).add_column(model._meta.table_name, name,
-                                                                  model._meta.fields[name]))
+    field = model._meta.fields[name]  # a foreign key `undoes` is the column `undoes_id`
+    migrate(SchemaMigrator.from_database(database.obj).add_column(model._meta.table_name, field.column_name, field))
 
 
 def _v1_core_tables() -> None:
@@ -113,6 +113,17 @@ def _v9_download_file_columns() -> None:
             _add_column(m.MediaDownload, name)
 
 
+def _v10_undo_links_its_report() -> None:
+    """Report.undoes: an 'undo' names the report it took back by key, no longer only as 撤回#id in its text."""
+    if "undoes_id" not in {c.name for c in database.get_columns(m.Report._meta.table_name)}:
+        _add_column(m.Report, "undoes")
+    for undo in m.Report.select(m.Report.id, m.Report.text).where(
+            (m.Report.kind == "undo") & m.Report.undoes.is_null() & m.Report.text.startswith("撤回#")):
+        ref = undo.text[len("撤回#"):]
+        if ref.isdigit() and m.Report.get_or_none(m.Report.id == int(ref)) is not None:
+            m.Report.update(undoes=int(ref)).where(m.Report.id == undo.id).execute()
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "plans, tasks, units, contacts, outbox and inbox", _v1_core_tables),
     (2, "reminder log, calendar overrides, digest log, scheduler lease; contact problems", _v2_reminders_and_contact_problems),
@@ -126,6 +137,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (8, "inbox index by sender and time (the chat rate limit)", _v8_inbox_sender_index),
     (9, "evidence downloads remember the file already fetched (restart between download and store)",
      _v9_download_file_columns),
+    (10, "an undo report links the report it took back", _v10_undo_links_its_report),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

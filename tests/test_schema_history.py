@@ -144,3 +144,17 @@ def test_released_schema_accepts_new_writes_after_upgrade(db_url, version):
     with pytest.raises(peewee.IntegrityError):
         with database.atomic():
             m.Contact.create(unit=unit, name="重复", userid="lisi", created_at=WHEN)
+
+
+def test_undo_reports_of_a_released_version_get_their_link(db_url):
+    """Before version 10 an undo named the report it took back only as 撤回#id in its text."""
+    _load_release(3)
+    ids = _rows_as_released(3)
+    progress = database.execute_sql("SELECT id FROM report WHERE msgid = " + database.param, ("m-1",)).fetchone()[0]
+    _insert("report", assignment_id=ids["assignment"], contact_id=ids["contact"], at=WHEN, kind="undo",
+            text=f"撤回#{progress}", percent=None, msgid="m-2", undone=False)
+    _insert("report", assignment_id=ids["assignment"], contact_id=ids["contact"], at=WHEN, kind="undo",
+            text="撤回#999999", percent=None, msgid="m-3", undone=False)  # pointing at nothing: left unlinked
+    schema.upgrade()
+    assert m.Report.get(m.Report.msgid == "m-2").undoes_id == progress
+    assert m.Report.get(m.Report.msgid == "m-3").undoes_id is None
