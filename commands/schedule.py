@@ -257,7 +257,9 @@ def doctor(app: App, offline: bool, as_json: bool) -> None:
         checks += run_checks(config, clock.today(), online=not offline)
     except StoreError as exc:
         checks = [Check("database", FAIL, str(exc))]
-    marks = {"ok": _("ok").ljust(4), "warning": _("WARN"), "error": _("FAIL")}
+    marks = {"ok": _("ok"), "warning": _("WARN"), "error": _("FAIL")}
+    wide = max(len(m) for m in marks.values())
+    marks = {level: mark.ljust(wide) for level, mark in marks.items()}
     emit([c.as_dict() for c in checks], as_json, lambda rows: [
         click.echo(f"[{marks[c['level']]}] {_(c['check'])}: {c['message']}") for c in rows])
     if any(c.level == FAIL for c in checks):

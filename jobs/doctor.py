@@ -67,7 +67,7 @@ def check_data(today: dt.date) -> list[Check]:
         checks.append(Check("calendar next year", WARN, upcoming))
     lonely = health.units_without_contacts()
     if lonely:
-        shown = "、".join(lonely[:10]) + (f" and {len(lonely) - 10} more" if len(lonely) > 10 else "")
+        shown = "、".join(lonely[:10]) + (_(" and {n} more").format(n=len(lonely) - 10) if len(lonely) > 10 else "")
         checks.append(Check("contacts", WARN, _('{lonely} unit(s) with open items have no contact: {shown} (`duban contact add` or `duban contact import`)').format(lonely=len(lonely), shown=shown)))
     else:
         checks.append(Check("contacts", OK, _('every unit with open items has a contact')))
@@ -100,7 +100,7 @@ def check_outbox() -> list[Check]:
 
 def run_checks(config: Config, today: dt.date, *, online: bool = True) -> list[Check]:
     """Every check; the database must already be connected (the caller reports connection errors)."""
-    checks = [Check("configuration", OK, _('loaded from {value}').format(value=config.path or 'built-in defaults and environment'))]
+    checks = [Check("configuration", OK, _('loaded from {value}').format(value=config.path or _('built-in defaults and environment')))]
     checks += check_wecom_config(config)
     w = config["wecom"]
     if online and w["corp_id"] and w["secret"] and w["agent_id"]:

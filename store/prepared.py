@@ -146,9 +146,26 @@ def insert_ignore_many(model: type[pw.Model], rows: Sequence[dict[str, Any]]) ->
     return max(database.execute_sql(_insert_sql(model, columns, len(rows), False), params).rowcount, 0)
 
 
-def _insert_sql(model: type[pw.Model], columns: tuple[str, ...], count: int, returning_id: bool) -> str:
+def insert_rows(model: type[pw.Model], rows: Sequence[dict[str, Any]], per_statement: int = 100) -> None:
+    """Plain INSERTs of many rows (all with the same fields), `per_statement` rows a statement, the SQL written
+    once per shape: peewee building a statement for each row was most of a large plan import. A duplicate
+    key fails as usual (the caller's transaction then undoes everything)."""
+    if not rows:
+        return
+    defaults = model._meta.get_default_dict()
+    rows = [{**defaults, **row} for row in rows]
+    columns = tuple(rows[0])
+    fields = [model._meta.fields[c] for c in columns]
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        params = [f.db_value(row[c]) for row in chunk for c, f in zip(columns, fields, strict=True)]
+        database.execute_sql(_insert_sql(model, columns, len(chunk), False, ignore=False), params)
+
+
+def _insert_sql(model: type[pw.Model], columns: tuple[str, ...], count: int, returning_id: bool,
+                ignore: bool = True) -> str:
     kind = backend()
-    key = (model, columns, kind, count, returning_id)
+    key = (model, columns, kind, count, returning_id, ignore)
     sql = _INSERT_SQL.get(key)
     if sql is None:
         db = database.obj
@@ -156,7 +173,9 @@ def _insert_sql(model: type[pw.Model], columns: tuple[str, ...], count: int, ret
         names = ", ".join(quote[0] + model._meta.fields[c].column_name + quote[1] for c in columns)
         table = quote[0] + model._meta.table_name + quote[1]
         values = ", ".join(["(" + ", ".join([db.param] * len(columns)) + ")"] * count)
-        if kind == "postgresql":
+        if not ignore:
+            sql = f"INSERT INTO {table} ({names}) VALUES {values}"
+        elif kind == "postgresql":
             sql = f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING"
             if returning_id:
                 sql += f" RETURNING {quote[0]}id{quote[1]}"

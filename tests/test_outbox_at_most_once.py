@@ -43,7 +43,7 @@ def emu(fake):
 
 def test_a_robot_answering_after_the_timeout_is_held_as_unknown_never_posted_twice(db_url, emu, fake, cli):
     d = dispatcher(emu, fake)
-    d.sender._timeout = 0.3  # [wecom] timeout, small: the emulator holds its answer until released
+    d.sender._timeout = 3.0  # [wecom] timeout; the emulator holds the "late" answer until released
     enqueue_message("digest:1:2019-W43:1", "webhook", WEBHOOK_KEY, "**周报（1/2）**", msgtype="markdown",
                     now=stamp(fake))
     enqueue_message("digest:1:2019-W43:2", "webhook", WEBHOOK_KEY, "**周报（2/2）**", msgtype="markdown",
@@ -80,7 +80,7 @@ def test_a_robot_answering_after_the_timeout_is_held_as_unknown_never_posted_twi
 
 def test_the_admin_can_say_an_unknown_message_did_arrive(db_url, emu, fake, cli):
     d = dispatcher(emu, fake)
-    d.sender._timeout = 0.3
+    d.sender._timeout = 3.0
     enqueue_message("w", "webhook", WEBHOOK_KEY, "通知", now=stamp(fake))
     emu.script_faults("webhook/send", ["late"])
     d.flush()
@@ -99,8 +99,8 @@ def test_the_admin_can_say_an_unknown_message_did_arrive(db_url, emu, fake, cli)
 def test_a_group_chat_timeout_is_unknown_too_but_an_app_timeout_is_retried_under_the_duplicate_check(
         db_url, emu, fake):
     d = dispatcher(emu, fake)
-    d.sender._timeout = 0.3
-    d.sender.client.timeout = 0.3
+    d.sender._timeout = 3.0
+    d.sender.client.timeout = 3.0
     chatid, _ = d.sender.create_appchat(["zhangsan", "lisi"], name="督办", chatid="chat01")
     enqueue_message("c", "appchat", chatid, "群消息", now=stamp(fake))
     enqueue_message("a", "app", "zhangsan", "个人消息", now=stamp(fake))

@@ -42,7 +42,7 @@ def exercise(db_url, chat_text: bool) -> tuple[str, list[str]]:
     fake = FakeClock(START)
     with emulator(fake) as emu:
         emu.add_webhook(ROBOT_KEY)
-        config["wecom"].update(api_base_url=emu.base_url, timeout=0.5)
+        config["wecom"].update(api_base_url=emu.base_url, timeout=3.0)
         configure_logging("debug", config)
         logging.getLogger("urllib3").setLevel(logging.DEBUG)  # its request lines carry tokens and keys
         emu.corp_secret = SECRET
