@@ -424,6 +424,13 @@ def leaders_add(app: App, name: str, webhook_key: str | None, chat_id: str | Non
         return
     click.echo(_("Added leader group {name} ({channel}: {target}).").format(
         name=created.name, channel=label(created.channel), target=masked_target(created)))
+    from store.delivery_health import shared_targets
+
+    for _channel, target, names in shared_targets():
+        if created.name in names:
+            click.echo("! " + _("{names} now share one {channel} ({target}): each digest would reach that group "
+                                "twice; give each group its own robot").format(
+                names="、".join(names), channel=label(created.channel), target=target), err=True)
 
 
 @leaders.command("list")
