@@ -357,13 +357,14 @@ def _skip_punct(s: str, pos: int) -> int:
     return pos
 
 
+_STEP_FIRST = re.compile(r"^([\u4e00-\u9fff“”、]{2,16})[:：]\s*(.+)$")
 _MILESTONE_VERBS = ("完成", "结束", "办结", "到位", "上报", "报送")
 # the step after a date: 完成初稿, 全面完成, 投入使用, 动工 (short, no digits, no further date)
 _MILESTONE_LABEL = re.compile(r"^[\u4e00-\u9fff“”\"、]{1,16}$")
 
 
 def _milestone_label(s: str, end: int) -> str | None:
-    rest = s[end:].strip()
+    rest = s[end:].strip().lstrip(":")  # 3月底前：制定方案 (full-width colons are ASCII here)
     if not _MILESTONE_LABEL.match(rest) or any(w in rest for w in ("月", "年", "日", "季度", "旬")):
         return None
     verb = next((v for v in _MILESTONE_VERBS if s[:end].endswith(v)), "")
@@ -469,6 +470,13 @@ def parse_deadlines(text: str, year: int, issued_on: date | None = None) -> list
         found: list[Deadline] = []
         for phrase in split_deadline_phrases(text):
             deadline = parse_deadline_phrase(phrase, year, issued_on)
+            step = _STEP_FIRST.match(phrase)
+            if deadline.kind == "unknown" and step:
+                # 制定方案：3月底前 — the step written before its date
+                dated = parse_deadline_phrase(step.group(2), year, issued_on)
+                if dated.kind != "unknown" and not dated.label:
+                    field = any(w in step.group(1) for w in ("时限", "时间", "节点", "期限", "截止", "进度"))
+                    deadline = replace(dated, raw=phrase, label="" if field else step.group(1))
             if deadline.kind == "unknown" and found and found[-1].label and _MILESTONE_LABEL.match(phrase):
                 # 11月15日前完成初稿，报送区政府: the step goes on after the comma
                 last = found[-1]
