@@ -365,30 +365,15 @@ def print_sheet_result(result, file: str) -> None:
 @pass_app
 def contact_export(app: App, file: str) -> None:
     """Export contacts to .csv (UTF-8 with BOM, opens in Excel) or .xlsx, in the import format."""
+    from plan.tables import write_rows
     from store.contacts import export_rows
 
+    if Path(file).suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter(_("the file must end in .csv or .xlsx"), param_hint="FILE")
     app.connect()
     rows = export_rows()
     write_rows(Path(file), rows)
     click.echo(_("Exported {n} contact(s) to {file}.").format(n=len(rows) - 1, file=file))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        for row in rows:
-            sheet.append(row)
-        book.save(path)
-    elif path.suffix.lower() == ".csv":
-        import csv
-
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:
-            csv.writer(fh).writerows(rows)
-    else:
-        raise click.BadParameter(_("the file must end in .csv or .xlsx"), param_hint="FILE")
 
 
 # --- leader groups ---------------------------------------------------------------------------------------------
