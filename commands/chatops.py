@@ -149,6 +149,10 @@ def callback_check(app: App, url: str | None) -> None:
     if check.ok:
         click.echo(_("OK: {url} answers WeCom's URL check in {ms:.0f} ms.").format(url=target, ms=check.ms))
         return
+    if check.hint:
+        click.echo(_("Error: {url} answered HTTP {status}: {hint}").format(url=target, status=check.status,
+                                                                        hint=check.hint), err=True)
+        raise SystemExit(1)
     click.echo(_("Error: {url} answered HTTP {status} without the expected echo: the server's [wecom] token, "
                  "encoding_aes_key or corp_id differ from yours.").format(url=target, status=check.status),
                err=True)

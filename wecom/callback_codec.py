@@ -150,6 +150,7 @@ def _field(data: Mapping[str, Any], name: str) -> str:
     return value
 
 
+REFUSED_HEADER = "X-Duban-Refused"  # the reason code of a refused callback (e.g. stale-timestamp), never a secret
 REPLAY_WINDOW_SECONDS = 600.0  # [server] replay_window_seconds; 0 turns the check off
 
 
@@ -196,7 +197,7 @@ class CallbackCodec:
 
     def _check_fresh(self, timestamp: int) -> None:
         """A validly signed request from outside the replay window is a replay (or a badly wrong clock)."""
-        if self.replay_window and abs(clock.now().timestamp() - timestamp) > self.replay_window:
+        if self.replay_window and abs(clock.wall_now().timestamp() - timestamp) > self.replay_window:
             raise CallbackRefused(403, "stale-timestamp")
 
     def verify_url(self, params: Mapping[str, str]) -> str:
