@@ -60,6 +60,8 @@ def _repeat(ctx: Context, report: Report, cmd: Command) -> str:
 def _run(ctx: Context, cmd: Command) -> str:
     if cmd.name == EMPTY:
         return replies.empty()
+    if cmd.name == FREE and cmd.ref is not None and not cmd.text:  # only an item number: show that item
+        return registry.get("show").handler(ctx, Command("show", "详情", cmd.ref))
     if cmd.name == FREE:
         return actions.free_text(ctx, cmd)
     spec = registry.get(cmd.name)

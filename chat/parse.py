@@ -164,6 +164,9 @@ def parse(text: str | None, grammar: Mapping[str, tuple[str, str]], today: dt.da
     words = sorted((w for w in grammar if w != "?"), key=len, reverse=True)
     word = _match_word(folded, words)
     if word is None:
+        ref, end, _problem = parse_ref(folded)
+        if ref is not None and not folded[end:].strip(_SEPARATORS):  # only an item number (74, 第74项, A14 …)
+            return Command(FREE, ref=ref)
         m = _FREE_REF.match(folded)
         if m:
             seq = int(m["a"] or m["b"] or m["c"])

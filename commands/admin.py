@@ -365,30 +365,15 @@ def print_sheet_result(result, file: str) -> None:
 @pass_app
 def contact_export(app: App, file: str) -> None:
     """Export contacts to .csv (UTF-8 with BOM, opens in Excel) or .xlsx, in the import format."""
+    from plan.tables import write_rows
     from store.contacts import export_rows
 
+    if Path(file).suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter(_("the file must end in .csv or .xlsx"), param_hint="FILE")
     app.connect()
     rows = export_rows()
     write_rows(Path(file), rows)
     click.echo(_("Exported {n} contact(s) to {file}.").format(n=len(rows) - 1, file=file))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        for row in rows:
-            sheet.append(row)
-        book.save(path)
-    elif path.suffix.lower() == ".csv":
-        import csv
-
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:
-            csv.writer(fh).writerows(rows)
-    else:
-        raise click.BadParameter(_("the file must end in .csv or .xlsx"), param_hint="FILE")
 
 
 # --- leader groups ---------------------------------------------------------------------------------------------
@@ -424,6 +409,13 @@ def leaders_add(app: App, name: str, webhook_key: str | None, chat_id: str | Non
         return
     click.echo(_("Added leader group {name} ({channel}: {target}).").format(
         name=created.name, channel=label(created.channel), target=masked_target(created)))
+    from store.delivery_health import shared_targets
+
+    for _channel, target, names in shared_targets():
+        if created.name in names:
+            click.echo("! " + _("{names} now share one {channel} ({target}): each digest would reach that group "
+                                "twice; give each group its own robot").format(
+                names="、".join(names), channel=label(created.channel), target=target), err=True)
 
 
 @leaders.command("list")

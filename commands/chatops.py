@@ -78,8 +78,9 @@ def say(app: App, userid: str, text: str | None, url: str | None, click_card: tu
     The message is encrypted and signed with [wecom] token / encoding_aes_key / corp_id exactly as WeCom
     does, so this also checks that the server's keys match yours. Needs `duban serve` (or
     `duban callback serve`) running; --click and --file need `duban emulator` as [wecom] api_base_url
-    (it knows the cards it delivered and keeps the file for media/get). Prints "(no reply)" when the bot
-    answers nothing right away, "[按钮] …" when it changes the clicked button.
+    (it knows the cards it delivered and keeps the file for media/get). Prints "[按钮] …" when it changes the
+    clicked button. An answer that is not immediate (a file's 「已收到《…》」) comes later as a WeCom message
+    through the outbox: `duban outbox list` shows it, and `duban emulator` keeps it at /emulator/messages.
     """
     from wecom.say import SayError, default_url
     from wecom.say import say as say_to
@@ -102,7 +103,12 @@ def say(app: App, userid: str, text: str | None, url: str | None, click_card: tu
     except SayError as exc:
         click.echo(_("Error: {message}").format(message=exc), err=True)
         raise SystemExit(1) from None
-    click.echo(answer if answer else _("(no reply)"))
+    if answer:
+        click.echo(answer)
+        return
+    click.echo(_("(no immediate reply: the bot's answer, if any, arrives later as a WeCom message to {userid}; "
+                 "see it with `duban outbox list`, or at /emulator/messages?target={userid} with `duban emulator`)")
+               .format(userid=userid))
 
 
 @click.group()
@@ -149,6 +155,10 @@ def callback_check(app: App, url: str | None) -> None:
     if check.ok:
         click.echo(_("OK: {url} answers WeCom's URL check in {ms:.0f} ms.").format(url=target, ms=check.ms))
         return
+    if check.hint:
+        click.echo(_("Error: {url} answered HTTP {status}: {hint}").format(url=target, status=check.status,
+                                                                        hint=check.hint), err=True)
+        raise SystemExit(1)
     click.echo(_("Error: {url} answered HTTP {status} without the expected echo: the server's [wecom] token, "
                  "encoding_aes_key or corp_id differ from yours.").format(url=target, status=check.status),
                err=True)

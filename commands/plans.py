@@ -79,7 +79,9 @@ def plan_import(app: App, file: str | None, sample: bool, year: int | None, titl
     from plan.readers.limits import MB, set_max_file_bytes
 
     set_max_file_bytes(app.config["import"]["max_file_mb"] * MB)
-    parsed = read_plan(SAMPLE_PLAN if sample else file, year=year, title=title)
+    from store.clock import clock
+
+    parsed = read_plan(SAMPLE_PLAN if sample else file, year=year, title=title, default_year=clock.today().year)
     app.connect()
     report = save_plan(parsed, replace=replace, as_new=as_new, dry_run=dry_run, likely_duplicates=likely_duplicates)
     if as_json:

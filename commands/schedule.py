@@ -159,7 +159,10 @@ def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bo
             _("! {day}: not in the notice (so {notice}), chinesecalendar says {statutory}")
         click.echo(line.format(day=d["day"], notice=kinds[d["notice"]], statutory=kinds[d["chinesecalendar"]])
                    + (f" — {d['name']}" if d["name"] else ""))
-    if dry_run:
+    if dry_run:  # the days it read, as `calendar show` would list them once stored
+        table([[day.isoformat(), "一二三四五六日"[day.weekday()], label(kind), name]
+               for year in result.years for day, (kind, name, _source) in sorted(year.days.items())],
+              [_("date"), "周", _("kind"), _("name")])
         click.echo(_("Dry run: nothing stored."))
     else:
         click.echo(_("Stored {count} day(s); `duban calendar show YEAR` lists them.").format(count=result.stored))

@@ -9,13 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Callable, Collection
-from copy import copy
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from i18n import _
@@ -136,28 +134,27 @@ def _write_table(ws, title: str, header: list[str], rows: list[list], max_width:
         cell.font, cell.fill, cell.alignment, cell.border = Font(bold=True), HEADER_FILL, CENTER, BORDER
     ws.freeze_panes = "A3"
     widths = [text_width(h) for h in header]
-    templates: dict[tuple[bool, int], StyleArray] = {}
+    book = ws.parent
+    names: dict[tuple[bool, int], str] = {}
 
-    def style_of(cell, overdue: bool, col: int) -> StyleArray:
-        # Setting fill, border and alignment cell by cell hashes each style object every time, which
-        # dominates a 10,000-row export; style one cell per kind and copy its style array (as
-        # openpyxl's own worksheet copy does).
-        key = (overdue, col)
-        if key not in templates:
-            cell.alignment, cell.border = WRAP, BORDER
-            if overdue:
-                cell.fill = OVERDUE_FILL
-            if col in formats:
-                cell.number_format = formats[col]
-            templates[key] = copy(cell._style)
-        return templates[key]
+    def style_of(overdue: bool, col: int) -> str:
+        # One named style per kind of body cell, registered once per workbook: setting fill, border and
+        # alignment cell by cell hashes each style object every time, which dominates a 10,000-row export.
+        if (overdue, col) not in names:
+            number_format = formats.get(col, "General")
+            name = f"duban {'overdue' if overdue else 'row'} {number_format}"
+            if name not in book.named_styles:
+                book.add_named_style(NamedStyle(name=name, alignment=WRAP, border=BORDER, number_format=number_format,
+                                                fill=OVERDUE_FILL if overdue else PatternFill()))
+            names[(overdue, col)] = name
+        return names[(overdue, col)]
 
     for i, values in enumerate(rows):
         ws.append(values)
         overdue = highlight(i)
         for col in range(1, len(values) + 1):
             cell = ws.cell(i + 3, col)  # not ws[row]: that scans the whole sheet for its width
-            cell._style = copy(style_of(cell, overdue, col))
+            cell.style = style_of(overdue, col)
             value = values[col - 1]
             if isinstance(value, str):
                 if value.startswith("="):

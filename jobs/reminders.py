@@ -456,8 +456,14 @@ def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     """
     run = plan_reminders(today, now_utc, config, calendar)
     enqueued = []
-    for start in range(0, len(run.messages), MESSAGES_PER_TRANSACTION):
-        group = run.messages[start:start + MESSAGES_PER_TRANSACTION]
+    # A card registers itself with its items (_enqueue_one); plain texts go in groups, a few statements each.
+    for message in [m for m in run.messages if m.card is not None]:
+        sent = in_transaction_retrying(partial(_enqueue_one, message, today, enqueue))
+        if sent is not None:
+            enqueued.append(sent)
+    texts = [m for m in run.messages if m.card is None]
+    for start in range(0, len(texts), MESSAGES_PER_TRANSACTION):
+        group = texts[start:start + MESSAGES_PER_TRANSACTION]
         try:
             enqueued += in_transaction_retrying(partial(_enqueue_group, group, today, enqueue))
         except _Contested:

@@ -151,8 +151,10 @@ class TaskBuilder:
         cols = self.columns
         if seq_text or not self.tasks or not self.columns.inherit_blanks:
             return False
-        if cols.seq not in row.vmerged and len({flat(c) for c in content}) < 2:
-            return False  # a lone text in a blank-序号 row is a heading
+        lone_requirement = (len(content) == 1 and cols.requirement is not None
+                            and self._cell(row, cols.requirement) == content[0] and not _ORDINAL.match(content[0]))
+        if cols.seq not in row.vmerged and len({flat(c) for c in content}) < 2 and not lone_requirement:
+            return False  # a lone text in a blank-序号 row is a heading, unless it stands in the 具体要求 column
         requirement = self._requirement(row)
         return bool(requirement) and requirement != self.tasks[-1].requirement
 

@@ -127,7 +127,7 @@ def _duplicate_units(tasks: list[ParsedTask]) -> list[PlanWarning]:
     names = list(dict.fromkeys(ref.name for task in tasks for ref in task.units))
     return [
         PlanWarning(None, "likely_duplicate_unit", _("units {a!r} and {b!r} may be the same unit ({reason})").format(
-            a=a, b=b, reason=duplicate_reason(reason)))
+            a=a, b=b, reason=duplicate_reason(reason)), subject=tuple(sorted((a, b))))
         for a, b, reason in likely_duplicates(names)
     ]
 

@@ -357,13 +357,14 @@ def _skip_punct(s: str, pos: int) -> int:
     return pos
 
 
+_STEP_FIRST = re.compile(r"^([\u4e00-\u9fff“”、]{2,16})[:：]\s*(.+)$")
 _MILESTONE_VERBS = ("完成", "结束", "办结", "到位", "上报", "报送")
 # the step after a date: 完成初稿, 全面完成, 投入使用, 动工 (short, no digits, no further date)
 _MILESTONE_LABEL = re.compile(r"^[\u4e00-\u9fff“”\"、]{1,16}$")
 
 
 def _milestone_label(s: str, end: int) -> str | None:
-    rest = s[end:].strip()
+    rest = s[end:].strip().lstrip(":")  # 3月底前：制定方案 (full-width colons are ASCII here)
     if not _MILESTONE_LABEL.match(rest) or any(w in rest for w in ("月", "年", "日", "季度", "旬")):
         return None
     verb = next((v for v in _MILESTONE_VERBS if s[:end].endswith(v)), "")
@@ -469,6 +470,13 @@ def parse_deadlines(text: str, year: int, issued_on: date | None = None) -> list
         found: list[Deadline] = []
         for phrase in split_deadline_phrases(text):
             deadline = parse_deadline_phrase(phrase, year, issued_on)
+            step = _STEP_FIRST.match(phrase)
+            if deadline.kind == "unknown" and step:
+                # 制定方案：3月底前 — the step written before its date
+                dated = parse_deadline_phrase(step.group(2), year, issued_on)
+                if dated.kind != "unknown" and not dated.label:
+                    field = any(w in step.group(1) for w in ("时限", "时间", "节点", "期限", "截止", "进度"))
+                    deadline = replace(dated, raw=phrase, label="" if field else step.group(1))
             if deadline.kind == "unknown" and found and found[-1].label and _MILESTONE_LABEL.match(phrase):
                 # 11月15日前完成初稿，报送区政府: the step goes on after the comma
                 last = found[-1]
@@ -480,45 +488,4 @@ def parse_deadlines(text: str, year: int, issued_on: date | None = None) -> list
         return [_unknown(text.strip())] if isinstance(text, str) and text.strip() else []
 
 
-_QUARTER_NAMES = {3: "一", 6: "二", 9: "三", 12: "四"}
-_TENDAY_NAMES = {10: "上旬", 20: "中旬"}
-
-
-def _day_text(d: Deadline) -> str:
-    assert d.due is not None
-    prefix = f"{d.due.year}年" if d.explicit_year else ""
-    return f"{prefix}{d.due.month}月{d.due.day}日"
-
-
-def describe_deadline(d: Deadline) -> str:
-    """Short Chinese wording for chat messages: '10月31日', '全年（每月报进度）', '长期', '每月25日前'."""
-    try:
-        if d.kind == "fixed" and d.due is not None:
-            day = _day_text(d)
-            if d.precision == "tenday":
-                last = calendar.monthrange(d.due.year, d.due.month)[1]
-                name = "下旬" if d.due.day == last else _TENDAY_NAMES.get(d.due.day)
-                year = f"{d.due.year}年" if d.explicit_year else ""
-                return f"{year}{d.due.month}月{name}（{d.due.month}月{d.due.day}日）" if name else day
-            if d.precision == "quarter":
-                return f"第{_QUARTER_NAMES.get(d.due.month, '')}季度末（{day}）"
-            if d.precision == "half":
-                return f"{'上' if d.due.month == 6 else '下'}半年（{day}）"
-            if d.precision == "year":
-                return f"年底（{day}）"
-            return day
-        if d.kind == "year_round":
-            return "全年（每月报进度）"
-        if d.kind == "ongoing":
-            return "长期"
-        if d.kind == "recurring":
-            if d.recurrence == "monthly":
-                return f"每月{d.day_of_period}日前" if d.day_of_period else "每月月底前"
-            if d.recurrence == "quarterly":
-                return "每季度末"
-            if d.recurrence == "yearly" and d.due is not None and d.precision != "year":
-                return f"每年{d.due.month}月{d.due.day}日前"
-            return d.raw or "每年"
-        return f"{d.raw}（未能识别）" if d.raw else "未能识别"
-    except Exception:  # noqa: BLE001 - a hand-built Deadline must still describe itself
-        return d.raw if isinstance(getattr(d, "raw", None), str) else "未能识别"
+from plan.deadline_words import describe_deadline  # noqa: E402 - re-exported: the wording lives there

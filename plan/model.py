@@ -51,6 +51,7 @@ class PlanWarning:
     code: str
     message: str  # English, one line
     sub: int = 0  # the sub-row of task `seq` (task 4-2: seq 4, sub 2), 0 for a whole task
+    subject: tuple[str, ...] = ()  # what it is about, for telling warnings apart: the two unit names of a duplicate
 
     @property
     def label(self) -> str | None:

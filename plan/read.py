@@ -81,8 +81,9 @@ def _paragraph_candidate(lines: list[str]) -> _Candidate | None:
 
 
 def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
-                    title: str | None = None) -> ParsedPlan:
-    """Parse a plan from its bytes; `filename` picks the format by extension. Raises PlanReadError."""
+                    title: str | None = None, default_year: int | None = None) -> ParsedPlan:
+    """Parse a plan from its bytes; `filename` picks the format by extension. Raises PlanReadError.
+    `default_year` (the caller's current year) is taken, with a warning, when the file names no year at all."""
     name = PurePath(filename).name or filename
     source: Source = read_source(data, name)
     text = "\n".join(source.lines)
@@ -96,22 +97,25 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
             continue
         try:
             return _build(candidate, data, name, year=year, title=title, first_is_lead=first_is_lead,
-                          all_text=text, everyone=everyone)
+                          all_text=text, everyone=everyone, default_year=default_year)
         except PlanReadError as exc:
             last_error = exc
     raise last_error or PlanReadError(f"{name}: {_NOTHING_FOUND}")
 
 
 def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, title: str | None,
-           first_is_lead: bool, all_text: str, everyone: tuple[UnitRef, ...] = ()) -> ParsedPlan:
+           first_is_lead: bool, all_text: str, everyone: tuple[UnitRef, ...] = (),
+           default_year: int | None = None) -> ParsedPlan:
     preamble = read_preamble(candidate.header_text, candidate.footer_text)
     plan_title = (title or preamble.title or PurePath(name).stem).strip()
 
     base_year = (year or year_in(plan_title) or (preamble.issued_on.year if preamble.issued_on else None)
                  or doc_no_year(preamble.doc_no) or common_year(candidate.header_text))
-    guessed = None
+    guessed = assumed = None
     if base_year is None:
         base_year = guessed = common_year(all_text)
+    if base_year is None and default_year is not None:
+        base_year = assumed = default_year
     if base_year is None:
         raise PlanReadError(
             _("{name}: cannot tell the plan's year (no year in the title and no issue date); give it with --year").format(name=name)
@@ -129,6 +133,10 @@ def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, t
         warnings.append(PlanWarning(None, "plan_year_guessed", _(
             "{name}: the title and the notice give no year; took {year}, the year the text names most; "
             "if wrong, import again with --year").format(name=name, year=guessed)))
+    if assumed is not None:
+        warnings.append(PlanWarning(None, "plan_year_assumed", _(
+            "{name}: the file names no year at all; took {year}, the current year; if wrong, import again with "
+            "--year").format(name=name, year=assumed)))
     if candidate.columns.seq is None:
         warnings.append(PlanWarning(None, "seq_numbered_in_order", _(
             "{name}: the table has no 序号 column; tasks are numbered 1–{count} in the order of the rows"
@@ -158,7 +166,8 @@ def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, t
     )
 
 
-def read_plan(path: str | Path, *, year: int | None = None, title: str | None = None) -> ParsedPlan:
+def read_plan(path: str | Path, *, year: int | None = None, title: str | None = None,
+              default_year: int | None = None) -> ParsedPlan:
     """Parse the plan file at `path`. Raises PlanReadError (English, naming the file) for bad input."""
     path = Path(path)
     try:
@@ -170,4 +179,4 @@ def read_plan(path: str | Path, *, year: int | None = None, title: str | None = 
         raise PlanReadError(_('{name}: is a directory, not a plan file').format(name=path.name)) from None
     except OSError as exc:
         raise PlanReadError(_('{name}: cannot read the file ({value})').format(name=path.name, value=exc.strerror or exc)) from None
-    return read_plan_bytes(data, path.name, year=year, title=title)
+    return read_plan_bytes(data, path.name, year=year, title=title, default_year=default_year)

@@ -65,3 +65,21 @@ def read_rows(path: str | Path) -> list[list[str]]:
         book.close()
         return rows
     raise TableReadError(_('{path}: unsupported file type {value}: use .csv or .xlsx').format(path=path, value=suffix or '(none)'))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """The other way: rows to .xlsx, or to .csv in UTF-8 with a BOM (so Excel opens it right). Files read back
+    by `read_rows` (the contacts sheet an office keeps)."""
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        for row in rows:
+            sheet.append(row)
+        book.save(path)
+    elif path.suffix.lower() == ".csv":
+        with path.open("w", newline="", encoding="utf-8-sig") as fh:
+            csv.writer(fh).writerows(rows)
+    else:
+        raise ValueError(f"{path.name}: the file must end in .csv or .xlsx")

@@ -310,8 +310,9 @@ def _split_names(names_part: str) -> tuple[list[str], list[str]]:
     glue = False
     for part in _split_outside_brackets(names_part, "、/"):
         bare = part.strip(_EDGE_PUNCT)
-        if parts and (glue or bare in _BARE_TYPES or len(bare) == 1):
-            # 各科室、单位 and 各县、市、区政府: one group phrase
+        after_each = bool(parts) and re.fullmatch(r"各[县市区镇乡州旗]", parts[-1].strip(_EDGE_PUNCT)) is not None
+        if parts and (glue or after_each or bare in _BARE_TYPES or len(bare) == 1):
+            # 各科室、单位, 各县、市、区政府 and 各县、区人民政府: one group phrase
             parts[-1] += "、" + part
             glue = len(bare) == 1
         else:

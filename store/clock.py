@@ -26,6 +26,13 @@ class Clock:
             return self._frozen
         return dt.datetime.now(dt.timezone.utc) + self._offset
 
+    def wall_now(self) -> dt.datetime:
+        """Aware UTC now for transport (callback signatures, the replay window): `--today` does not shift it,
+        since WeCom's timestamps are real; a frozen clock (tests, `--at`) still holds it."""
+        if self._frozen is not None:
+            return self._frozen
+        return dt.datetime.now(dt.timezone.utc)
+
     def utcnow(self) -> dt.datetime:
         """Naive UTC now, as stored in the database."""
         return self.now().replace(tzinfo=None)

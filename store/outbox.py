@@ -228,9 +228,10 @@ def unknown_rows(channel: str | None = None, target: str | None = None,
 def mark_sent(row: Outbox, msgid: str | None, now: dt.datetime) -> bool:
     """Record a send WeCom accepted. False when the claim had lapsed to another worker."""
     done = Outbox.update(state="sent", sent_at=now, wecom_msgid=msgid, attempts=Outbox.attempts + 1,
-                         claimed_by=None).where(_mine(row)).execute()
-    if done:
+                         claimed_by=None, last_error=None).where(_mine(row)).execute()
+    if done:  # an earlier attempt's error is history once it arrived: `outbox list` must not show it as current
         row.state, row.sent_at, row.wecom_msgid, row.attempts = "sent", now, msgid, row.attempts + 1
+        row.last_error = None
     return bool(done)
 
 
@@ -247,10 +248,10 @@ def mark_sent_many(sends: Sequence[tuple[Outbox, str | None, dt.datetime]]) -> i
     times = pw.Case(Outbox.id, [(row.id, Outbox.sent_at.db_value(t)) for row, _m, t in sends])
     with database.atomic():
         done = Outbox.update(state="sent", sent_at=times, wecom_msgid=msgids, attempts=Outbox.attempts + 1,
-                             claimed_by=None).where(
+                             claimed_by=None, last_error=None).where(
             (Outbox.id << ids) & (Outbox.state == "sending") & (Outbox.claimed_by == worker)).execute()
     for row, msgid, t in sends:
-        row.state, row.sent_at, row.wecom_msgid, row.attempts = "sent", t, msgid, row.attempts + 1
+        row.state, row.sent_at, row.wecom_msgid, row.attempts, row.last_error = "sent", t, msgid, row.attempts + 1, None
     return done
 
 

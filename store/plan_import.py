@@ -329,7 +329,8 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
         task.delete_instance(recursive=True)
         report.tasks_removed.append(task.label)
 
-    warnings = [{"seq": w.seq, "sub": getattr(w, "sub", 0), "code": w.code, "message": w.message}
+    warnings = [{"seq": w.seq, "sub": getattr(w, "sub", 0), "code": w.code, "message": w.message,
+                 "subject": list(getattr(w, "subject", ()))}
                 for w in parsed.warnings
                 if not _already_one_unit(w)]
     for name, group in resolver.groups.items():
@@ -341,11 +342,11 @@ def _save(parsed: Any, report: ImportReport, replace: bool, likely_duplicates: D
             })
     warnings += unknown_year_warnings(parsed)
     if likely_duplicates and report.units_new:
-        named = " ".join(w["message"] for w in warnings if w["code"] == "likely_duplicate_unit")
+        named = {frozenset(w.get("subject") or ()) for w in warnings if w["code"] == "likely_duplicate_unit"}
         for a, b, reason in likely_duplicates(u.name for u in Unit.select(Unit.name)):
-            if (a in report.units_new or b in report.units_new) and not (a in named and b in named):
+            if (a in report.units_new or b in report.units_new) and frozenset((a, b)) not in named:
                 warnings.append({
-                    "seq": None, "code": "likely_duplicate_unit",
+                    "seq": None, "code": "likely_duplicate_unit", "subject": sorted((a, b)),
                     "message": _("{a} and {b} may be the same unit ({reason}): `duban unit merge` if so").format(
                         a=a, b=b, reason=duplicate_reason(reason)),
                 })

@@ -192,3 +192,13 @@ def test_plan_import_warns_about_deadlines_in_an_unknown_year(cli):
     assert result.exit_code == 0 and "fall in 2027" in result.output and "duban calendar import" in result.output
     known = cli("plan", "import", "--sample", "--year", "2026", "--dry-run")
     assert "fall in 2026" not in known.output  # chinesecalendar knows 2026
+
+
+def test_cli_dry_run_lists_each_day_it_read(cli):
+    dry = cli("calendar", "import", str(DATA / "2019.txt"), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    lines = dry.output.splitlines()
+    national = [line for line in lines if line.startswith("2019-10-01")]
+    assert len(national) == 1 and "国庆节" in national[0]
+    assert any(line.startswith("2019-09-29") and "国庆节" in line for line in lines)  # a make-up working day
+    assert NoticeDay.select().count() == 0

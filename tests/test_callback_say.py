@@ -155,3 +155,14 @@ def test_the_outbox_notifier_queues_one_app_message_per_key(db_url):
     rows = list(Outbox.select())
     assert [(r.dedupe_key, r.channel, r.target, r.body) for r in rows] == [
         ("chat-reply:42", "app", "zhangsan", "迟到的答复")]
+
+
+def test_say_with_no_immediate_answer_says_where_the_answer_will_arrive(duban, db_url):
+    running = start_callback(make_config(), lambda u, t, m: "", None, host="127.0.0.1", port=0)
+    try:
+        result = duban("say", "--as", "zhangsan", "材料", "--url", running.url + PATH)
+    finally:
+        running.stop()
+    assert result.exit_code == 0, result.output
+    assert "(no reply)" not in result.output
+    assert "duban outbox list" in result.output and "target=zhangsan" in result.output

@@ -157,3 +157,17 @@ def test_detail_says_how_long_ago_within_a_week_and_the_date_after(chat):
     assert "3天前 区财政局 进度60%" in chat.say("czj", "详情 14")
     clock.freeze(NOW_LOCAL + dt.timedelta(days=9))
     assert f"{NOW_LOCAL:%m-%d} 区财政局 进度60%" in chat.say("czj", "详情 14")
+
+
+@pytest.mark.parametrize("text", ["24", "#24", "＃２４", "第24项", "第２４项", "24号", "２４", "【24】", "第二十四项",
+                                  "A24", "Ａ２４"])
+def test_a_message_that_is_only_an_item_number_shows_the_item_and_records_nothing(chat, text):
+    # before: 第24项 was recorded as a progress report "第24项", and a bare 24 as progress on item 14
+    assert chat.say("czj", text).startswith("【第24项】")
+    assert Report.select().count() == 0
+
+
+def test_an_item_only_message_for_an_unknown_or_sub_item_records_nothing(chat):
+    chat.say("czj", "4-2")
+    chat.say("czj", "74")
+    assert Report.select().count() == 0

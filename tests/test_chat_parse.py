@@ -132,3 +132,18 @@ def test_fit_never_exceeds_the_byte_limit(lines):
     assert len(text.encode("utf-8")) <= MAX_BYTES
     listed = fit_lines(["头"], lines, ["尾"], lambda n: f"…等{n}项，发送「任务」查看全部")
     assert len(listed.encode("utf-8")) <= MAX_BYTES
+
+
+@pytest.mark.parametrize("text, ref", [
+    ("74", TaskRef(74)), ("#74", TaskRef(74)), ("＃７４", TaskRef(74)), ("第74项", TaskRef(74)),
+    ("第１５项", TaskRef(15)), ("74号", TaskRef(74)), ("７４", TaskRef(74)), ("【74】", TaskRef(74)),
+    ("第七十四项", TaskRef(74)), ("A14", TaskRef(14, "A")), ("ａ１４", TaskRef(14, "A")), ("4-2", TaskRef(4, None, 2)),
+    (" 第74项。", TaskRef(74)),
+])
+def test_a_message_that_is_only_an_item_reference_names_the_item_with_no_text(text, ref):
+    assert p(text) == Command(FREE, ref=ref)
+
+
+def test_an_item_reference_followed_by_words_keeps_its_text():
+    assert p("第74项 已报送") == Command(FREE, ref=TaskRef(74), text="已报送")
+    assert p("74 已完成").ref is None

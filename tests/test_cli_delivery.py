@@ -155,3 +155,15 @@ def test_wecom_check_with_a_wrong_secret_says_so_plainly(duban, people):
 def test_flush_without_wecom_settings_is_a_plain_configuration_error(cli, people):
     result = cli("outbox", "flush")
     assert result.exit_code == 1 and "[wecom] corp_id, secret, agent_id not set" in result.stderr
+
+
+def test_a_message_sent_after_a_retry_shows_no_stale_error(duban, people, emu):
+    duban("notify", "--unit", "区财政局", "给财政")
+    stale = "the dispatcher stopped before WeCom answered: outcome unknown"
+    Outbox.update(state="unknown", last_error=stale).execute()  # what a dispatcher stopped mid-send leaves
+    row = Outbox.get()
+    assert duban("outbox", "retry", str(row.id)).exit_code == 0
+    assert duban("outbox", "flush").exit_code == 0
+    listed = json.loads(duban("outbox", "list", "--json").output)["messages"]
+    assert [(m["state"], m["last_error"]) for m in listed] == [("sent", None)]
+    assert "dispatcher stopped" not in duban("outbox", "list").output

@@ -76,3 +76,18 @@ def test_a_lying_zip_directory_cannot_unpack_more_than_it_declares(tmp_path):
     lie.write_bytes(bytes(data))
     with pytest.raises(PlanReadError):
         read_plan(lie, year=2024)
+
+
+def test_a_plan_without_any_year_takes_the_current_year_with_a_warning(cli, tmp_path):
+    import json
+
+    from store.clock import clock
+
+    assert cli("init").exit_code == 0
+    plan = tmp_path / "要点.txt"
+    plan.write_text("政务公开工作要点\n一、重点工作\n1.推进决策公开。（牵头单位：区政府办公室，6月底前）\n", encoding="utf-8")
+    result = cli("plan", "import", str(plan), "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["tasks"][0]["deadlines"][0]["due"] == f"{clock.today().year}-06-30"
+    assert any(w["code"] == "plan_year_assumed" for w in data["warnings"])

@@ -255,3 +255,19 @@ def test_any_month_end_phrase(month: int, suffix: str, year: int) -> None:
     assert d.kind == "fixed" and d.due is not None
     assert (d.due.year, d.due.month) == (year, month)
     assert date.fromordinal(d.due.toordinal() + 1).month != month  # the last day of that month
+
+
+@pytest.mark.parametrize(("text", "steps"), [
+    ("11月15日前完成初稿，12月底前全面完成", [(date(2019, 11, 15), "完成初稿"), (date(2019, 12, 31), "全面完成")]),
+    ("①3月底前制定方案；②6月底前完成试点", [(date(2019, 3, 31), "制定方案"), (date(2019, 6, 30), "完成试点")]),
+    ("2019年3月底前：制定方案；6月底前：完成试点", [(date(2019, 3, 31), "制定方案"), (date(2019, 6, 30), "完成试点")]),
+    ("制定方案：3月底前；完成试点：6月底前", [(date(2019, 3, 31), "制定方案"), (date(2019, 6, 30), "完成试点")]),
+    ("9月投入使用", [(date(2019, 9, 30), "投入使用")]),
+    ("5月底前动工", [(date(2019, 5, 31), "动工")]),
+    ("11月15日前完成初稿，报送区政府", [(date(2019, 11, 15), "完成初稿，报送区政府")]),
+    ("完成时限：6月底", [(date(2019, 6, 30), "")]),
+    ("8月份", [(date(2019, 8, 31), "")]),
+])
+def test_milestones_carry_their_step(text: str, steps: list) -> None:
+    found = parse_deadlines(text, 2019)
+    assert [(d.kind, d.due, d.label) for d in found] == [("fixed", due, label) for due, label in steps]

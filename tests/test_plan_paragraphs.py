@@ -270,3 +270,26 @@ def test_columns_found_by_content_and_a_table_continued_without_its_header(tmp_p
     assert {u.name for u in tasks["2"].units} == {"区住建局", "各街道"}
     assert [(d.due, d.label) for d in tasks["3"].deadlines] == [(date(2022, 9, 30), "投入使用")]
     assert not any(u.name in ("张伟", "李强", "王芳") for t in plan.tasks for u in t.units)
+
+
+def test_a_plan_in_traditional_characters_is_read_in_simplified_ones():
+    text = ("2021年市《政府工作報告》任務分解和責任分工方案\n一、主要預期目標\n1.地區生產總值增長6.5%左右。\n"
+            "牽頭單位：市發展改革委\n責任單位：各縣、區人民政府，遼東灣新區管委會\n"
+            "2.一般公共預算收入增長3%。（牽頭單位：市財政局；完成時限：12月底前）\n")
+    plan = read_plan_bytes(text.encode(), "方案.txt")
+    tasks = by_label(plan)
+    assert tasks["1"].category == "主要预期目标"
+    assert roles(tasks["1"]) == {("市发展改革委", "lead"), ("各县、区人民政府", "responsible"),
+                                 ("辽东湾新区管委会", "responsible")}
+    assert [d.due for d in tasks["2"].deadlines] == [date(2021, 12, 31)]
+
+
+def test_csv_blank_seq_with_its_own_requirement_is_a_sub_row():
+    text = ("某区2020年民生实事分工方案\n序号,项目名称,主要内容,牵头单位,完成时限\n"
+            "1,教育,新建学校3所。,区教育局,12月底前\n2,养老,建设养老中心2个。,区民政局,10月底前\n"
+            ",,改造敬老院5家。,,\n3,交通,新建公交线路5条。,区交通局,9月底前\n")
+    tasks = by_label(read_plan_bytes(text.encode("gbk"), "实事.csv"))
+    assert list(tasks) == ["1", "2-1", "2-2", "3"]
+    sub = tasks["2-2"]
+    assert sub.requirement == "改造敬老院5家。" and roles(sub) == {("区民政局", "lead")}
+    assert [d.due for d in sub.deadlines] == [date(2020, 10, 31)] and "units" in sub.inherited

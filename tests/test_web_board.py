@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from store.clock import clock
 from store.evidence import record_evidence, relative_path
-from store.models import Assignment, Plan, Report, Task, Unit
+from store.models import Assignment, Deadline, Plan, Report, Task, Unit
 from tests.board_support import ADMIN, CORP_ID, SECRET, make_board, sign_in
 from wecom.emulator import WeComEmulator
 
@@ -192,10 +192,12 @@ def test_item_page_shows_the_whole_history(board):
     record_report(assignment, czj, "progress", "已完成初稿", 60, "m1", clock.utcnow())
     request_extension(assignment, czj, dt.date(2019, 12, 20), "等待批复", "m2", clock.utcnow())
     mark_done(assignment, czj, "全部完成", "m3", clock.utcnow())
+    Deadline.create(task=assignment.task_id, position=9, kind="fixed", due=dt.date(2019, 11, 30), raw="11月底前",
+                    label="完成初稿")
     client = board.client()
     sign_in(client, board.emulator, "czjz")  # the unit's leader
     page = client.get(f"/board/item/{plan_code()}/{seq}").get_data(as_text=True)
-    for words in ("具体要求", "完成时限", "责任单位", "已完成初稿", "（60%）", "申请延期至2019-12-20", "等待批复", "全部完成"):
+    for words in ("具体要求", "完成时限与节点", "<b>完成初稿</b>：11月底前（2019年11月30日）", "责任单位", "已完成初稿", "（60%）", "申请延期至2019-12-20", "等待批复", "全部完成"):
         assert words in page, words
 
 

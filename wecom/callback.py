@@ -41,7 +41,13 @@ from store.clock import clock
 from store.config import Config
 from store.db import unit_of_work
 from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
-from wecom.callback_codec import MAX_BODY_BYTES, CallbackCodec, CallbackRefused, IncomingMessage
+from wecom.callback_codec import (
+    MAX_BODY_BYTES,
+    REFUSED_HEADER,
+    CallbackCodec,
+    CallbackRefused,
+    IncomingMessage,
+)
 from wecom.http_limits import REQUEST_TIMEOUT, apply_request_deadline, waitress_options
 from wecom.log_scrub import chat_text_logged
 from wecom.server_log import summarise_queue_warnings
@@ -321,7 +327,8 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
 
     def refused(exc: CallbackRefused) -> Response:
         log.warning("callback refused from %s: %s (%s)", request.remote_addr, exc.status, exc.reason)
-        return Response("", status=exc.status, mimetype="text/plain")
+        # the reason code (never a secret) lets `duban say` / `callback check` tell a clock skew from wrong keys
+        return Response("", status=exc.status, mimetype="text/plain", headers={REFUSED_HEADER: exc.reason})
 
     @app.get(path)
     def verify() -> Response:
@@ -356,7 +363,7 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
             return Response("", status=503, mimetype="text/plain")
         if not text:
             return Response("", status=200, mimetype="text/plain")  # empty body: no passive reply
-        stamp = str(int(clock.now().timestamp()))
+        stamp = str(int(clock.wall_now().timestamp()))
         if text.startswith(BUTTON_PREFIX):
             sealed = service.codec.seal_button_update(incoming, text[len(BUTTON_PREFIX):], timestamp=stamp)
         else:

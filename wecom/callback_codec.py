@@ -4,9 +4,9 @@ Every way a request can be wrong ends in `CallbackRefused(status, reason)` — n
 client garbage can never become a 500 (which WeCom would retry). Reasons are safe to log: they never hold
 the token, the AES key or message content.
 
-XML safety: the outer envelope is parsed with defusedxml; wechatpy parses the decrypted message with
-xmltodict (entities disabled in 1.0), and any document declaring a DOCTYPE or an ENTITY is refused before
-either parser sees it.
+XML safety: the outer envelope is parsed with defusedxml; the decrypted message with xmltodict, as wechatpy
+does (entities disabled), and any document declaring a DOCTYPE or an ENTITY is refused before either parser
+sees it.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
 
+import xmltodict
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
-from wechatpy.enterprise import create_reply, parse_message
-from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.enterprise.replies import TextReply
 from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.messages import BaseMessage
 from wechatpy.utils import WeChatSigner
 
 from store.clock import clock
@@ -65,7 +65,6 @@ class IncomingMessage:
     content: str  # the text of a text message ('' otherwise)
     create_time: int
     agent_id: int
-    message: BaseMessage  # wechatpy's parsed message, for create_reply
     media: MediaRef | None = None  # an image, file or video message
     click: CardClick | None = None  # a template_card_event
 
@@ -151,6 +150,7 @@ def _field(data: Mapping[str, Any], name: str) -> str:
     return value
 
 
+REFUSED_HEADER = "X-Duban-Refused"  # the reason code of a refused callback (e.g. stale-timestamp), never a secret
 REPLAY_WINDOW_SECONDS = 600.0  # [server] replay_window_seconds; 0 turns the check off
 
 
@@ -197,7 +197,7 @@ class CallbackCodec:
 
     def _check_fresh(self, timestamp: int) -> None:
         """A validly signed request from outside the replay window is a replay (or a badly wrong clock)."""
-        if self.replay_window and abs(clock.now().timestamp() - timestamp) > self.replay_window:
+        if self.replay_window and abs(clock.wall_now().timestamp() - timestamp) > self.replay_window:
             raise CallbackRefused(403, "stale-timestamp")
 
     def verify_url(self, params: Mapping[str, str]) -> str:
@@ -249,12 +249,12 @@ class CallbackCodec:
         if has_dtd(plain):
             raise CallbackRefused(400, "dtd")
         try:
-            message = parse_message(plain)
+            # the same reading wechatpy's parse_message does, keeping the whole dict (card events nest fields)
+            data = xmltodict.parse(plain).get("xml") if plain else None
         except Exception:  # noqa: BLE001 - xmltodict raises ExpatError, ValueError, KeyError, TypeError …
             raise CallbackRefused(400, "bad-message-xml") from None
-        if message is None or not isinstance(message._data, dict):
+        if not isinstance(data, dict):
             raise CallbackRefused(400, "bad-message-xml")
-        data = message._data
         to_user, from_user = _field(data, "ToUserName"), _field(data, "FromUserName")
         msg_type, create_time = _field(data, "MsgType").lower(), _field(data, "CreateTime")
         if to_user != self.corp_id:
@@ -278,7 +278,7 @@ class CallbackCodec:
         media = _media(data, msg_type) if msg_type in MEDIA_TYPES else None
         click = _card_click(data) if event == "template_card_event" else None
         return IncomingMessage(key=key, from_user=from_user, to_user=to_user, msg_type=msg_type, event=event,
-                               content=content, create_time=int(create_time), agent_id=int(agent), message=message,
+                               content=content, create_time=int(create_time), agent_id=int(agent),
                                media=media, click=click)
 
     # --- answering --------------------------------------------------------------------------------------------
@@ -286,7 +286,8 @@ class CallbackCodec:
     def seal_reply(self, incoming: IncomingMessage, text: str, *, nonce: str | None = None,
                    timestamp: str | None = None) -> str:
         """An encrypted, signed passive text reply to `incoming` (the XML body to answer with)."""
-        reply = create_reply(cdata_safe(text), message=incoming.message)
+        reply = TextReply(source=incoming.to_user, target=incoming.from_user, agent=incoming.agent_id,
+                          content=cdata_safe(text))
         return self.seal(reply.render(), nonce=nonce, timestamp=timestamp)
 
     def seal_button_update(self, incoming: IncomingMessage, replace_name: str, *, nonce: str | None = None,
@@ -320,7 +321,7 @@ class CallbackCodec:
                   "timestamp": _element_text(root, "TimeStamp"), "nonce": _element_text(root, "Nonce")}
         signature, timestamp, nonce = self._check(params, encrypted)
         try:
-            return PrpCrypto(self._crypto.key).decrypt(encrypted, self.corp_id)
+            return self._crypto.decrypt_message({"Encrypt": encrypted}, signature, timestamp, nonce)
         except InvalidCorpIdException:
             raise CallbackRefused(403, "wrong-corp-id") from None
         except Exception:  # noqa: BLE001

@@ -14,17 +14,25 @@ from urllib.parse import urlencode
 import requests
 from defusedxml import ElementTree as SafeET
 
-from i18n import _
+from i18n import N_, _
 from store.clock import clock
 from store.config import Config
-from wecom.callback_codec import CallbackCodec, CallbackRefused, cdata_safe
+from wecom.callback_codec import REFUSED_HEADER, CallbackCodec, CallbackRefused, cdata_safe
 
 _STATUS_HINTS = {
-    403: "its [wecom] token, encoding_aes_key or corp_id differ from yours",
-    404: "nothing is served at that path; check [server] path or --url",
-    405: "nothing is served at that path; check [server] path or --url",
-    503: "it could not handle the message (is its database reachable?)",
+    403: N_("its [wecom] token, encoding_aes_key or corp_id differ from yours"),
+    404: N_("nothing is served at that path; check [server] path or --url"),
+    405: N_("nothing is served at that path; check [server] path or --url"),
+    503: N_("it could not handle the message (is its database reachable?)"),
 }
+
+
+def refusal_hint(response: requests.Response) -> str:
+    """Why the callback refused: a clock skew (its reason header says stale-timestamp) or the usual suspects."""
+    if response.headers.get(REFUSED_HEADER) == "stale-timestamp":
+        return _("the message's timestamp is outside its replay window ([server] replay_window_seconds): the "
+                 "server's clock and this machine's clock differ; set both right (NTP)")
+    return _(_STATUS_HINTS.get(response.status_code, N_("see the server's log")))
 
 
 class SayError(Exception):
@@ -60,7 +68,7 @@ def seal_request(codec: CallbackCodec, plain_xml: str, agent_id: int, *, nonce: 
                  timestamp: str | None = None) -> tuple[dict[str, str], bytes]:
     """(query params, body) of a callback POST carrying `plain_xml`, encrypted and signed."""
     nonce = nonce or secrets.token_hex(8)
-    timestamp = timestamp or str(int(clock.now().timestamp()))
+    timestamp = timestamp or str(int(clock.wall_now().timestamp()))
     sealed = SafeET.fromstring(codec.seal(plain_xml, nonce=nonce, timestamp=timestamp))
     encrypt, signature = sealed.findtext("Encrypt"), sealed.findtext("MsgSignature")
     body = (f"<xml><ToUserName><![CDATA[{codec.corp_id}]]></ToUserName>"
@@ -128,6 +136,7 @@ class UrlCheck:
     ok: bool
     status: int | None  # None: the server could not be reached
     ms: float = 0.0
+    hint: str = ""  # why it failed, when the server said (see refusal_hint)
 
 
 def check_callback_url(url: str, config: Config, *, timeout: float = 5.0) -> UrlCheck:
@@ -137,8 +146,9 @@ def check_callback_url(url: str, config: Config, *, timeout: float = 5.0) -> Url
         response = requests.get(url, params=url_check_params(config, echo), timeout=timeout)
     except requests.RequestException:
         return UrlCheck(False, None)
+    stale = response.headers.get(REFUSED_HEADER) == "stale-timestamp"
     return UrlCheck(response.status_code == 200 and response.text == echo, response.status_code,
-                    response.elapsed.total_seconds() * 1000)
+                    response.elapsed.total_seconds() * 1000, refusal_hint(response) if stale else "")
 
 
 def reply_text(codec: CallbackCodec, body: bytes | str) -> str:
@@ -180,8 +190,8 @@ def post_callback(url: str, config: Config, params: dict[str, str], body: bytes,
     except requests.Timeout:
         raise SayError(_('the callback at {url} did not answer within {timeout:g} s').format(url=url, timeout=timeout)) from None
     if response.status_code != 200:
-        raise SayError(f"the callback at {url} answered HTTP {response.status_code}: "
-                       + _STATUS_HINTS.get(response.status_code, "see the server's log"))
+        raise SayError(_("the callback at {url} answered HTTP {status}: {hint}").format(
+            url=url, status=response.status_code, hint=refusal_hint(response)))
     try:
         return reply_text(codec, response.content)
     except CallbackRefused as exc:

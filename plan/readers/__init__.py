@@ -69,7 +69,14 @@ def _looks_html(data: bytes) -> bool:
 
 
 def read_source(data: bytes, filename: str) -> Source:
-    """The tables and text of the file; PlanReadError (one line, naming the file) for unreadable input."""
+    """The tables and text of the file (in simplified characters); PlanReadError (one line, naming the file)
+    for unreadable input."""
+    from plan.readers.simplify import simplified
+
+    return simplified(_read_source(data, filename))
+
+
+def _read_source(data: bytes, filename: str) -> Source:
     name = PurePath(filename).name or filename
     ext = PurePath(name).suffix.lower()
     check_size(len(data), name)
