@@ -223,8 +223,9 @@ def drive(port: int, requests_: list[tuple[str, bytes, str]], concurrency: int, 
             if i is None:
                 break
             due = start + i / rate if rate else None
-            if due is not None and due > time.perf_counter():
-                time.sleep(due - time.perf_counter())
+            wait = due - time.perf_counter() if due is not None else 0.0
+            if wait > 0:
+                time.sleep(wait)
             path, body, _kind = requests_[i]
             began = time.perf_counter()
             try:

@@ -22,10 +22,8 @@ tests run on a fake clock and never sleep.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import math
@@ -44,8 +42,16 @@ from store.clock import clock as store_clock
 from store.config import Config, ConfigError
 from store.db import database
 from store.models import Outbox
+from wecom.attachments import (
+    forget_upload,
+    remember_upload,
+    reusable_media_id,
+    robot_inline_image,
+    upload_forgotten,
+    upload_msgtype,
+)
 from wecom.errors import SendError, SendResult
-from wecom.limits import USER_PER_MINUTE, WEBHOOK_IMAGE_LIMIT, WEBHOOK_PER_MINUTE
+from wecom.limits import USER_PER_MINUTE, WEBHOOK_PER_MINUTE
 from wecom.log_scrub import chat_text_logged, remember_secret
 from wecom.shaping import (
     APP_MARKDOWN_LIMIT,
@@ -69,8 +75,6 @@ CLAIM_BATCH = 50
 AHEAD_SECONDS = 1.0  # send budgets are reserved for the next second's sends at once
 DUPLICATE_CHECK_MAX = 14400  # WeCom's longest duplicate_check_interval
 ATTACHMENT_MSGTYPES = ("file", "image")
-MEDIA_REUSE_SECONDS = 2 * 24 * 3600.0  # a media_id lives 3 days: an upload younger than this is reused
-INVALID_MEDIA_ERRCODE = 40007
 
 __all__ = ["Dispatcher", "FlushResult", "enqueue_message", "make_sender", "BYTE_LIMITS"]
 
@@ -388,8 +392,8 @@ class Dispatcher:
         raise ValueError(f"unknown channel {row.channel!r}")
 
     def _send_file(self, row: Outbox, spec: dict) -> SendResult:
-        """A file on disk: a robot image goes inline (base64 + md5, at most 2 MB); anything else is uploaded
-        (by the robot itself for a webhook: only that robot can use the id), then sent by media_id."""
+        """A file on disk: sent as WeCom takes it (wecom/attachments.py): a small robot image inline, anything
+        else uploaded (by the robot itself for a webhook: only that robot can use the id), then by media_id."""
         path = str(spec["path"])
         try:
             data = Path(path).read_bytes()
@@ -397,16 +401,12 @@ class Dispatcher:
             return _unsendable(f"attachment file missing or unreadable: {path} ({exc.strerror or exc})")
         if not data:
             return _unsendable(f"attachment file is empty: {path}")
-        msgtype = row.msgtype
-        if row.channel == "webhook" and msgtype == "image":
-            if len(data) <= WEBHOOK_IMAGE_LIMIT:
-                image = {"base64": base64.b64encode(data).decode("ascii"),
-                         "md5": hashlib.md5(data, usedforsecurity=False).hexdigest()}
-                return self._post(row, "image", image)
-            msgtype = "file"  # too big for a robot's image message: it still goes, as a file
-        media_id = spec.get("media_id")
-        reused = bool(media_id and spec.get("media_type") == msgtype
-                      and self._now() - float(spec.get("uploaded_at") or 0) < MEDIA_REUSE_SECONDS)
+        image = robot_inline_image(row.channel, row.msgtype, data)
+        if image is not None:
+            return self._post(row, "image", image)
+        msgtype = upload_msgtype(row.channel, row.msgtype)
+        media_id = reusable_media_id(spec, msgtype, self._now())
+        reused = media_id is not None
         if not reused:
             filename = str(spec.get("filename") or os.path.basename(path))
             upload = self.sender.upload_media(data, filename, msgtype,
@@ -414,13 +414,10 @@ class Dispatcher:
             if not upload.ok or not upload.media_id:
                 return SendResult(False, None, [], upload.error or SendError("unknown", None, "upload gave no media_id"))
             media_id = upload.media_id
-            box.update_body(row, json.dumps({**spec, "media_id": media_id, "media_type": msgtype,
-                                             "uploaded_at": self._now()}, ensure_ascii=False))
+            box.update_body(row, json.dumps(remember_upload(spec, media_id, msgtype, self._now()), ensure_ascii=False))
         answer = self._post(row, msgtype, {"media_id": media_id})
-        if reused and answer.error is not None and answer.error.errcode == INVALID_MEDIA_ERRCODE:
-            # WeCom forgot the upload early: upload again on the next try.
-            fields = {k: v for k, v in spec.items() if k not in ("media_id", "media_type", "uploaded_at")}
-            box.update_body(row, json.dumps(fields, ensure_ascii=False))
+        if reused and upload_forgotten(answer.error):
+            box.update_body(row, json.dumps(forget_upload(spec), ensure_ascii=False))  # upload again next try
         return answer
 
     def _hold(self, row: Outbox, error: SendError, now: dt.datetime, result: FlushResult, blocked: set) -> None:

@@ -486,12 +486,13 @@ def _enqueue_group(messages: list[Message], today: dt.date, enqueue: Enqueue) ->
     """Several messages in one transaction, in a few statements (a commit and two statements per message were
     most of a daily send on PostgreSQL): each with its outbox row and all of its items claimed, or the whole
     group is undone (_Contested)."""
+    keys = [m.dedupe_key for m in messages]  # a digest of all the message's items: worked out once
     many = getattr(enqueue, "many", None)
     if many is not None:
-        ids = many([(m.dedupe_key, m.userid, m.text) for m in messages])
+        ids = many([(key, m.userid, m.text) for key, m in zip(keys, messages, strict=True)])
     else:
-        ids = {m.dedupe_key: enqueue(m.dedupe_key, m.userid, m.text) for m in messages}
-    claims = [(i.key, ids.get(m.dedupe_key)) for m in messages for i in m.items]
+        ids = {key: enqueue(key, m.userid, m.text) for key, m in zip(keys, messages, strict=True)}
+    claims = [(i.key, ids.get(key)) for key, m in zip(keys, messages, strict=True) for i in m.items]
     if any(outbox_id is None for _key, outbox_id in claims) or claim_for(claims, today) < len(claims):
         raise _Contested
     return list(messages)

@@ -21,6 +21,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
+from plan.cntext import cn_digits, halfwidth_char
 from plan.model import Deadline
 
 __all__ = ["parse_deadlines", "parse_deadline_phrase", "split_deadline_phrases", "describe_deadline"]
@@ -31,20 +32,6 @@ _SPLIT_YEAR = 2000  # a leap year, so splitting a cell never depends on the plan
 # Phrase separators inside one cell; '、' between two numbers (11、12月) is a range, not a separator.
 _SEPARATORS = "\n\r，,；;。|"
 _NUMERALS = "〇零一二两三四五六七八九十"
-_NUMERAL_VALUE = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 # Skipped around phrases written in one segment (12月底前（全年）); the words only between two phrases
 # (12月底前和全年工作), since 及 also starts 及时.
 _PUNCT_CONNECTORS = set("、/()（）【】[]“”\"'《》")
@@ -80,20 +67,6 @@ _P_DAYS_ONLY = re.compile(r"(?P<d>\d{1,2})[日号]" + _SUF)  # right end of 12�
 
 
 # ------------------------------------------------------------------------------------ normalization
-def _numeral_run_to_digits(run: str) -> str | None:
-    """'十二' → '12', '二十' → '20', '二〇二〇' → '2020'; None when the run is not a plain number."""
-    if "十" in run:
-        head, _, tail = run.partition("十")
-        if len(head) > 1 or len(tail) > 1 or "十" in tail or (head and head not in _NUMERAL_VALUE):
-            return None
-        if tail and tail not in _NUMERAL_VALUE:
-            return None
-        tens = _NUMERAL_VALUE[head] if head else 1
-        ones = _NUMERAL_VALUE[tail] if tail else 0
-        return str(tens * 10 + ones)
-    return "".join(str(_NUMERAL_VALUE[c]) for c in run)
-
-
 def _normalize(segment: str) -> tuple[str, list[tuple[int, int]]]:
     """Half-width digits, no whitespace, Chinese numerals as digits; plus each output char's raw span."""
     out: list[str] = []
@@ -108,18 +81,13 @@ def _normalize(segment: str) -> tuple[str, list[tuple[int, int]]]:
             j = i
             while j < len(segment) and segment[j] in _NUMERALS:
                 j += 1
-            digits = _numeral_run_to_digits(segment[i:j])
+            digits = cn_digits(segment[i:j])
             if digits is not None:
                 out.extend(digits)
                 spans.extend([(i, j)] * len(digits))
                 i = j
                 continue
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            ch = chr(code - 0xFEE0)
-        elif ch.isdigit() and not ch.isascii():
-            ch = str(int(ch)) if ch.isdecimal() else ch
-        out.append(ch)
+        out.append(halfwidth_char(ch))
         spans.append((i, i + 1))
         i += 1
     return "".join(out), spans

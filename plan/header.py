@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from plan.cntext import halfwidth
 from plan.readers.base import RawRow
 
 # checked in this order: the first role whose synonym the header contains wins
@@ -63,7 +64,7 @@ def classify_header(text: str) -> str | None:
 
 
 def parse_seq(text: str) -> int | None:
-    label = squeeze(text).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    label = halfwidth(squeeze(text))
     match = _SEQ_TEXT.match(label)
     return int(match.group(1)) if match else None
 

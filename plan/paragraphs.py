@@ -26,6 +26,7 @@ from plan.annotations import (
     read_annotation,
     strip_annotations,
 )
+from plan.cntext import cn_number
 from plan.header import ColumnMap
 from plan.readers.base import RawRow
 from plan.units import UNIT_SUFFIXES, parse_units
@@ -60,15 +61,9 @@ COLUMNS = ColumnMap(seq=0, category=1, subcategory=2, requirement=3, units=[4], 
 def _cn_value(text: str) -> int | None:
     if not text:
         return None
-    text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if text.isdigit():
-        return int(text)
     if len(text) == 1 and "①" <= text <= "⑳":
         return ord(text) - ord("①") + 1
-    if "十" in text:
-        head, _, tail = text.partition("十")
-        return (_CN.index(head) + 1 if head else 1) * 10 + (_CN.index(tail) + 1 if tail else 0)
-    return _CN.index(text) + 1 if text in _CN else None
+    return cn_number(text)
 
 
 @dataclass

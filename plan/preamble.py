@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-_CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九０１２３４５６７８９", "0000123456789" + "0123456789")
+from plan.cntext import cn_number
+
 _DOC_NO = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［【(（]\s*\d{4}\s*[〕\]］】)）]\s*第?\s*\d{1,4}\s*号")
 _DATE = re.compile(r"((?:19|20)\d{2}|[〇零○Ｏ一二三四五六七八九]{4})\s*年\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月"
                    r"\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*日")
@@ -26,21 +27,10 @@ class Preamble:
     issued_on: date | None
 
 
-def _cn_number(text: str) -> int:
-    """Small Chinese numbers as used in dates: 九, 十, 十五, 二十, 三十一 (or Arabic digits)."""
-    if text.isdigit():
-        return int(text)
-    if "十" in text:
-        tens, _, units = text.partition("十")
-        return int((tens or "一").translate(_CN_DIGITS)) * 10 + (int(units.translate(_CN_DIGITS)) if units else 0)
-    return int(text.translate(_CN_DIGITS))
-
-
 def _to_date(match: re.Match[str]) -> date | None:
     try:
-        year = int(match.group(1).translate(_CN_DIGITS))
-        return date(year, _cn_number(match.group(2)), _cn_number(match.group(3)))
-    except ValueError:
+        return date(cn_number(match.group(1)), cn_number(match.group(2)), cn_number(match.group(3)))
+    except (TypeError, ValueError):
         return None
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from plan.cntext import halfwidth_char
 from plan.model import UnitParse, UnitRef
 
 __all__ = ["parse_units", "normalize_unit_name", "is_group_name", "likely_duplicates", "UNIT_SUFFIXES"]
@@ -202,9 +203,7 @@ def normalize_unit_name(s: str) -> str:
     for ch in s:
         if ch.isspace():
             continue
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E and ch not in "（）":
-            ch = chr(code - 0xFEE0)
+        ch = ch if ch in "（）" else halfwidth_char(ch)
         out.append({"(": "（", ")": "）"}.get(ch, ch))
     return "".join(out)
 

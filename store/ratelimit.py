@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from store.db import is_retryable, relaxed_commit
+from store.db import database, is_retryable, relaxed_commit
 from store.models import RateSlot
-from store.prepared import Prepared, insert_ignore
+from store.prepared import Prepared, insert_ignore, insert_ignore_many
 
 CHUNK = 500
 ROUNDS = 4  # compare-and-set races lost before giving up for this try (the caller defers the row)
 RACE_WAIT = 1.0
+CHUNK_NEW = 300  # new slots per insert (3 parameters each)
 
 
 def user_key(userid: str) -> str:
@@ -157,6 +158,10 @@ def reserve_many(wanted: Sequence[tuple[Sequence[str], int]], earliest: float, l
         plans.append(plan)
     try:
         with relaxed_commit():
+            if _take_new_slots_at_once(plans, stamp_ms):
+                for reservation, plan in zip(out, plans, strict=True):
+                    reservation.taken += [(key, slot, None) for key, slot, old in plan if old is None]
+                plans = [[step for step in plan if step[2] is not None] for plan in plans]
             for reservation, plan in zip(out, plans, strict=True):
                 for key, slot, old in plan:
                     if not _cas(key, slot, old, stamp_ms):
@@ -169,3 +174,24 @@ def reserve_many(wanted: Sequence[tuple[Sequence[str], int]], earliest: float, l
             raise
         return [Reservation(RACE_WAIT, stamp_ms) for _ in wanted]
     return out
+
+
+def _take_new_slots_at_once(plans: list[list[tuple[str, int, int | None]]], stamp_ms: int) -> bool:
+    """Insert every never-used slot the plans take in one statement (a recipient's first sends); True when all
+    went in. When another dispatcher took one first, nothing stays inserted and each is taken on its own."""
+    fresh = [{"key": key, "slot": slot, "used_ms": stamp_ms} for plan in plans for key, slot, old in plan
+             if old is None]
+    if not fresh:
+        return False
+    try:
+        with database.atomic():  # a savepoint: undone as a whole when it did not take them all
+            if sum(insert_ignore_many(RateSlot, fresh[i:i + CHUNK_NEW]) for i in range(0, len(fresh), CHUNK_NEW)) \
+                    == len(fresh):
+                return True
+            raise _SomeTaken
+    except _SomeTaken:
+        return False
+
+
+class _SomeTaken(Exception):
+    pass

@@ -31,3 +31,14 @@ def test_refunding_a_batch_reservation_gives_the_slot_back(db_url):
     [first] = ratelimit.reserve_many([([a], 1)], T, T + 1)
     ratelimit.refund(first)
     assert ratelimit.reserve([a], 1, T + 2).wait == 0
+
+
+def test_first_sends_are_inserted_at_once_and_a_slot_taken_meanwhile_is_handled_alone(db_url):
+    a, b = ratelimit.user_key("a"), ratelimit.user_key("b")
+    ratelimit.reserve([b], 2, T)  # b's slot 0 is taken: the batch insert of new slots cannot take them all
+    got = ratelimit.reserve_many([([a], 2), ([a], 2), ([b], 2)], T + 100, T + 101)
+    assert [r.wait for r in got] == [0, 0, 0]
+    assert sorted(s for s, in RateSlot.select(RateSlot.slot).where(RateSlot.key == a).tuples()) == [0, 1]
+    assert RateSlot.select().where(RateSlot.key == b).count() == 2
+    fresh = ratelimit.reserve_many([([ratelimit.user_key(f"u{i}")], 30) for i in range(50)], T, T + 1)
+    assert all(r.wait == 0 and len(r.taken) == 1 for r in fresh)

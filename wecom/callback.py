@@ -382,8 +382,10 @@ class RunningCallback:
 
         summarise_queue_warnings()
         self.app = app
-        self.server = apply_request_deadline(create_server(app, host=host, port=port, threads=threads, ident="duban",
-                                                           _start=True, **waitress_options(4 * MAX_BODY_BYTES)),
+        self.channels: dict = {}  # waitress' socket map, ours to walk when stopping
+        self.server = apply_request_deadline(create_server(app, map=self.channels, host=host, port=port,
+                                                           threads=threads, ident="duban",
+                                                           **waitress_options(4 * MAX_BODY_BYTES)),
                                              request_timeout)
         self.host, self.port = host, int(self.server.effective_port)
         self.thread = threading.Thread(target=self.server.run, name="duban-callback", daemon=True)
@@ -402,7 +404,7 @@ class RunningCallback:
         server = self.server
 
         def close_all() -> None:
-            for channel in list(server._map.values()):
+            for channel in list(self.channels.values()):
                 if channel is not server and channel is not server.trigger:
                     _quietly(channel.close)
             _quietly(server.close)  # the listening socket and the trigger: the loop ends with an empty map
