@@ -40,7 +40,7 @@ def cli(ctx: click.Context, config_path: str | None, today: str | None, debug: b
     First steps:
       duban demo                          watch it work on a sample plan (no WeCom needed)
       duban init                          create or upgrade the database
-      duban plan import plan.docx         import a plan (.txt, .docx, .xlsx, .csv)
+      duban plan import plan.docx         import a plan (.txt, .docx, .xlsx, .csv, .html, .pdf)
       duban contact import contacts.xlsx  who the liaisons (联络员) and leaders are
       duban serve                         remind, collect replies, post digests
     """

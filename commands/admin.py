@@ -167,11 +167,12 @@ def group_remove_member(app: App, group_name: str, units: tuple[str, ...]) -> No
 @pass_app
 def group_list(app: App, as_json: bool) -> None:
     """List unit groups with member and task counts (a group with no members reaches nobody)."""
-    from store.units import list_groups
+    from store.units import PLAN_IMPORT_NOTE, list_groups
 
     app.connect()
     emit(list_groups(), as_json, lambda rows: table(
-        [[g["name"], g["members"] or _("0 (no members!)"), g["tasks"], g["note"]] for g in rows],
+        [[g["name"], g["members"] or _("0 (no members!)"), g["tasks"],
+          _(g["note"]) if g["note"] == PLAN_IMPORT_NOTE else g["note"]] for g in rows],
         [_("group"), _("members"), _("tasks"), _("note")],
     ))
 
@@ -459,9 +460,12 @@ def leaders_test(ctx: click.Context, name: str, as_json: bool) -> None:
     result = test_leader_group(name, app.config)
 
     def render(_data: dict) -> None:
-        if result.ok:
+        if result.ok and result.msgid:
             click.echo(_("Test message delivered to {group} (WeCom msgid {msgid}): check that it shows in the group.")
-                       .format(group=result.group, msgid=result.msgid or "-"))
+                       .format(group=result.group, msgid=result.msgid))
+        elif result.ok:  # a group robot answers without a msgid
+            click.echo(_("Test message delivered to {group}: check that it shows in the group.")
+                       .format(group=result.group))
         else:
             click.echo(_("Test message to {group} not delivered ({state}): {error}").format(
                 group=result.group, state=label(result.state), error=result.error or "-"), err=True)

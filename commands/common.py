@@ -132,6 +132,9 @@ LABELS = {
     "queued": N_("queued"), "sending": N_("sending"), "sent": N_("sent"), "failed": N_("failed"), "dead": N_("dead"),
     "held": N_("held"), "unknown": N_("unknown"), "cancelled": N_("cancelled"),
     "workday": N_("working day"), "holiday": N_("holiday"), "unit": N_("unit"), "group": N_("unit group"),
+    # calendar sources (jobs.calendar OVERRIDE, NOTICE, STATUTORY, FALLBACK)
+    "override": N_("your override"), "notice": N_("imported notice"), "chinesecalendar": N_("chinesecalendar package"),
+    "monday-friday": N_("Monday–Friday"),
 }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from commands.common import App, pass_app
-from i18n import _
+from i18n import _, ngettext
 
 DEMO_WEBHOOK_KEY = "0d5b3a8e-5f2c-4c1e-9a7d-2b6f0e4c1a99"
 # What an admin decides after reading the import warnings: these names are one unit each.
@@ -65,10 +65,11 @@ class Demo:
         parsed = read_plan(SAMPLE_PLAN)
         clock.freeze(dt.datetime.combine(parsed.issued_on, dt.time(10, 0)))
         report = save_plan(parsed, likely_duplicates=likely_duplicates)
-        click.echo(_("Imported plan {code}: {title} — {tasks} tasks, {units} units, {groups} unit groups, "
+        click.echo(_("Imported plan {code}: {title} — {tasks}, {units} units, {groups} unit groups, "
                      "{warnings} warnings (`duban plan show` lists them).").format(
-            code=report.plan_code, title=report.plan_title, tasks=report.tasks, units=len(report.units_new),
-            groups=len(report.groups_new), warnings=len(report.warnings)))
+            code=report.plan_code, title=report.plan_title,
+            tasks=ngettext("{n} task", "{n} tasks", report.tasks).format(n=report.tasks),
+            units=len(report.units_new), groups=len(report.groups_new), warnings=len(report.warnings)))
         # What an admin does after reading the warnings: two names were the same unit.
         for duplicate, unit in DUPLICATES:
             merge_units(duplicate, unit)

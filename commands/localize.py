@@ -36,12 +36,23 @@ def msgid(text: str | None) -> str | None:
     return inspect.cleandoc(text) if text else text
 
 
+def _click_english(text: str | None) -> str | None:
+    """click makes the --help option (and caches it) with its text already through our catalog: when that happened
+    in Chinese, the English message id is the one it was translated from."""
+    from i18n.click_texts import MESSAGES
+
+    for english in MESSAGES:
+        if text and text != english and i18n.gettext(english) == text:
+            return english
+    return text
+
+
 def localize(command: click.Command) -> None:
     """Put every help text of `command` and its loaded subcommands in the current language."""
     for obj, attr in _texts(command):
         originals = obj.__dict__.setdefault(_ORIGINALS, {})
         if attr not in originals:
-            originals[attr] = msgid(getattr(obj, attr))
+            originals[attr] = msgid(_click_english(getattr(obj, attr)))
         english = originals[attr]
         setattr(obj, attr, i18n.gettext(english) if english else english)
     if isinstance(command, click.Group):
@@ -66,7 +77,7 @@ def help_msgids(root: click.Command) -> dict[str, str]:
     for path, command in walk(root):
         for obj, attr in _texts(command):
             originals = obj.__dict__.get(_ORIGINALS, {})
-            text = originals[attr] if attr in originals else msgid(getattr(obj, attr))
+            text = originals[attr] if attr in originals else msgid(_click_english(getattr(obj, attr)))
             if text:
                 where = " ".join(path) + ("" if obj is command else f" {'/'.join(getattr(obj, 'opts', []))}")
                 found.setdefault(text, where)

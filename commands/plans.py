@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from commands.common import App, emit, json_option, label, parse_date, pass_app, table
-from i18n import N_, _
+from i18n import N_, _, ngettext
 
 
 class _Seq(click.ParamType):
@@ -33,6 +33,13 @@ SAMPLE_PLAN = Path(__file__).resolve().parent.parent / "plan" / "samples" / "wuh
 KIND_ORDER = ("fixed", "year_round", "ongoing", "recurring", "unknown")
 KIND_LABELS = {"fixed": N_("fixed"), "year_round": N_("year-round"), "ongoing": N_("ongoing"),
                "recurring": N_("recurring"), "unknown": N_("unread")}
+
+
+def task_counts(tasks: int, assignments: int) -> str:
+    """"24 tasks, 40 assignments" with each count's own plural."""
+    return _("{tasks}, {assignments}").format(
+        tasks=ngettext("{n} task", "{n} tasks", tasks).format(n=tasks),
+        assignments=ngettext("{n} assignment", "{n} assignments", assignments).format(n=assignments))
 
 
 @click.group()
@@ -108,8 +115,7 @@ def print_import_summary(parsed, report) -> None:
         verb = _("Imported plan {code}: {title}")
     facts = ", ".join(x for x in (parsed.doc_no, parsed.issued_on and parsed.issued_on.isoformat()) if x)
     click.echo(verb.format(code=report.plan_code, title=report.plan_title) + (f" ({facts})" if facts else ""))
-    click.echo("  " + _("{tasks} tasks, {assignments} assignments").format(tasks=report.tasks,
-                                                                            assignments=report.assignments))
+    click.echo("  " + task_counts(report.tasks, report.assignments))
     kinds = ", ".join(f"{report.deadlines[k]} {_(KIND_LABELS[k])}" for k in KIND_ORDER if report.deadlines.get(k))
     click.echo("  " + _("deadlines: {kinds}").format(kinds=kinds or _("none")))
     click.echo("  " + _("units: {new} new, {known} known").format(new=len(report.units_new),
@@ -256,9 +262,8 @@ def plan_show(app: App, plan_ref: str | None, as_json: bool) -> None:
     def render(p: dict) -> None:
         click.echo(f"{p['code']}  {p['title']}")
         click.echo(f"    {p['doc_no'] or ''}  {p['issuer'] or ''}  "
-                   + _("issued {date}  year {year}").format(date=p["issued_on"] or "?", year=p["year"]))
-        click.echo("    " + _("{tasks} tasks, {assignments} assignments").format(tasks=p["tasks"],
-                                                                                assignments=p["assignments"])
+                   + _("issued {date}  year {year}").format(date=p["issued_on"] or _("not stated"), year=p["year"]))
+        click.echo("    " + task_counts(p["tasks"], p["assignments"])
                    + "; " + ", ".join(f"{n} {label(s)}" for s, n in sorted(p["status"].items())))
         click.echo("    " + _("source: {source}").format(source=p["source"]))
         print_warnings(p["warnings_list"])

@@ -101,6 +101,7 @@ def calendar_check(app: App, day: str) -> None:
     else:
         said = _("Monday–Friday fallback: {year} is not known; `duban calendar import` its notice").format(
             year=date.year)
+    cal.warned_years.add(date.year)  # the line below says what an unknown year means; no English log line too
     word = _("a working day") if cal.is_workday(date) else _("not a working day")
     named = f" ({name})" if name else ""
     click.echo(_("{date} ({weekday}) is {word}{name}; source: {source}.").format(
@@ -162,7 +163,7 @@ def calendar_import(app: App, files: tuple[str, ...], dry_run: bool, as_json: bo
     if dry_run:  # the days it read, as `calendar show` would list them once stored
         table([[day.isoformat(), "一二三四五六日"[day.weekday()], label(kind), name]
                for year in result.years for day, (kind, name, _source) in sorted(year.days.items())],
-              [_("date"), "周", _("kind"), _("name")])
+              [_("date"), "周", _("kind"), _("holiday name")])
         click.echo(_("Dry run: nothing stored."))
     else:
         click.echo(_("Stored {count} day(s); `duban calendar show YEAR` lists them.").format(count=result.stored))
@@ -179,8 +180,8 @@ def calendar_show(app: App, year: int, as_json: bool) -> None:
     app.connect()
     rows = calendar_year(year)
     emit(rows, as_json, lambda rs: table(
-        [[r["day"], "一二三四五六日"[r["weekday"] - 1], label(r["kind"]), r["name"], r["source"]] for r in rs],
-        [_("date"), "周", _("kind"), _("name"), _("source")]))
+        [[r["day"], "一二三四五六日"[r["weekday"] - 1], label(r["kind"]), r["name"], label(r["source"])] for r in rs],
+        [_("date"), "周", _("kind"), _("holiday name"), _("source")]))
 
 
 def freeze_at(at: str | None) -> None:

@@ -23,7 +23,7 @@ MESSAGES = (
     N_("directory"), N_("path"), N_("default: {default}"), N_("Value must be an iterable."),
     N_("Show the version and exit."), N_("Show this message and exit."), N_("%(prog)s, version %(version)s"),
     N_("Choose from:\n\t{choices}"), N_("Confirm the action without prompting."),
-    N_("deprecated"),
+    N_("deprecated"), N_("required"), N_("env var: {var}"),
 )
 PLURALS = (
     ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 1),

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 import chinese_calendar
 
+from i18n import N_
 from plan.holidays import statutory_year_known
 
 log = logging.getLogger(__name__)
@@ -113,20 +115,32 @@ STATUTORY_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tom
                    "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "抗战胜利纪念日"}
 
 
+def statutory_range() -> tuple[int, int] | None:
+    """The first and last year the installed chinesecalendar package knows (None if it knows none)."""
+    known = [y for y in range(1990, 2100) if statutory_year_known(y)]
+    return (known[0], known[-1]) if known else None
+
+
 def uncovered_years(years: list[int], notice_years: set[int] | None = None) -> list[int]:
     """Years neither chinesecalendar nor an imported notice knows (for `duban doctor` and `duban serve`)."""
     return [y for y in sorted(set(years)) if not statutory_year_known(y) and y not in (notice_years or set())]
 
 
-def next_year_unknown(today: dt.date, notice_years: set[int]) -> str | None:
-    """From 1 November, a warning when next year's holidays are not known yet (English, for doctor and logs)."""
+NEXT_YEAR_UNKNOWN = N_(
+    "{year}'s holidays are not known yet: from {year}-01-01 duban would take Monday–Friday as working days "
+    "(reminders on 元旦 and through 春节, none on make-up Saturdays). When the State Council publishes "
+    "国务院办公厅关于{year}年部分节假日安排的通知 (usually in November), save it as .txt or .html and run "
+    "`duban calendar import FILE`")
+
+
+def next_year_unknown(today: dt.date, notice_years: set[int],
+                      translate: Callable[[str], str] = lambda text: text) -> str | None:
+    """From 1 November, a warning when next year's holidays are not known yet (English for logs; doctor passes
+    `translate=_`)."""
     year = today.year + 1
     if today.month < 11 or not uncovered_years([year], notice_years):
         return None
-    return (f"{year}'s holidays are not known yet: from {year}-01-01 duban would take Monday–Friday as working days "
-            f"(reminders on 元旦 and through 春节, none on make-up Saturdays). When the State Council publishes "
-            f"国务院办公厅关于{year}年部分节假日安排的通知 (usually in November), save it as .txt or .html and run "
-            f"`duban calendar import FILE`")
+    return translate(NEXT_YEAR_UNKNOWN).format(year=year)
 
 
 def next_year_line(today: dt.date, calendar: WorkCalendar) -> str | None:

@@ -50,7 +50,7 @@ def check_wecom_token(config: Config) -> Check:
 
 
 def check_data(today: dt.date) -> list[Check]:
-    from jobs.calendar import next_year_unknown, uncovered_years
+    from jobs.calendar import next_year_unknown, statutory_range, uncovered_years
     from store import health
     from store.holidays import notice_years
 
@@ -61,8 +61,13 @@ def check_data(today: dt.date) -> list[Check]:
     if unknown:
         checks.append(Check("calendar", WARN, _("neither chinesecalendar nor an imported notice knows {value}: Monday–Friday is used; import the State Council's holiday notice for it with `duban calendar import FILE`").format(value=', '.join(map(str, unknown)))))
     else:
-        checks.append(Check("calendar", OK, _('holidays known for {value}').format(value=', '.join(map(str, years)))))
-    upcoming = next_year_unknown(today, imported)
+        span = statutory_range()
+        known = [_("chinesecalendar package {first}–{last}").format(first=span[0], last=span[1])] if span else []
+        if imported:
+            known.append(_("imported notices {years}").format(years=", ".join(map(str, sorted(imported)))))
+        checks.append(Check("calendar", OK, _("holidays known for {value} (from: {sources})").format(
+            value=", ".join(map(str, years)), sources="; ".join(known))))
+    upcoming = next_year_unknown(today, imported, translate=_)
     if upcoming and today.year + 1 not in unknown:
         checks.append(Check("calendar next year", WARN, upcoming))
     lonely = health.units_without_contacts()

@@ -22,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from i18n import _
+
 HOLIDAY, WORKDAY = "holiday", "workday"
 WEEKDAYS = "一二三四五六日"  # 星期一 … 星期日 (天 is read as 日)
 
@@ -151,8 +153,8 @@ def parse_notice(raw: str, source: str = "") -> Notice:
         first = re.search(r"(\d{4})年\d{1,2}月\d{1,2}日", _body(text))
         year = int(first[1]) if first else None
     if year is None:
-        raise NoticeError(f"{source or 'the text'}: not a holiday notice (no 国务院办公厅关于XXXX年部分节假日安排的通知, "
-                          "no 现将XXXX年元旦、春节… and no 延长/调整 notice found)")
+        raise NoticeError(_("{source}: not a holiday notice (no 国务院办公厅关于XXXX年部分节假日安排的通知, "
+                            "no 现将XXXX年元旦、春节… and no 延长/调整 notice found)").format(source=source or _("the text")))
     body = _body(text)
     items = list(_ITEM.finditer(body))
     if single_name or not items:
@@ -163,8 +165,8 @@ def parse_notice(raw: str, source: str = "") -> Notice:
                      for i, match in enumerate(items)]
     festivals = [f for f in festivals if f.holidays or f.workdays or f.extend_to]
     if not festivals:
-        raise NoticeError(f"{source or 'the text'}: no days off or make-up working days found for {year}; "
-                          "is this the holiday notice?")
+        raise NoticeError(_("{source}: no days off or make-up working days found for {year}; is this the holiday "
+                            "notice?").format(source=source or _("the text"), year=year))
     _check_consistent(festivals, source)
     title = _title(flat, year) or f"{year}年部分节假日安排"
     return Notice(year=year, title=title, festivals=festivals, amends=amends)
@@ -212,11 +214,14 @@ def _dates(clause: str, year: int, context: list[int | None], source: str) -> li
         try:
             date = dt.date(y, m, day)
         except ValueError:
-            raise NoticeError(f"{source or 'the notice'}: {match[0]} is not a date") from None
+            raise NoticeError(_("{source}: {text} is not a date").format(source=source or _("the notice"),
+                                                                       text=match[0])) from None
         weekday = match[4] or (str(WEEKDAYS.index(match[5].replace("天", "日")) + 1) if match[5] else None)
         if weekday and int(weekday) != date.isoweekday():
-            raise NoticeError(f"{source or 'the notice'}: {date} is a 星期{WEEKDAYS[date.weekday()]}, the notice says "
-                              f"星期{WEEKDAYS[int(weekday) - 1]} (is the year {date.year} right?)")
+            raise NoticeError(_("{source}: {date} is a 星期{real}, the notice says 星期{said} (is the year {year} "
+                                "right?)").format(source=source or _("the notice"), date=date,
+                                                  real=WEEKDAYS[date.weekday()], said=WEEKDAYS[int(weekday) - 1],
+                                                  year=date.year))
         context[0], context[1] = y, m
         found.append(_Date(date, match.start(), match.end()))
     return found
@@ -266,8 +271,10 @@ def _festival(name: str, text: str, year: int, source: str) -> Festival:
                 sentence_off += _days_in(clause, dates)
         count = _COUNT.search(sentence)
         if count and sentence_off and int(count[1]) != len(set(sentence_off)):
-            raise NoticeError(f"{source or 'the notice'}: {festival.name} says 共{count[1]}天 but gives "
-                              f"{len(set(sentence_off))} day(s) off ({_span(sentence_off)}); the notice contradicts itself")
+            raise NoticeError(_("{source}: {name} says 共{said}天 but gives {count} day(s) off ({span}); the notice "
+                                "contradicts itself").format(source=source or _("the notice"), name=festival.name,
+                                                             said=count[1], count=len(set(sentence_off)),
+                                                             span=_span(sentence_off)))
         festival.holidays.update(sentence_off)
     _fill_weekends(festival.holidays, joined=weekend_joined)
     return festival
@@ -308,8 +315,9 @@ def _check_consistent(festivals: list[Festival], source: str) -> None:
                       if other.holidays and min(other.holidays) < d < max(other.holidays)}
             if clash or inside:
                 day = min(clash or inside)
-                raise NoticeError(f"{source or 'the notice'}: {day} is a make-up working day of {festival.name} but "
-                                  f"inside the days off of {other.name}; the notice contradicts itself")
+                raise NoticeError(_("{source}: {day} is a make-up working day of {name} but inside the days off of "
+                                    "{other}; the notice contradicts itself").format(
+                    source=source or _("the notice"), day=day, name=festival.name, other=other.name))
 
 
 # --- several notices, read in order ---------------------------------------------------------------------------
@@ -326,14 +334,17 @@ def merge_notices(notices: list[Notice], base: dict[int, list[Festival]] | None 
             festivals = {} if not notice.amends else {f.name: f for f in (base or {}).get(notice.year, [])}
             by_year[notice.year] = festivals
         if notice.amends and not festivals:
-            raise NoticeError(f"{notice.title} changes the {notice.year} holiday notice, which was not read before "
-                              f"it: import the {notice.year} notice first (or name it before this file)")
+            raise NoticeError(_("{title} changes the {year} holiday notice, which was not read before it: import the "
+                                "{year} notice first (or name it before this file)").format(title=notice.title,
+                                                                                             year=notice.year))
         for festival in notice.festivals:
             key = _same_festival(festival.name, festivals)
             if festival.extend_to is not None:
                 if key is None:
-                    raise NoticeError(f"{notice.title} lengthens {festival.name}, but no {notice.year} notice with "
-                                      f"{festival.name} was read before it: import the {notice.year} notice first")
+                    raise NoticeError(_("{title} lengthens {name}, but no {year} notice with {name} was read before "
+                                        "it: import the {year} notice first").format(title=notice.title,
+                                                                                     name=festival.name,
+                                                                                     year=notice.year))
                 _extend(festivals[key], festival.extend_to)
                 sources[(notice.year, key)] = notice.title
                 continue
@@ -349,8 +360,9 @@ def merge_notices(notices: list[Notice], base: dict[int, list[Festival]] | None 
                 result.days[day] = (HOLIDAY, name, source)
             for day in sorted(festival.workdays):
                 if result.days.get(day, ("",))[0] == HOLIDAY:
-                    raise NoticeError(f"{day} is a make-up working day of {name} but a day off of "
-                                      f"{result.days[day][1]}: the notices contradict each other")
+                    raise NoticeError(_("{day} is a make-up working day of {name} but a day off of {other}: the "
+                                        "notices contradict each other").format(day=day, name=name,
+                                                                                other=result.days[day][1]))
                 result.days[day] = (WORKDAY, name, source)
         years.append(result)
     return years

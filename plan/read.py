@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from i18n import _
+from i18n import N_, _
 from plan.annotations import RULE_RE, plan_wide_units
 from plan.assemble import build_tasks
 from plan.checks import check_plan, limit_warnings
@@ -25,10 +25,10 @@ from plan.readers.limits import check_size
 
 __all__ = ["read_plan", "read_plan_bytes", "PlanReadError"]
 
-_NOTHING_FOUND = (
-    "no plan found (no recognisable header row, no numbered items with annotations): looked for a table with a header row (序号 or 工作任务/主要任务, 具体要求/主要内容, "
-    "and 牵头单位/责任单位 or 完成时限) and for numbered items (一、 （一） 1. （1）) with 牵头单位/责任单位/完成时限 "
-    "annotations; found neither"
+_NOTHING_FOUND = N_(
+    "no plan found (no recognisable header row, no numbered items with annotations): looked for a table with a "
+    "header row (序号 or 工作任务/主要任务, 具体要求/主要内容, and 牵头单位/责任单位 or 完成时限) and for numbered "
+    "items (一、 （一） 1. （1）) with 牵头单位/责任单位/完成时限 annotations; found neither"
 )
 
 
@@ -100,7 +100,7 @@ def read_plan_bytes(data: bytes, filename: str, *, year: int | None = None,
                           all_text=text, everyone=everyone, default_year=default_year)
         except PlanReadError as exc:
             last_error = exc
-    raise last_error or PlanReadError(f"{name}: {_NOTHING_FOUND}")
+    raise last_error or PlanReadError(f"{name}: {_(_NOTHING_FOUND)}")
 
 
 def _build(candidate: _Candidate, data: bytes, name: str, *, year: int | None, title: str | None,

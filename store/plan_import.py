@@ -32,7 +32,7 @@ from store.models import (
     UnresolvedUnit,
 )
 from store.prepared import insert_rows
-from store.units import clean_name, lookup_unit
+from store.units import PLAN_IMPORT_NOTE, clean_name, lookup_unit
 
 DuplicateFinder = Callable[[Iterable[str]], list[tuple[str, str, str]]]
 
@@ -121,7 +121,7 @@ class _Resolver:
         if name not in self.groups:
             group = UnitGroup.get_or_none(UnitGroup.name == name)
             if group is None:
-                group = UnitGroup.create(name=name, note="created by plan import", created_at=utcnow())
+                group = UnitGroup.create(name=name, note=PLAN_IMPORT_NOTE, created_at=utcnow())
                 self.report.groups_new.append(name)
             else:
                 self.report.groups_known.append(name)

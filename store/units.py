@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import peewee as pw
 
-from i18n import _
+from i18n import N_, _
 from store.clock import utcnow
 from store.db import StoreError, database
 from store.models import (
@@ -23,6 +23,8 @@ from store.models import (
     UnitGroup,
     UnitGroupMember,
 )
+
+PLAN_IMPORT_NOTE = N_("created by plan import")  # the note of a group a plan import made (English in the database)
 
 
 def clean_name(name: str) -> str:

@@ -45,6 +45,7 @@ def test_a_wrong_robot_key_is_reported_then_fixed(duban, emu):
     assert duban("leaders", "add", "区政府领导群", "--webhook-key", GOOD).exit_code == 0
     again = duban("leaders", "test", "区政府领导群")
     assert again.exit_code == 0, again.output
+    assert "msgid -" not in again.output and "check that it shows in the group" in again.output  # a robot has none
     assert any("测试消息" in str(m["content"]) for m in emu.delivered)
 
 
