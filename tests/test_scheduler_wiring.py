@@ -10,12 +10,13 @@ import datetime as dt
 
 import pytest
 
-from jobs.scheduler import Service
+from jobs.scheduler import Service, run_dispatch
 from store import db as store_db
 from store.clock import clock
 from store.config import load_config
 from store.contacts import add_leader_group
-from store.models import DigestLog, Outbox, ReminderLog
+from store.db import database
+from store.models import DigestLog, Inbox, Lease, Outbox, ReminderLog
 from tests.world import build_world
 
 KEY = "0d5b3a8e-5f2c-4c1e-9a7d-2b6f0e4c1a99"
@@ -112,3 +113,65 @@ def test_every_job_is_registered_with_its_trigger(world, services):
     service = services(_config())
     ids = {job.id for job in service.scheduler.get_jobs()}
     assert {"lease", "reminders", "digests"} <= ids
+
+
+def test_the_dispatch_job_runs_the_dispatcher_and_logs_what_it_did(world, caplog):
+    from types import SimpleNamespace
+
+    flushed = []
+
+    def flush():
+        flushed.append(1)
+        return SimpleNamespace(sent=3, failed=0, dead=0, held=0, deferred=1, unknown=0, remaining=2)
+
+    clock.freeze(dt.datetime(2019, 10, 22, 8, 0))
+    service = Service(_config(), holder="host-a:1", dispatch=lambda: run_dispatch(flush))
+    service.start(paused=True)
+    try:
+        with caplog.at_level("INFO", logger="jobs.scheduler"):
+            service.scheduler.get_job("dispatch").func()
+        assert flushed == [1]
+        assert "dispatch run: sent 3, deferred 1, 2 left" in caplog.text
+    finally:
+        service.stop()
+
+
+def test_inbox_pruning_forgets_old_callbacks_after_the_retention(world, services):
+    clock.freeze(dt.datetime(2019, 10, 22, 3, 17))
+    now = clock.utcnow()
+    for n, age in enumerate((1, 29, 31, 90)):
+        Inbox.create(key=f"k{n}", from_user="czj", received_at=now - dt.timedelta(days=age), content="帮助")
+    service = services(_config())
+    _run(service, "inbox-pruning", "2019-10-22T03:17")
+    assert sorted(i.key for i in Inbox.select()) == ["k0", "k1"]
+
+
+def test_a_failing_job_is_logged_and_the_scheduler_goes_on(world, services, caplog):
+    clock.freeze(dt.datetime(2019, 10, 28, 8, 0))
+    service = services(_config(digest_at="mon 09:40"))
+    database.drop_tables([DigestLog])  # the database lost a table under us
+    try:
+        with caplog.at_level("ERROR", logger="jobs.scheduler"):
+            _run(service, "digests", "2019-10-28T09:45")  # raises nothing
+        assert "scheduled job failed" in caplog.text
+    finally:
+        database.create_tables([DigestLog])
+    _run(service, "digests", "2019-10-28T09:50")
+    assert DigestLog.select().count() == 1
+
+
+def test_a_lease_the_database_cannot_renew_keeps_the_state_and_a_lost_lease_stands_by(world, services, caplog):
+    clock.freeze(dt.datetime(2019, 10, 22, 8, 0))
+    first = services(_config(), holder="host-a:1")
+    assert first.active.is_set()
+    database.drop_tables([Lease])
+    try:
+        with caplog.at_level("ERROR", logger="jobs.scheduler"):
+            first.keep_lease()
+        assert first.active.is_set() and "could not renew the scheduler lease" in caplog.text
+    finally:
+        database.create_tables([Lease])
+    second = services(_config(), holder="host-b:2")  # the table came back empty: the second takes the lease
+    assert second.active.is_set()
+    first.keep_lease()
+    assert not first.active.is_set()
