@@ -178,7 +178,7 @@ def echo_undo(ctx: Context, report, reopened: bool, withdrawn: int | None, notif
 
 def needs_attention(item: ChatItem, ctx: Context) -> bool:
     """Overdue, due within the digest's due-soon window, or reminded about in the last week."""
-    soon = ctx.today + dt.timedelta(days=ctx.config["digest"]["due_soon_days"])
+    soon = ctx.today + dt.timedelta(days=ctx.config.digest.due_soon_days)
     if item.due is not None and item.due <= soon:
         return True
     return item.reminded_on is not None and item.reminded_on >= ctx.today - dt.timedelta(days=REMINDED_DAYS)

@@ -39,7 +39,7 @@ def handle_click(userid: str, task_id: str, event_key: str, selected: list[int],
     today = now.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(config.timezone)).date()
     actor = chatdata.find_actor(userid, today)
     if actor is None:
-        return CardAnswer(replies.not_a_contact(config["chat"]["admin_contact"]), BUTTON_REFUSED)
+        return CardAnswer(replies.not_a_contact(config.chat.admin_contact), BUTTON_REFUSED)
     card = cardstate.get_card(task_id)
     if card is None:
         return CardAnswer("这张卡片已失效，请发送「任务」查看待办事项。", BUTTON_REFUSED)
@@ -99,7 +99,7 @@ def _ask(actor, assignment_id: int | None, event_key: str, now: dt.datetime, tod
         return CardAnswer("该事项已不由您的单位负责。发送「任务」查看待办事项。", BUTTON_REFUSED)
     if item.state == "done":
         return CardAnswer(f"[{item.seq}] 已标记完成，无需再报。", BUTTON_DONE)
-    minutes = config["cards"]["prompt_minutes"]
+    minutes = config.cards.prompt_minutes
     kind = "progress" if event_key == KEY_PROGRESS else "extension"
     cardstate.set_prompt(actor.contact.userid, kind, item.assignment_id, None, now, minutes)
     what = ("进展，例如：已完成初稿 60%" if kind == "progress"

@@ -23,11 +23,11 @@ class Context:
 
     @property
     def admin(self) -> str:
-        return self.config["chat"]["admin_contact"]
+        return self.config.chat.admin_contact
 
     @property
     def undo_minutes(self) -> int:
-        return self.config["chat"]["undo_minutes"]
+        return self.config.chat.undo_minutes
 
     @property
     def tz(self) -> ZoneInfo:

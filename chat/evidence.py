@@ -35,7 +35,7 @@ def _talked_about(userid: str, now: dt.datetime, config: Config) -> int | None:
     prompt = cardstate.current_prompt(userid, now)
     if prompt is not None and prompt.assignment_id and prompt.kind in ("progress", "extension", "attach"):
         return prompt.assignment_id
-    since = now - dt.timedelta(minutes=config["cards"]["prompt_minutes"])
+    since = now - dt.timedelta(minutes=config.cards.prompt_minutes)
     return cardstate.last_clicked_single_item(userid, since)
 
 
@@ -45,7 +45,7 @@ def handle_media(userid: str, kind: str, media_id: str, filename: str, key: str,
     today = _today(now, config)
     actor = chatdata.find_actor(userid, today)
     if actor is None:
-        return replies.not_a_contact(config["chat"]["admin_contact"])
+        return replies.not_a_contact(config.chat.admin_contact)
     target = _talked_about(userid, now, config)
     candidates = chatdata.unit_items(actor.unit_ids, today)
     if target is None and len(candidates) == 1:
@@ -54,10 +54,10 @@ def handle_media(userid: str, kind: str, media_id: str, filename: str, key: str,
         row, created = downloads.add_download(key, userid, media_id, kind, filename, target, sent_at, now)
         if target is not None or not created:
             return ""  # the download job confirms once the file is stored
-        cardstate.set_prompt(userid, "evidence", None, row.id, now, config["cards"]["prompt_minutes"])
+        cardstate.set_prompt(userid, "evidence", None, row.id, now, config.cards.prompt_minutes)
     name = f"《{filename}》" if filename else f"这个{KIND_NAMES.get(kind, '文件')}"
     if not candidates:
-        return f"已收到{name}，但本单位没有督办事项，未作为佐证材料。如有疑问请联系{config['chat']['admin_contact']}。"
+        return f"已收到{name}，但本单位没有督办事项，未作为佐证材料。如有疑问请联系{config.chat.admin_contact}。"
     with_code = len(chatdata.unit_plan_codes(actor.unit_ids)) > 1
     head = [f"已收到{name}。这是哪一项的佐证材料？请回复编号，例如：{replies.number(candidates[0].seq, candidates[0].plan_code, with_code)}"]
     lines = [replies.item_line(i, today, with_code, len(actor.unit_ids) > 1) for i in candidates]
@@ -78,7 +78,7 @@ def name_evidence_item(ctx: Context, cmd: Command) -> str:
     prompt = cardstate.current_prompt(userid, ctx.now)
     if prompt is not None and prompt.kind == "evidence" and prompt.download_id:
         return _attach_waiting(ctx, prompt, item.assignment_id, number)
-    minutes = ctx.config["cards"]["prompt_minutes"]
+    minutes = ctx.config.cards.prompt_minutes
     cardstate.set_prompt(userid, "attach", item.assignment_id, None, ctx.now, minutes)
     return f"请在{minutes}分钟内发送{replies.label(item, ctx.with_code)}的佐证材料（图片或文件）。"
 
@@ -86,7 +86,7 @@ def name_evidence_item(ctx: Context, cmd: Command) -> str:
 def _attach_waiting(ctx: Context, prompt: ChatPrompt, assignment_id: int, number: str) -> str:
     """The person named the item for a file duban kept: record it now (or when its download finishes)."""
     userid = ctx.actor.contact.userid
-    max_unit = ctx.config["evidence"]["max_unit_mb"] * 1024 * 1024
+    max_unit = ctx.config.evidence.max_unit_mb * 1024 * 1024
     with database.atomic():
         row = downloads.get_download(prompt.download_id)
         cardstate.clear_prompt(userid, prompt.id)

@@ -83,7 +83,7 @@ def handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime, confi
 
 def _handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime,
             config: Config) -> tuple[ChatResult, str, str]:
-    admin = config["chat"]["admin_contact"]
+    admin = config.chat.admin_contact
     command = "-"
     try:
         now = _naive_utc(now)
@@ -91,7 +91,7 @@ def _handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime,
         actor = chatdata.find_actor(userid or "", today)
         if actor is None:
             return ChatResult(replies.not_a_contact(admin)), command, "not_a_contact"
-        limit = config["chat"]["commands_per_minute"]
+        limit = config.chat.commands_per_minute
         if chatdata.recent_command_count(actor.contact.userid, now) > limit:
             return ChatResult(replies.rate_limited(limit)), command, "rate_limited"
         ctx = Context(actor, now, today, config, msgid or None)

@@ -131,8 +131,8 @@ def callback_serve(app: App, host: str | None, port: int | None) -> None:
     config = app.config
     _require_callback_keys(config)
     app.connect()
-    s = config["server"]
-    address = f"http://{host or s['host']}:{port if port is not None else s['port']}{s['path']}"
+    s = config.server
+    address = f"http://{host or s.host}:{port if port is not None else s.port}{s.path}"
     click.echo(_("WeCom callback on {url}; Ctrl-C stops it.").format(url=address))
     serve_callback(config, make_chat_handler(config), make_outbox_notifier(), host=host, port=port,
                    **make_callback_handlers(config))
@@ -168,7 +168,7 @@ def callback_check(app: App, url: str | None) -> None:
 def _require_callback_keys(config: Config) -> None:
     from store.config import ConfigError
 
-    w = config["wecom"]
-    missing = [k for k in ("corp_id", "token", "encoding_aes_key") if not w[k]]
+    w = config.wecom
+    missing = [k for k in ("corp_id", "token", "encoding_aes_key") if not getattr(w, k)]
     if missing:
         raise ConfigError(f"[wecom] {', '.join(missing)} not set: needed to encrypt and verify callback messages")

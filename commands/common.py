@@ -99,9 +99,9 @@ class App:
             return
         from store import db, schema
 
-        d = self.config["database"]
-        db.connect(self.config.database_url, connect_timeout=float(d["connect_timeout"]),
-                   statement_timeout=float(d["statement_timeout"]))
+        d = self.config.database
+        db.connect(self.config.database_url, connect_timeout=float(d.connect_timeout),
+                   statement_timeout=float(d.statement_timeout))
         self._connected = True
         if require_schema:
             schema.require_current()

@@ -52,7 +52,7 @@ def notify(app: App, units: tuple[str, ...], groups: tuple[str, ...], all_liaiso
     if not any(getattr(r, "inserted", True) for r in rows):
         click.echo(_("This notice was already enqueued this minute (same text and recipients): nothing new."))
         return
-    interval = app.config["schedule"]["dispatch_interval_seconds"]
+    interval = app.config.schedule.dispatch_interval_seconds
     people = ngettext("Enqueued a notice to {n} person in {parts} outbox message(s).",
                       "Enqueued a notice to {n} people in {parts} outbox message(s).", len(found.userids))
     click.echo(people.format(n=len(found.userids), parts=len(rows)) + " "
@@ -189,9 +189,9 @@ def wecom_check(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"! {error}", err=True)
         if not result.token_ok:
             return
-        w = app.config["wecom"]
+        w = app.config.wecom
         click.echo(_("WeCom access token: ok (corp {corp}, agent {agent}, API {api}).").format(
-            corp=w["corp_id"], agent=w["agent_id"], api=w["api_base_url"]))
+            corp=w.corp_id, agent=w.agent_id, api=w.api_base_url))
         click.echo(_("Contacts checked: {n}, problems: {problems}.").format(n=result.checked,
                                                                          problems=len(result.users)))
         for p in result.users:

@@ -42,7 +42,7 @@ def _decide(app: App, extension_id: int, approve: bool, note: str) -> None:
     app.connect()
     try:
         decided, told = decide_as_admin(extension_id, approve, note, clock.utcnow(), clock.today(),
-                                        active_plan_count() > 1, app.config["chat"]["admin_contact"],
+                                        active_plan_count() > 1, app.config.chat.admin_contact,
                                         enqueue_message)
     except ChatDataError as exc:
         raise StoreError(str(exc)) from None

@@ -85,7 +85,7 @@ def plan_import(app: App, file: str | None, sample: bool, year: int | None, titl
         refuse_own_ledger(file)
     from plan.readers.limits import MB, set_max_file_bytes
 
-    set_max_file_bytes(app.config["import"]["max_file_mb"] * MB)
+    set_max_file_bytes(app.config.import_.max_file_mb * MB)
     from store.clock import clock
 
     parsed = read_plan(SAMPLE_PLAN if sample else file, year=year, title=title, default_year=clock.today().year)

@@ -97,8 +97,8 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
             signal.signal(signum, lambda *_: stop.set())
     running = start_web_server(config, callback, make_chat_handler, make_outbox_notifier, log)
     service.start()
-    log.info("duban serving: reminders at %s, dispatcher every %ss", config["schedule"]["remind_at"],
-             config["schedule"]["dispatch_interval_seconds"])
+    log.info("duban serving: reminders at %s, dispatcher every %ss", config.schedule.remind_at,
+             config.schedule.dispatch_interval_seconds)
     try:
         stop.wait()
     finally:
@@ -120,24 +120,24 @@ def start_web_server(config, callback: bool, make_handler, make_notifier, log):
     from commands.web import mount_board
     from wecom.callback import RunningCallback, create_app
 
-    w = config["wecom"]
+    w = config.wecom
     app = None
-    if callback and w["token"] and w["encoding_aes_key"] and w["corp_id"]:
+    if callback and w.token and w.encoding_aes_key and w.corp_id:
         from commands.chatops import make_callback_handlers
 
         app = create_app(config, make_handler(config), make_notifier(), **make_callback_handlers(config))
-        log.info("WeCom callback at %s", config["server"]["path"])
+        log.info("WeCom callback at %s", config.server.path)
     elif callback:
         log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")
-    if config["web"]["enabled"]:
+    if config.web.enabled:
         if app is None:
             from flask import Flask
 
             app = Flask("duban.board")
         mount_board(app, config, refresh_seconds=BOARD_REFRESH_SECONDS)
-        log.info("status board at %s", config["web"]["path"])
+        log.info("status board at %s", config.web.path)
     if app is None:
         return None
-    running = RunningCallback(app, config["server"]["host"], config["server"]["port"]).start()
+    running = RunningCallback(app, config.server.host, config.server.port).start()
     log.info("listening on %s", running.url)
     return running

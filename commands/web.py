@@ -42,11 +42,11 @@ def stop_board(flask_app) -> None:
 
 
 def board_base_url(config) -> str:
-    web = config["web"]
-    if web["public_url"]:
-        return web["public_url"].rstrip("/") + web["path"].rstrip("/")
-    server = config["server"]
-    return f"http://{server['host']}:{server['port']}{web['path'].rstrip('/')}"
+    web = config.web
+    if web.public_url:
+        return web.public_url.rstrip("/") + web.path.rstrip("/")
+    server = config.server
+    return f"http://{server.host}:{server.port}{web.path.rstrip('/')}"
 
 
 @click.group()
@@ -69,7 +69,7 @@ def web_open(app: App, userid: str) -> None:
     from web.auth import signin_link
 
     app.connect()
-    if board_viewer(userid, app.config["web"]["admins"], clock.today()) is None:
+    if board_viewer(userid, app.config.web.admins, clock.today()) is None:
         raise StoreError(_("{userid} is not an active contact, an admin or a leader-group member: the board would refuse "
                            "them").format(userid=userid))
     click.echo(signin_link(app.config, board_base_url(app.config), userid))

@@ -107,13 +107,13 @@ def iso_week(day: dt.date) -> str:
 
 
 def group_schedule(group: LeaderGroup, config: Config) -> tuple[int, dt.time]:
-    default_day, default_time = parse_schedule(config["schedule"]["digest_at"])
+    default_day, default_time = parse_schedule(config.schedule.digest_at)
     if not (group.schedule or "").strip():
         return default_day, default_time
     try:
         return parse_schedule(group.schedule, default_time)
     except ValueError as exc:
-        log.warning("leader group %s: %s; using %s", group.name, exc, config["schedule"]["digest_at"])
+        log.warning("leader group %s: %s; using %s", group.name, exc, config.schedule.digest_at)
         return default_day, default_time
 
 
@@ -164,7 +164,7 @@ def build_digest(group: LeaderGroup, today: dt.date, now_utc: dt.datetime, confi
     digest = Digest(group.name, group.id, group.channel, group.target, iso_week(today), today, since, limit)
     sections = []
     for plan in plans_in_scope(group.plan_id):
-        fig = plan_figures(plan, today, due_soon_days=config["digest"]["due_soon_days"], since=since,
+        fig = plan_figures(plan, today, due_soon_days=config.digest.due_soon_days, since=since,
                            working_days=calendar.working_days_between)
         digest.figures.append(fig)
         sections += plan_sections(fig, last)
@@ -210,13 +210,13 @@ class Attachment:
 
 
 def attaching(config: Config) -> bool:
-    return bool(config["digest"]["attach_xlsx"] or config["digest"]["attach_chart"])
+    return bool(config.digest.attach_xlsx or config.digest.attach_chart)
 
 
 def attachments_root(config: Config) -> Path:
     """Where attachments wait to be sent: [digest] attachments_dir, else "digest-files" beside the SQLite
     database, else the system temp dir (a server database has no folder of its own)."""
-    configured = str(config["digest"]["attachments_dir"] or "").strip()
+    configured = str(config.digest.attachments_dir or "").strip()
     if configured:
         return Path(configured).expanduser().resolve()
     name = getattr(database.obj, "database", None)
@@ -292,14 +292,14 @@ def render_attachments(group: LeaderGroup, digest: Digest, config: Config,
                   folder, exc)
         return None, []
     files: list[Attachment] = []
-    if config["digest"]["attach_xlsx"]:
+    if config.digest.attach_xlsx:
         from jobs.ledger import export_ledger_xlsx
 
         path = folder / f"台账-{digest.week}.xlsx"
         plan_ref = str(group.plan_id) if group.plan_id else None  # None: every active plan, a sheet each
         if _render(partial(export_ledger_xlsx, path, plan_ref, digest.day), path, group.name):
             files.append(Attachment("xlsx", "file", path))
-    if config["digest"]["attach_chart"]:
+    if config.digest.attach_chart:
         from jobs.chart import render_status_chart_png
 
         several = len(digest.figures) > 1

@@ -22,27 +22,27 @@ class Check:
 
 
 def check_wecom_config(config: Config) -> list[Check]:
-    w = config["wecom"]
-    missing = [k for k in ("corp_id", "agent_id", "secret") if not w[k]]
+    w = config.wecom
+    missing = [k for k in ("corp_id", "agent_id", "secret") if not getattr(w, k)]
     checks = []
     if missing:
         checks.append(Check("wecom sending", FAIL, _('[wecom] {missing} not set: reminders cannot be sent. Fill them in duban.toml or DUBAN_WECOM_* (try `duban emulator` first).').format(missing=', '.join(missing))))
     else:
-        checks.append(Check("wecom sending", OK, _('corp {corp_id}, agent {agent_id}, API {api_base_url}').format(corp_id=w['corp_id'], agent_id=w['agent_id'], api_base_url=w['api_base_url'])))
-    missing_cb = [k for k in ("token", "encoding_aes_key") if not w[k]]
+        checks.append(Check("wecom sending", OK, _('corp {corp_id}, agent {agent_id}, API {api_base_url}').format(corp_id=w.corp_id, agent_id=w.agent_id, api_base_url=w.api_base_url)))
+    missing_cb = [k for k in ("token", "encoding_aes_key") if not getattr(w, k)]
     if missing_cb:
         checks.append(Check("wecom callback", WARN, _("[wecom] {missing_cb} not set: liaisons' replies cannot be received (set them from 应用 → 接收消息 → API接收).").format(missing_cb=', '.join(missing_cb))))
     else:
-        checks.append(Check("wecom callback", OK, _('callback at {path}').format(path=config['server']['path'])))
+        checks.append(Check("wecom callback", OK, _('callback at {path}').format(path=config.server.path)))
     return checks
 
 
 def check_wecom_token(config: Config) -> Check:
     from wecom.token_check import HINTS, fetch_token_error
 
-    w = config["wecom"]
-    error = fetch_token_error(w["corp_id"], w["secret"], int(w["agent_id"]), w["api_base_url"],
-                              min(float(w["timeout"]), 10.0))
+    w = config.wecom
+    error = fetch_token_error(w.corp_id, w.secret, int(w.agent_id), w.api_base_url,
+                              min(float(w.timeout), 10.0))
     if error is None:
         return Check("wecom token", OK, _('access token fetched'))
     hint = HINTS.get(error.kind, "see the WeCom error code")
@@ -107,8 +107,8 @@ def run_checks(config: Config, today: dt.date, *, online: bool = True) -> list[C
     """Every check; the database must already be connected (the caller reports connection errors)."""
     checks = [Check("configuration", OK, _('loaded from {value}').format(value=config.path or _('built-in defaults and environment')))]
     checks += check_wecom_config(config)
-    w = config["wecom"]
-    if online and w["corp_id"] and w["secret"] and w["agent_id"]:
+    w = config.wecom
+    if online and w.corp_id and w.secret and w.agent_id:
         checks.append(check_wecom_token(config))
     checks += check_data(today)
     checks += check_outbox()

@@ -77,7 +77,7 @@ def fetch_downloads(config: Config, client, enqueue, *, now: dt.datetime | None 
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     now = now or clock.utcnow()
     result = FetchResult()
-    max_unit = config["evidence"]["max_unit_mb"] * 1024 * 1024
+    max_unit = config.evidence.max_unit_mb * 1024 * 1024
     for row in downloads.claim_due(worker, now):
         if download_row(row, config, client, enqueue, now, result, session=session):
             _settle(row, enqueue, now, result, max_unit)
@@ -91,7 +91,7 @@ def download_row(row: MediaDownload, config: Config, client, enqueue, now: dt.da
     folder = evidence_dir(config)
     if row.sha256 and (folder / relative_path(row.sha256, row.filename or "")).exists():
         return True
-    max_file = config["evidence"]["max_file_mb"] * 1024 * 1024
+    max_file = config.evidence.max_file_mb * 1024 * 1024
     answer = download_media(client, row.media_id, max_file, session=session)
     return _downloaded(row, answer, folder, enqueue, now, result, max_file)
 

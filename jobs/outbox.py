@@ -112,16 +112,16 @@ def enqueue_message(dedupe_key: str, channel: str, target: str, text: str | dict
 def make_sender(config: Config) -> WeComSender:
     """A sender for the app in [wecom] (api_base_url and timeout included); its access token is shared with
     every other duban process through the database."""
-    w = config["wecom"]
-    missing = [k for k in ("corp_id", "secret", "agent_id") if not w[k]]
+    w = config.wecom
+    missing = [k for k in ("corp_id", "secret", "agent_id") if not getattr(w, k)]
     if missing:
         raise ConfigError(f"[wecom] {', '.join(missing)} not set: duban cannot send. Set them in duban.toml or "
                           "DUBAN_WECOM_* (`duban emulator` gives values to try with).")
     from wecom.client import WeComSender, make_client
     from wecom.token_cache import DatabaseTokenStorage
 
-    client = make_client(w["corp_id"], w["secret"], int(w["agent_id"]), api_base_url=w["api_base_url"],
-                         timeout=float(w["timeout"]), session=DatabaseTokenStorage())
+    client = make_client(w.corp_id, w.secret, int(w.agent_id), api_base_url=w.api_base_url,
+                         timeout=float(w.timeout), session=DatabaseTokenStorage())
     return WeComSender(client)
 
 
@@ -201,13 +201,13 @@ def _store_now() -> float:
 def claim_lease_seconds(config: Config) -> float:
     """How long a claim lasts unrenewed: the short default, or three send timeouts when those are longer (a
     claim is renewed between sends, so one slow send must not outlast it)."""
-    return max(box.LEASE_SECONDS, 3 * float(config["wecom"]["timeout"]))
+    return max(box.LEASE_SECONDS, 3 * float(config.wecom.timeout))
 
 
 def claim_size(config: Config, lease_seconds: float, most: int = CLAIM_BATCH) -> int:
     """Rows per claim: no more than this dispatcher sends in a third of the lease at its configured pace, so a
     crash strands few rows and a renewal comes before the lease runs out."""
-    pace = float(config["outbox"]["messages_per_second"])
+    pace = float(config.outbox.messages_per_second)
     return max(1, min(int(most), int(pace * lease_seconds / 3)))
 
 
@@ -224,7 +224,7 @@ class Dispatcher:
                  clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None, *,
                  lease_seconds: float | None = None, batch_size: int = CLAIM_BATCH,
                  rand: Callable[[], float] = random.random) -> None:
-        o = config["outbox"]
+        o = config.outbox
         self.sender = sender
         self.worker = worker_name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.clock = clock or _store_now
@@ -232,10 +232,10 @@ class Dispatcher:
         self.lease_seconds = claim_lease_seconds(config) if lease_seconds is None else float(lease_seconds)
         self.batch_size = claim_size(config, self.lease_seconds, batch_size)
         self.rand = rand
-        self.max_attempts = int(o["max_attempts"])
-        self.max_age_hours = float(o["max_age_hours"])
-        self.duplicate_check_interval = min(int(o["duplicate_check_interval"]), DUPLICATE_CHECK_MAX)
-        self.pacer = Pacer(float(o["messages_per_second"]), self._now, self.sleep)
+        self.max_attempts = int(o.max_attempts)
+        self.max_age_hours = float(o.max_age_hours)
+        self.duplicate_check_interval = min(int(o.duplicate_check_interval), DUPLICATE_CHECK_MAX)
+        self.pacer = Pacer(float(o.messages_per_second), self._now, self.sleep)
         self._offset = 0.0
         self._sent: list[tuple[Outbox, str | None, dt.datetime]] = []
         self._ahead: dict[int, ratelimit.Reservation] = {}

@@ -155,10 +155,10 @@ class Policy:
 
     @classmethod
     def from_config(cls, config: Config) -> Policy:
-        r = config["reminders"]
-        return cls(sorted(set(r["before_working_days"]), reverse=True), max(1, r["overdue_every_working_days"]),
-                   r["escalate_after_working_days"], set(r["cooperate_stages"]), r["recent_progress_days"],
-                   r["ongoing_cadence"])
+        r = config.reminders
+        return cls(sorted(set(r.before_working_days), reverse=True), max(1, r.overdue_every_working_days),
+                   r.escalate_after_working_days, set(r.cooperate_stages), r.recent_progress_days,
+                   r.ongoing_cadence)
 
 
 class Planner:
@@ -397,7 +397,7 @@ def _card_item(item: Item, with_code: bool) -> CardItem:
 
 def _choose_cards(messages: list[Message], config: Config, today: dt.date, with_code: bool) -> None:
     """Give each reminder a template card where its recipient's client shows cards and the items fit."""
-    mode = config["cards"]["reminders"]
+    mode = config.cards.reminders
     if mode == "off":
         return
     settings = card_settings([m.userid for m in messages if m.kind == "remind"])

@@ -70,7 +70,7 @@ def run_inbox_pruning(config: Config) -> int:
 
     from store.inbox import prune_inbox
 
-    days = int(config["server"]["inbox_retention_days"])
+    days = int(config.server.inbox_retention_days)
     if days <= 0:
         return 0
     removed = prune_inbox(clock.utcnow() - dt.timedelta(days=days))
@@ -113,9 +113,9 @@ class Service:
         """Register the jobs, take the lease if free, and start the scheduler (`paused`: jobs registered but
         not fired by the wall clock — tests fire them at injected times)."""
         tz = self.config.timezone
-        sched = self.config["schedule"]
+        sched = self.config.schedule
         hour, minute = self.reminder_time()
-        jitter = max(0, int(sched["jitter_seconds"]))
+        jitter = max(0, int(sched.jitter_seconds))
         self.scheduler = BackgroundScheduler(
             timezone=tz,
             # A run missed while the machine slept still happens once, within the hour.
@@ -140,7 +140,7 @@ class Service:
         )
         if self.dispatch is not None:
             self.scheduler.add_job(
-                self._guard(self.dispatch), IntervalTrigger(seconds=sched["dispatch_interval_seconds"]),
+                self._guard(self.dispatch), IntervalTrigger(seconds=sched.dispatch_interval_seconds),
                 id="dispatch",
             )
         self.keep_lease()
@@ -149,7 +149,7 @@ class Service:
     def reminder_time(self) -> tuple[int, int]:
         """The (hour, minute) the daily reminder run starts: `remind_at` moved away from :00/:30. The cron job
         and the catch-up after downtime both use it, so a process starting at 09:01 does not send before 09:03."""
-        return away_from_rush(*(int(x) for x in self.config["schedule"]["remind_at"].split(":")))
+        return away_from_rush(*(int(x) for x in self.config.schedule.remind_at.split(":")))
 
     def keep_lease(self) -> None:
         import datetime as dt

@@ -67,15 +67,15 @@ def check_wecom(config: Config) -> WeComCheck:
     from wecom.token_check import fetch_token_error
 
     result = WeComCheck()
-    w = config["wecom"]
+    w = config.wecom
     try:
         sender = make_sender(config)
     except ConfigError as exc:
         result.errors.append(str(exc))
         return result
-    error = fetch_token_error(w["corp_id"], w["secret"], int(w["agent_id"]), w["api_base_url"], float(w["timeout"]))
+    error = fetch_token_error(w.corp_id, w.secret, int(w.agent_id), w.api_base_url, float(w.timeout))
     if error is not None:
-        result.errors.append(token_problem(error, w["api_base_url"]))
+        result.errors.append(token_problem(error, w.api_base_url))
         return result
     result.token_ok = True
     for contact in list_contacts():

@@ -95,8 +95,8 @@ def group_link_url(config, group: LeaderGroup, now: dt.datetime) -> str | None:
     """The signed link a leader group's digest carries, or None when the board has no public address."""
     from urllib.parse import urlencode
 
-    web = config["web"]
-    if not web["enabled"] or not web["public_url"]:
+    web = config.web
+    if not web.enabled or not web.public_url:
         return None
-    params = group_link_params(board_secret(web["secret"]), group, now, web["link_hours"])
-    return f"{web['public_url'].rstrip('/')}{web['path'].rstrip('/')}/link?{urlencode(params)}"
+    params = group_link_params(board_secret(web.secret), group, now, web.link_hours)
+    return f"{web.public_url.rstrip('/')}{web.path.rstrip('/')}/link?{urlencode(params)}"

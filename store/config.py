@@ -10,7 +10,7 @@ import copy
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,90 +24,127 @@ else:  # pragma: no cover
 
 SECRET_KEYS = {("wecom", "secret"), ("wecom", "token"), ("wecom", "encoding_aes_key"), ("web", "secret")}
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "database": {
-        "url": "sqlite:///duban.db",
-        "connect_timeout": 5.0,
-        "statement_timeout": 30.0,
-    },
-    "wecom": {
-        "corp_id": "",
-        "agent_id": 0,
-        "secret": "",
-        "token": "",
-        "encoding_aes_key": "",
-        "api_base_url": "https://qyapi.weixin.qq.com/cgi-bin/",
-        "timeout": 10.0,
-    },
-    "schedule": {
-        "timezone": "Asia/Shanghai",
-        "remind_at": "09:10",
-        "dispatch_interval_seconds": 20,
-        "digest_at": "mon 09:10",
-        "jitter_seconds": 120,
-    },
-    "reminders": {
-        "before_working_days": [7, 3, 1],
-        "overdue_every_working_days": 3,
-        "escalate_after_working_days": 3,
-        "cooperate_stages": ["due_today", "overdue"],
-        "recent_progress_days": 7,
-        "ongoing_cadence": "monthly",
-    },
-    "outbox": {
-        "max_attempts": 12,
-        "max_age_hours": 48,
-        "messages_per_second": 50.0,
-        "duplicate_check_interval": 1800,
-    },
-    "server": {
-        "host": "127.0.0.1",
-        "port": 8080,
-        "path": "/wecom/callback",
-        "reply_budget_seconds": 3.5,
-        "request_timeout_seconds": 10.0,
-        "replay_window_seconds": 600,
-        "inbox_retention_days": 30,
-    },
-    "chat": {
-        "admin_contact": "区政府办公室",
-        "commands_per_minute": 20,
-        "undo_minutes": 30,
-    },
-    "evidence": {
-        "dir": "",
-        "max_file_mb": 20,
-        "max_unit_mb": 500,
-    },
-    "cards": {
-        "reminders": "auto",
-        "prompt_minutes": 30,
-    },
-    "log": {
-        "chat_text": False,
-    },
-    "digest": {
-        "attach_xlsx": False,
-        "attach_chart": False,
-        "attachments_dir": "",
-        "due_soon_days": 14,
-    },
-    "web": {
-        "enabled": True,
-        "path": "/board",
-        "public_url": "",
-        "secret": "",
-        "admins": [],
-        "session_hours": 12,
-        "link_hours": 168,
-    },
-    "ui": {
-        "language": "",
-    },
-    "import": {
-        "max_file_mb": 20,
-    },
+# One class per section: the keys, their types and their defaults. `config.schedule.remind_at` reads a value;
+# DEFAULTS (the plain dicts the file and the environment are merged into) is made from these.
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///duban.db"
+    connect_timeout: float = 5.0
+    statement_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class WecomSettings:
+    corp_id: str = ""
+    agent_id: int = 0
+    secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    api_base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    timezone: str = "Asia/Shanghai"
+    remind_at: str = "09:10"
+    dispatch_interval_seconds: int = 20
+    digest_at: str = "mon 09:10"
+    jitter_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    before_working_days: list[int] = field(default_factory=lambda: [7, 3, 1])
+    overdue_every_working_days: int = 3
+    escalate_after_working_days: int = 3
+    cooperate_stages: list[str] = field(default_factory=lambda: ["due_today", "overdue"])
+    recent_progress_days: int = 7
+    ongoing_cadence: str = "monthly"
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    max_attempts: int = 12
+    max_age_hours: int = 48
+    messages_per_second: float = 50.0
+    duplicate_check_interval: int = 1800
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    path: str = "/wecom/callback"
+    reply_budget_seconds: float = 3.5
+    request_timeout_seconds: float = 10.0
+    replay_window_seconds: int = 600
+    inbox_retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    admin_contact: str = "区政府办公室"
+    commands_per_minute: int = 20
+    undo_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    dir: str = ""
+    max_file_mb: int = 20
+    max_unit_mb: int = 500
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    reminders: str = "auto"
+    prompt_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    chat_text: bool = False
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    attach_xlsx: bool = False
+    attach_chart: bool = False
+    attachments_dir: str = ""
+    due_soon_days: int = 14
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    enabled: bool = True
+    path: str = "/board"
+    public_url: str = ""
+    secret: str = ""
+    admins: list[str] = field(default_factory=list)
+    session_hours: int = 12
+    link_hours: int = 168
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    max_file_mb: int = 20
+
+
+SECTIONS: dict[str, type] = {
+    "database": DatabaseSettings, "wecom": WecomSettings, "schedule": ScheduleSettings,
+    "reminders": ReminderSettings, "outbox": OutboxSettings, "server": ServerSettings, "chat": ChatSettings,
+    "evidence": EvidenceSettings, "cards": CardSettings, "log": LogSettings, "digest": DigestSettings,
+    "web": WebSettings, "ui": UiSettings, "import": ImportSettings,
 }
+DEFAULTS: dict[str, dict[str, Any]] = {name: asdict(cls()) for name, cls in SECTIONS.items()}
 
 
 class ConfigError(Exception):
@@ -121,7 +158,68 @@ class Config:
     path: Path | None = None
 
     def __getitem__(self, section: str) -> dict[str, Any]:
+        """The section's values as a dict (to change them in tests and the demo); read them typed instead:
+        `config.schedule.remind_at`."""
         return self.values[section]
+
+    def _typed(self, section: str) -> Any:
+        return SECTIONS[section](**self.values[section])  # built on each read: tests change values in place
+
+    @property
+    def database(self) -> DatabaseSettings:
+        return self._typed("database")
+
+    @property
+    def wecom(self) -> WecomSettings:
+        return self._typed("wecom")
+
+    @property
+    def schedule(self) -> ScheduleSettings:
+        return self._typed("schedule")
+
+    @property
+    def reminders(self) -> ReminderSettings:
+        return self._typed("reminders")
+
+    @property
+    def outbox(self) -> OutboxSettings:
+        return self._typed("outbox")
+
+    @property
+    def server(self) -> ServerSettings:
+        return self._typed("server")
+
+    @property
+    def chat(self) -> ChatSettings:
+        return self._typed("chat")
+
+    @property
+    def evidence(self) -> EvidenceSettings:
+        return self._typed("evidence")
+
+    @property
+    def cards(self) -> CardSettings:
+        return self._typed("cards")
+
+    @property
+    def log(self) -> LogSettings:
+        return self._typed("log")
+
+    @property
+    def digest(self) -> DigestSettings:
+        return self._typed("digest")
+
+    @property
+    def web(self) -> WebSettings:
+        return self._typed("web")
+
+    @property
+    def ui(self) -> UiSettings:
+        return self._typed("ui")
+
+    @property
+    def import_(self) -> ImportSettings:
+        return self._typed("import")
 
     def get(self, section: str, key: str) -> Any:
         return self.values[section][key]

@@ -41,7 +41,7 @@ class EvidenceInfo:
 def evidence_dir(config: Config) -> Path:
     """The folder evidence files live in: `[evidence] dir`, else "evidence" beside the SQLite database, else
     ./evidence."""
-    configured = config["evidence"]["dir"]
+    configured = config.evidence.dir
     if configured:
         return Path(configured)
     url = config.database_url

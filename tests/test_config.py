@@ -121,3 +121,18 @@ def test_config_errors_exit_1(tmp_path):
     assert result.exit_code == 1 and "bad.toml" in result.output
     missing = CliRunner().invoke(cli, ["--config", str(tmp_path / "none.toml"), "init"])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_sections_read_typed_with_the_merged_values(tmp_path):
+    from store.config import SECTIONS
+
+    path = tmp_path / "duban.toml"
+    path.write_text('[schedule]\nremind_at = "08:40"\n[reminders]\nbefore_working_days = [5, 2]\n', encoding="utf-8")
+    config = load_config(path, environ={"DUBAN_SERVER_PORT": "9000", "DUBAN_IMPORT_MAX_FILE_MB": "5"})
+    assert (config.schedule.remind_at, config.schedule.digest_at) == ("08:40", "mon 09:10")
+    assert config.server.port == 9000 and isinstance(config.server.port, int)
+    assert config.reminders.before_working_days == [5, 2]
+    assert config.import_.max_file_mb == 5
+    for name, cls in SECTIONS.items():
+        section = getattr(config, "import_" if name == "import" else name)
+        assert isinstance(section, cls)

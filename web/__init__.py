@@ -38,7 +38,7 @@ SECURITY_HEADERS = {
 
 
 def create_blueprint(config: Config) -> Blueprint:
-    bp = Blueprint("board", __name__, url_prefix=config["web"]["path"].rstrip("/"), template_folder="templates",
+    bp = Blueprint("board", __name__, url_prefix=config.web.path.rstrip("/"), template_folder="templates",
                    static_folder="static")
     register_signin(bp)
     register_pages(bp)
@@ -105,7 +105,7 @@ def create_blueprint(config: Config) -> Blueprint:
 
 def register_board(app: Flask, config: Config, services: BoardServices) -> Flask:
     """Mount the board on `app` (the callback's Flask app, or a fresh one)."""
-    path = config["web"]["path"].rstrip("/")
+    path = config.web.path.rstrip("/")
     app.extensions["duban_board"] = services
     app.extensions["duban_board_config"] = config
     app.extensions["duban_board_path"] = path

@@ -53,9 +53,9 @@ def read_session(config: Config, cookie: str | None) -> SessionCheck:
         return SessionCheck(None, "none")
     if len(cookie) > 1024:
         return SessionCheck(None, "bad")
-    hours = config["web"]["session_hours"]
+    hours = config.web.session_hours
     try:
-        data = serializer(board_secret(config["web"]["secret"]), "session").loads(cookie, max_age=hours * 3600)
+        data = serializer(board_secret(config.web.secret), "session").loads(cookie, max_age=hours * 3600)
     except SignatureExpired:
         return SessionCheck(None, "expired")
     except BadSignature:
@@ -63,18 +63,18 @@ def read_session(config: Config, cookie: str | None) -> SessionCheck:
     userid = data.get("u") if isinstance(data, dict) else None
     if not isinstance(userid, str):
         return SessionCheck(None, "bad")
-    viewer = board_viewer(userid, config["web"]["admins"], clock.today())
+    viewer = board_viewer(userid, config.web.admins, clock.today())
     return SessionCheck(viewer, "" if viewer else "stranger")
 
 
 def make_session(config: Config, userid: str) -> str:
-    return serializer(board_secret(config["web"]["secret"]), "session").dumps({"u": userid})
+    return serializer(board_secret(config.web.secret), "session").dumps({"u": userid})
 
 
 def new_state(config: Config, next_path: str) -> tuple[str, str]:
     """(state for WeCom, the cookie that remembers it and where to go after signing in)."""
     nonce = secrets.token_urlsafe(16)
-    return nonce, serializer(board_secret(config["web"]["secret"]), "oauth").dumps({"n": nonce, "next": next_path})
+    return nonce, serializer(board_secret(config.web.secret), "oauth").dumps({"n": nonce, "next": next_path})
 
 
 def check_state(config: Config, cookie: str | None, state: str) -> str | None:
@@ -82,7 +82,7 @@ def check_state(config: Config, cookie: str | None, state: str) -> str | None:
     if not cookie or not state or len(cookie) > 2048:
         return None
     try:
-        data = serializer(board_secret(config["web"]["secret"]), "oauth").loads(cookie, max_age=STATE_SECONDS)
+        data = serializer(board_secret(config.web.secret), "oauth").loads(cookie, max_age=STATE_SECONDS)
     except BadSignature:
         return None
     if not isinstance(data, dict) or not secrets.compare_digest(str(data.get("n", "")), state):
@@ -93,5 +93,5 @@ def check_state(config: Config, cookie: str | None, state: str) -> str | None:
 def signin_link(config: Config, base_url: str, userid: str) -> str:
     """A link that signs in as `userid` for SIGNIN_LINK_SECONDS (`duban web open --as`)."""
     expires = int(clock.now().timestamp()) + SIGNIN_LINK_SECONDS
-    signature = signin_signature(board_secret(config["web"]["secret"]), userid, expires)
+    signature = signin_signature(board_secret(config.web.secret), userid, expires)
     return f"{base_url.rstrip('/')}/login/link?" + urlencode({"u": userid, "e": str(expires), "s": signature})

@@ -34,7 +34,7 @@ def safe_next(value: str | None) -> str:
 
 
 def external_url(endpoint: str) -> str:
-    public = config()["web"]["public_url"]
+    public = config().web.public_url
     if public:
         return public.rstrip("/") + url_for(endpoint)
     return url_for(endpoint, _external=True)
@@ -42,8 +42,8 @@ def external_url(endpoint: str) -> str:
 
 def signed_in(userid: str, next_path: str) -> Response:
     response = redirect(safe_next(next_path))
-    secure = config()["web"]["public_url"].startswith("https://")
-    response.set_cookie(SESSION_COOKIE, make_session(config(), userid), max_age=config()["web"]["session_hours"] * 3600,
+    secure = config().web.public_url.startswith("https://")
+    response.set_cookie(SESSION_COOKIE, make_session(config(), userid), max_age=config().web.session_hours * 3600,
                         path=board_path(), httponly=True, samesite="Lax", secure=secure)
     response.delete_cookie(STATE_COOKIE, path=board_path())
     return response
@@ -58,7 +58,7 @@ def register_signin(bp: Blueprint) -> None:
         state, cookie = new_state(config(), safe_next(request.args.get("next")))
         response = redirect(authorize_url(settings, external_url("board.oauth"), state))
         response.set_cookie(STATE_COOKIE, cookie, max_age=STATE_SECONDS, path=board_path(), httponly=True,
-                            samesite="Lax", secure=config()["web"]["public_url"].startswith("https://"))
+                            samesite="Lax", secure=config().web.public_url.startswith("https://"))
         return response
 
     @bp.get("/oauth")
@@ -71,7 +71,7 @@ def register_signin(bp: Blueprint) -> None:
         except OAuthRefused as exc:
             log.warning("board sign-in refused from %s: %s", request.remote_addr, exc.reason)
             refuse(403, "企业微信未能确认您的身份，请从企业微信重新打开督办看板。", signin=True)
-        if board_viewer(userid, config()["web"]["admins"], clock.today()) is None:
+        if board_viewer(userid, config().web.admins, clock.today()) is None:
             log.warning("board sign-in by %s refused: not a contact", userid)
             refuse(403, "您不在督办通讯录中，无法查看。如需查看，请联系管理员。")
         log.info("board sign-in: %s", userid)
@@ -80,11 +80,11 @@ def register_signin(bp: Blueprint) -> None:
     @bp.get("/login/link")
     def login_link() -> Response:
         userid = request.args.get("u", "")
-        problem = check_signin(board_secret(config()["web"]["secret"]), userid, request.args.get("e", ""),
+        problem = check_signin(board_secret(config().web.secret), userid, request.args.get("e", ""),
                                request.args.get("s", ""), clock.utcnow())
         if problem:
             refuse(403, "登录链接已过期，请重新生成。" if problem == "expired" else "登录链接无效。")
-        if board_viewer(userid, config()["web"]["admins"], clock.today()) is None:
+        if board_viewer(userid, config().web.admins, clock.today()) is None:
             refuse(403, "您不在督办通讯录中，无法查看。如需查看，请联系管理员。")
         return signed_in(userid, board_path() + "/")
 
@@ -92,7 +92,7 @@ def register_signin(bp: Blueprint) -> None:
     def link() -> Response | str:
         from web.views import render_overview
 
-        group, problem = check_group_link(board_secret(config()["web"]["secret"]), request.args.get("g", ""),
+        group, problem = check_group_link(board_secret(config().web.secret), request.args.get("g", ""),
                                           request.args.get("e", ""), request.args.get("s", ""), clock.utcnow())
         if group is None:
             message = "这个链接已过期，请打开最新一期周报中的链接，或登录查看。" if problem == "expired" else "链接无效。"

@@ -317,10 +317,10 @@ def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None
     """The callback as a Flask app (its CallbackService is `app.extensions['duban_callback']`).
     `budget_seconds` defaults to [server] reply_budget_seconds."""
     if budget_seconds is None:
-        budget_seconds = float(config["server"].get("reply_budget_seconds", DEFAULT_BUDGET_SECONDS))
+        budget_seconds = float(config.server.reply_budget_seconds)
     service = CallbackService(config, handler, enqueue_notify, budget_seconds=budget_seconds, workers=workers,
                               media_handler=media_handler, card_handler=card_handler)
-    path = config["server"]["path"]
+    path = config.server.path
     app = Flask("duban.callback")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["duban_callback"] = service
@@ -435,13 +435,13 @@ def start_callback(config: Config, handler: Handler, enqueue_notify: Notifier | 
                    host: str | None = None, port: int | None = None, **options: Any) -> RunningCallback:
     """Serve the callback in a background thread; port 0 picks a free port (see `.port`, `.url`)."""
     app = create_app(config, handler, enqueue_notify, **options)
-    host = host if host is not None else config["server"]["host"]
-    port = port if port is not None else config["server"]["port"]
+    host = host if host is not None else config.server.host
+    port = port if port is not None else config.server.port
     return RunningCallback(app, host, port, request_timeout=_request_timeout(config)).start()
 
 
 def _request_timeout(config: Config) -> float:
-    return float(config["server"].get("request_timeout_seconds", REQUEST_TIMEOUT))
+    return float(config.server.request_timeout_seconds)
 
 
 def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
@@ -452,9 +452,9 @@ def serve_callback(config: Config, handler: Handler, enqueue_notify: Notifier | 
 
     summarise_queue_warnings()
     app = create_app(config, handler, enqueue_notify, **options)
-    host = host if host is not None else config["server"]["host"]
-    port = port if port is not None else config["server"]["port"]
-    log.info("WeCom callback listening on http://%s:%s%s", host, port, config["server"]["path"])
+    host = host if host is not None else config.server.host
+    port = port if port is not None else config.server.port
+    log.info("WeCom callback listening on http://%s:%s%s", host, port, config.server.path)
     try:
         serve(app, host=host, port=port, threads=WAITRESS_THREADS, ident="duban",
               _server=lambda *a, **kw: apply_request_deadline(create_server(*a, **kw), _request_timeout(config)),

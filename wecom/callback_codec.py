@@ -172,9 +172,9 @@ class CallbackCodec:
 
     @classmethod
     def from_config(cls, config: Config) -> CallbackCodec:
-        w = config["wecom"]
-        window = float(config["server"].get("replay_window_seconds", REPLAY_WINDOW_SECONDS))
-        return cls(w["token"], w["encoding_aes_key"], w["corp_id"], replay_window_seconds=window)
+        w = config.wecom
+        window = float(config.server.replay_window_seconds)
+        return cls(w.token, w.encoding_aes_key, w.corp_id, replay_window_seconds=window)
 
     def __repr__(self) -> str:  # never show the secrets, even in a debugger or a traceback with locals
         return f"CallbackCodec(corp_id={self.corp_id!r})"

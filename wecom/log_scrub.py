@@ -51,12 +51,11 @@ def chat_text_logged() -> bool:
 def install_scrubbing(config: Any = None) -> None:
     """Scrub every log record of this process; learn the configured secrets. Safe to call again."""
     if config is not None:
-        w = config["wecom"]
-        for key in ("secret", "token", "encoding_aes_key"):
-            remember_secret(w.get(key))
-        secret = w.get("secret") or ""
-        remember_secret(secret[:10])  # wechatpy's access_token_key: f"{corp_id}_{secret[:10]}_access_token"
-        _state["chat_text"] = bool(config.values.get("log", {}).get("chat_text", False))
+        w = config.wecom
+        for secret in (w.secret, w.token, w.encoding_aes_key):
+            remember_secret(secret)
+        remember_secret(w.secret[:10])  # wechatpy's access_token_key: f"{corp_id}_{w.secret[:10]}_access_token"
+        _state["chat_text"] = bool(config.log.chat_text)
     if _state["installed"]:
         return
     previous = logging.getLogRecordFactory()

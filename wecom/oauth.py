@@ -38,14 +38,14 @@ class OAuthSettings:
 
 
 def oauth_settings(config: Config) -> OAuthSettings:
-    w = config["wecom"]
-    base = w["api_base_url"] or DEFAULT_API_BASE_URL
+    w = config.wecom
+    base = w.api_base_url or DEFAULT_API_BASE_URL
     if base.rstrip("/") == DEFAULT_API_BASE_URL.rstrip("/"):
         authorize = WECOM_AUTHORIZE_URL
     else:
         parts = urlsplit(base)
         authorize = urlunsplit((parts.scheme, parts.netloc, AUTHORIZE_PATH, "", ""))
-    return OAuthSettings(w["corp_id"], int(w["agent_id"] or 0), authorize)
+    return OAuthSettings(w.corp_id, int(w.agent_id or 0), authorize)
 
 
 def authorize_url(settings: OAuthSettings, redirect_uri: str, state: str) -> str:
@@ -56,8 +56,8 @@ def authorize_url(settings: OAuthSettings, redirect_uri: str, state: str) -> str
 
 
 def client_from_config(config: Config) -> DubanWeChatClient:
-    w = config["wecom"]
-    return make_client(w["corp_id"], w["secret"], int(w["agent_id"] or 0), w["api_base_url"], float(w["timeout"]),
+    w = config.wecom
+    return make_client(w.corp_id, w.secret, int(w.agent_id or 0), w.api_base_url, float(w.timeout),
                        session=DatabaseTokenStorage())
 
 

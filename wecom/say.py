@@ -79,12 +79,12 @@ def seal_request(codec: CallbackCodec, plain_xml: str, agent_id: int, *, nonce: 
 def build_callback_request(config: Config, userid: str, text: str, msgid: str | None = None,
                            create_time: int | None = None) -> tuple[dict[str, str], bytes]:
     """(query params, body) of the POST WeCom would send for a text message from `userid`."""
-    w = config["wecom"]
+    w = config.wecom
     codec = CallbackCodec.from_config(config)
     create_time = create_time if create_time is not None else int(clock.now().timestamp())
-    plain = message_xml(w["corp_id"], userid, "text", create_time, int(w["agent_id"]), content=text,
+    plain = message_xml(w.corp_id, userid, "text", create_time, int(w.agent_id), content=text,
                         msgid=msgid or new_msgid())
-    return seal_request(codec, plain, int(w["agent_id"]))
+    return seal_request(codec, plain, int(w.agent_id))
 
 
 BUTTON_REPLY = "[按钮] "  # how a passive button update reads in `duban say`
@@ -119,12 +119,12 @@ def media_message_xml(corp_id: str, userid: str, create_time: int, agent_id: int
 
 def build_plain_request(config: Config, plain: str) -> tuple[dict[str, str], bytes]:
     """(query params, body) of a callback POST carrying `plain` (built with the helpers above)."""
-    return seal_request(CallbackCodec.from_config(config), plain, int(config["wecom"]["agent_id"]))
+    return seal_request(CallbackCodec.from_config(config), plain, int(config.wecom.agent_id))
 
 
 def url_check_params(config: Config, echo: str) -> dict[str, str]:
     """The query WeCom sends to check the callback URL, carrying `echo` encrypted."""
-    params, _body = seal_request(CallbackCodec.from_config(config), echo, int(config["wecom"]["agent_id"]))
+    params, _body = seal_request(CallbackCodec.from_config(config), echo, int(config.wecom.agent_id))
     sealed_echo = SafeET.fromstring(_body).findtext("Encrypt")
     return {**params, "echostr": sealed_echo}
 
@@ -165,9 +165,9 @@ def reply_text(codec: CallbackCodec, body: bytes | str) -> str:
 
 
 def default_url(config: Config) -> str:
-    s = config["server"]
-    host = "127.0.0.1" if s["host"] in ("0.0.0.0", "::", "") else s["host"]
-    return f"http://{host}:{s['port']}{s['path']}"
+    s = config.server
+    host = "127.0.0.1" if s.host in ("0.0.0.0", "::", "") else s.host
+    return f"http://{host}:{s.port}{s.path}"
 
 
 def say(url: str, config: Config, userid: str, text: str, *, timeout: float = 10.0,
@@ -200,7 +200,7 @@ def post_callback(url: str, config: Config, params: dict[str, str], body: bytes,
 
 def _emulator(config: Config, action: str, payload: dict, timeout: float) -> dict:
     """A control call to the emulator serving [wecom] api_base_url (what the user's client would do)."""
-    base = config["wecom"]["api_base_url"]
+    base = config.wecom.api_base_url
     root = base[: base.index("cgi-bin/")] if "cgi-bin/" in base else base
     try:
         answer = requests.post(f"{root}emulator/{action}", json=payload, timeout=timeout)
@@ -220,8 +220,8 @@ def click_card(url: str, config: Config, userid: str, task_id: str, key: str, se
     """Click button `key` on card `task_id` as `userid` (ticking `selected` first); return the reply."""
     event = _emulator(config, "click", {"userid": userid, "task_id": task_id, "key": key, "selected": selected},
                       timeout)["event"]
-    w = config["wecom"]
-    plain = card_event_xml(w["corp_id"], userid, int(clock.now().timestamp()), int(w["agent_id"]), event)
+    w = config.wecom
+    plain = card_event_xml(w.corp_id, userid, int(clock.now().timestamp()), int(w.agent_id), event)
     params, body = build_plain_request(config, plain)
     return post_callback(url, config, params, body, timeout=timeout)
 
@@ -240,8 +240,8 @@ def send_file(url: str, config: Config, userid: str, path: str, *, timeout: floa
         data = handle.read()
     media_id = _emulator(config, "media", {"userid": userid, "filename": name, "kind": kind,
                                            "data": base64.b64encode(data).decode("ascii")}, timeout)["media_id"]
-    w = config["wecom"]
-    plain = media_message_xml(w["corp_id"], userid, int(clock.now().timestamp()), int(w["agent_id"]), kind,
+    w = config.wecom
+    plain = media_message_xml(w.corp_id, userid, int(clock.now().timestamp()), int(w.agent_id), kind,
                               media_id, name, new_msgid())
     params, body = build_plain_request(config, plain)
     return post_callback(url, config, params, body, timeout=timeout)
