@@ -24,6 +24,17 @@ from store.db import backend, database
 _Slot = tuple[int, int | None] | None  # (argument, list index) for a bound value; None for a constant
 
 
+class _Built:
+    """The part of a database `query.execute(database)` uses: run this statement, already built, with these
+    parameters."""
+
+    def __init__(self, sql: str, params: list) -> None:
+        self.sql, self.params = sql, params
+
+    def execute(self, _query: Any, *args: Any, **kwargs: Any) -> Any:
+        return database.execute_sql(self.sql, self.params)
+
+
 def _marker(value: Any, serial: int) -> Any:
     if isinstance(value, bool) or value is None:
         raise TypeError("a prepared query takes str, int, date, datetime or lists of int, not bool or None")
@@ -86,14 +97,19 @@ class Prepared:
     def execute(self, *args: Any) -> tuple[pw.BaseQuery, Any]:
         """(the query as built, the cursor of this run)."""
         query, sql, constants, slots = self._plan(args)
-        params = [c if s is None else args[s[0]] if s[1] is None else args[s[0]][s[1]]
-                  for c, s in zip(constants, slots, strict=True)]
-        return query, database.execute_sql(sql, params)
+        return query, database.execute_sql(sql, self._bind(args, constants, slots))
+
+    @staticmethod
+    def _bind(args: tuple, constants: list, slots: list) -> list:
+        return [c if s is None else args[s[0]] if s[1] is None else args[s[0]][s[1]]
+                for c, s in zip(constants, slots, strict=True)]
 
     def rows(self, *args: Any) -> list[Any]:
         """Every row, as the query would give them (models, tuples, dicts …)."""
-        query, cursor = self.execute(*args)
-        return list(query._get_cursor_wrapper(cursor))
+        query, sql, constants, slots = self._plan(args)
+        # peewee's public execute(database) with a stand-in that runs the statement already built: the rows come
+        # through the query's own cursor wrapper (models, joins, conversions), and nothing is built again.
+        return list(query.clone().execute(_Built(sql, self._bind(args, constants, slots))))
 
     def first(self, *args: Any) -> Any:
         """The first row, or None (the query should carry its own LIMIT 1)."""

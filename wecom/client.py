@@ -85,10 +85,10 @@ class DubanWeChatClient(WeChatClient):
         except WeChatClientException as exc:
             if exc.errcode not in TOKEN_ERRCODES or token_given:
                 raise
-        self._refresh_token(first["params"].get("access_token"))
+        self.refresh_token(first["params"].get("access_token"))
         return super()._request(method, url_or_endpoint, **{**kwargs, "params": dict(caller_params or {})})
 
-    def _refresh_token(self, rejected: str | None) -> None:
+    def refresh_token(self, rejected: str | None) -> None:
         """Fetch a new token unless another thread (or process sharing the session) already did."""
         with self._refresh_lock:
             forget = getattr(self.session, "forget", None)

@@ -65,7 +65,7 @@ def download_media(client: DubanWeChatClient, media_id: str, max_bytes: int,
         except requests.RequestException as exc:
             return Download(False, error=error_for_transport(exc))
         if answer.error is not None and answer.error.errcode in TOKEN_ERRCODES and attempt == 1:
-            client._refresh_token(token)
+            client.refresh_token(token)
             continue
         return answer
     return Download(False, error=SendError("retry", None, "token refused twice"))
