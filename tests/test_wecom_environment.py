@@ -32,9 +32,9 @@ def test_an_environment_proxy_carries_every_send(clean_env):
 
 def test_no_proxy_is_honoured_and_settings_are_read_once(clean_env):
     clean_env.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    through = make_client(CORP_ID, SECRET, AGENT_ID, api_base_url="https://qyapi.weixin.qq.com/cgi-bin/")
+    through = make_client(CORP_ID, SECRET, AGENT_ID, api_base_url="https://wecom.example/cgi-bin/")
     assert through._http.proxies.get("https") == "http://proxy.example:3128"
-    clean_env.setenv("NO_PROXY", "qyapi.weixin.qq.com")
-    direct = make_client(CORP_ID, SECRET, AGENT_ID, api_base_url="https://qyapi.weixin.qq.com/cgi-bin/")
+    clean_env.setenv("NO_PROXY", "wecom.example")
+    direct = make_client(CORP_ID, SECRET, AGENT_ID, api_base_url="https://wecom.example/cgi-bin/")
     assert "https" not in direct._http.proxies
     assert through._http.trust_env is False and direct._http.trust_env is False
