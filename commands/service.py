@@ -138,6 +138,12 @@ def start_web_server(config, callback: bool, make_handler, make_notifier, log):
         log.info("status board at %s", config.web.path)
     if app is None:
         return None
-    running = RunningCallback(app, config.server.host, config.server.port).start()
+    try:
+        running = RunningCallback(app, config.server.host, config.server.port).start()
+    except BaseException:
+        from commands.web import stop_board
+
+        stop_board(app)  # the port is taken (or worse): no board thread may outlive the failed start
+        raise
     log.info("listening on %s", running.url)
     return running

@@ -10,6 +10,7 @@ import json
 import re
 import signal
 import socket
+import threading
 
 import openpyxl
 import pytest
@@ -141,6 +142,8 @@ def test_the_second_month(duban, emu, tmp_path):
             busy.listen()
             line = _one_line_error(duban("serve", ok=False))
             assert "port is already in use" in line
+        # nothing of the failed start keeps running (the board's refresher thread was once left behind)
+        assert not [t for t in threading.enumerate() if t.name == "duban-board-refresh" and t.is_alive()]
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
