@@ -117,6 +117,11 @@ def db_url(request, tmp_path) -> str:
     schema.upgrade()
     if backend != "sqlite":
         _clear_tables()
+    # The board's figures are cached per database; a server database is shared by every test of a run, so a
+    # test must not meet the figures an earlier one computed.
+    from store import board_cache
+
+    board_cache.clear()
     yield url
     store_db.close()
 
