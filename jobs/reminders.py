@@ -21,7 +21,7 @@ from jobs.words import md, short_title
 from store.cardstate import card_settings, register_card
 from store.clock import clock as store_clock
 from store.config import Config
-from store.db import in_transaction_retrying
+from store.db import in_transaction_retrying, run_concurrently
 from store.due import next_occurrence
 from store.reach import reachable
 from store.reminders import (
@@ -29,8 +29,8 @@ from store.reminders import (
     DeadlineRow,
     OpenAssignment,
     active_plan_count,
+    claim_all,
     claim_each,
-    claim_for,
     contacts_by_unit,
     link_outbox,
     open_assignments,
@@ -90,10 +90,12 @@ class Item:
     due: dt.date | None
     late: int = 0  # working days past the due date
     remaining: int = 0  # working days left before it
+    # (assignment, deadline, stage key): what the reminder log records. Worked out once, as planning, the
+    # message's digest and its claims each ask for it (a daily send has 77,000 items).
+    key: tuple[int, int, str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> tuple[int, int, str]:
-        return (self.assignment.id, self.deadline.id, self.stage.key)
+    def __post_init__(self) -> None:
+        self.key = (self.assignment.id, self.deadline.id, self.stage.key)
 
     @property
     def urgency(self) -> tuple[int, int, int]:
@@ -456,26 +458,33 @@ def send_reminders(today: dt.date, now_utc: dt.datetime, config: Config, calenda
     """
     run = plan_reminders(today, now_utc, config, calendar)
     enqueued = []
-    # A card registers itself with its items (_enqueue_one); plain texts go in groups, a few statements each.
+    # A card registers itself with its items (_enqueue_one); plain texts go in groups, a few statements each
+    # (two groups at a time where the database works on two connections at once: run_concurrently).
     for message in [m for m in run.messages if m.card is not None]:
         sent = in_transaction_retrying(partial(_enqueue_one, message, today, enqueue))
         if sent is not None:
             enqueued.append(sent)
     texts = [m for m in run.messages if m.card is None]
-    for start in range(0, len(texts), MESSAGES_PER_TRANSACTION):
-        group = texts[start:start + MESSAGES_PER_TRANSACTION]
-        try:
-            enqueued += in_transaction_retrying(partial(_enqueue_group, group, today, enqueue))
-        except _Contested:
-            # Another run claimed some of these items meanwhile (the group was rolled back): one message at a
-            # time, each with the items still unclaimed.
-            for message in group:
-                sent = in_transaction_retrying(partial(_enqueue_one, message, today, enqueue))
-                if sent is not None:
-                    enqueued.append(sent)
+    groups = [texts[start:start + MESSAGES_PER_TRANSACTION] for start in range(0, len(texts), MESSAGES_PER_TRANSACTION)]
+    for sent in run_concurrently([partial(_send_group, group, today, enqueue) for group in groups]):
+        enqueued += sent
     run.messages = enqueued
     run.enqueued = len(enqueued)
     return run
+
+
+def _send_group(messages: list[Message], today: dt.date, enqueue: Enqueue) -> list[Message]:
+    """A group in one transaction; when another run claimed some of its items meanwhile (the group was rolled
+    back), one message at a time, each with the items still unclaimed. The messages enqueued."""
+    try:
+        return in_transaction_retrying(partial(_enqueue_group, messages, today, enqueue))
+    except _Contested:
+        enqueued = []
+        for message in messages:
+            sent = in_transaction_retrying(partial(_enqueue_one, message, today, enqueue))
+            if sent is not None:
+                enqueued.append(sent)
+        return enqueued
 
 
 class _Contested(Exception):
@@ -493,7 +502,7 @@ def _enqueue_group(messages: list[Message], today: dt.date, enqueue: Enqueue) ->
     else:
         ids = {key: enqueue(key, m.userid, m.text) for key, m in zip(keys, messages, strict=True)}
     claims = [(i.key, ids.get(key)) for key, m in zip(keys, messages, strict=True) for i in m.items]
-    if any(outbox_id is None for _key, outbox_id in claims) or claim_for(claims, today) < len(claims):
+    if any(outbox_id is None for _key, outbox_id in claims) or not claim_all(claims, today):
         raise _Contested
     return list(messages)
 

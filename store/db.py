@@ -10,8 +10,10 @@ import logging
 import math
 import os
 import random
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -32,6 +34,9 @@ SQLITE_BUSY_MS = 5000
 RETRY_MYSQL_ERRNOS = frozenset({1213})
 RETRY_PG_CODES = frozenset({"40001", "40P01"})
 RETRY_ATTEMPTS = 4
+# Connections `run_concurrently` writes on at once, by backend (one where absent): SQLite has one writer at a
+# time anyway; MariaDB was not measured.
+CONCURRENT_CONNECTIONS = {"postgresql": 2}
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -220,6 +225,43 @@ def in_transaction_retrying(work: Callable[[], T], attempts: int = RETRY_ATTEMPT
             log.info("transaction rolled back (%s), retrying (%d of %d)", exc, attempt, attempts - 1)
             pause(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
+
+
+def run_concurrently(works: Sequence[Callable[[], T]]) -> list[T]:
+    """Each work's result, in order. On PostgreSQL two run at a time, each thread on its own connection (a work
+    opens its own transactions, e.g. with `in_transaction_retrying`): the server then does the per-row work of
+    big inserts (foreign-key checks, index entries) on two cores while this process waits, which made a daily
+    send's writing about 30 % faster. Elsewhere, and inside a transaction (another connection would not see
+    it), one after another in this thread. After a failure no further work starts; the first failure is
+    raised once the works running have ended."""
+    threads = CONCURRENT_CONNECTIONS.get(backend(), 1)
+    if threads < 2 or len(works) < 2 or database.in_transaction():
+        return [work() for work in works]
+    failed = threading.Event()
+
+    def run(work: Callable[[], T]) -> T:
+        if failed.is_set():
+            raise _NotStarted
+        try:
+            with unit_of_work():
+                return work()
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="duban-writer") as pool:
+        futures = [pool.submit(run, work) for work in works]
+        try:
+            # Works start in order, so the failure comes before any work it kept from starting (_NotStarted).
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise  # once the with-block has waited for the works running
+
+
+class _NotStarted(Exception):
+    """A work `run_concurrently` did not start because another had failed."""
 
 
 def write_transaction() -> Any:

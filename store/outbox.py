@@ -34,7 +34,6 @@ MAX_TOUSER = 1000
 KEY_MAX = 190
 CLAIM_ROUNDS = 5
 TEXT_MAX_BYTES = 65535
-ENQUEUE_ROWS = 100  # outbox rows per insert (9 parameters each)
 UNSENT_STATES = ("pending", "sending", "failed")
 
 # (channel, target) pairs a claim must skip; target None means the whole channel.
@@ -73,8 +72,7 @@ def enqueue_many(messages: Sequence[tuple[str, str, str, str, str]], now: dt.dat
     rows = [{"dedupe_key": key, "channel": channel, "target": target, "msgtype": msgtype, "body": body,
              "state": "pending", "attempts": 0, "next_try_at": now, "created_at": now}
             for key, channel, target, body, msgtype in messages]
-    for start in range(0, len(rows), ENQUEUE_ROWS):
-        insert_ignore_many(Outbox, rows[start:start + ENQUEUE_ROWS])
+    insert_ignore_many(Outbox, rows)
     keys = [m[0] for m in messages]
     ids: dict[str, int] = {}
     for start in range(0, len(keys), 500):

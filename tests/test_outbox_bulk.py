@@ -5,8 +5,10 @@ import datetime as dt
 import pytest
 
 from store import outbox as box
-from store.db import StoreError
-from store.models import Outbox
+from store.db import StoreError, database
+from store.models import Assignment, Outbox, ReminderLog
+from store.reminders import claim_all, claim_each
+from tests.world import build_world
 
 T0 = dt.datetime(2019, 10, 22, 1, 10)
 
@@ -25,3 +27,19 @@ def test_enqueue_many_checks_every_message_before_writing(db_url):
     with pytest.raises(StoreError):
         box.enqueue_many([("ok", "app", "u1", "好", "text"), ("bad", "fax", "u2", "不行", "text")], now=T0)
     assert Outbox.select().count() == 0
+
+
+def test_claim_all_claims_every_item_or_none(db_url):
+    build_world()
+    a, deadline = next((a.id, d) for a in Assignment.select() for d in a.task.deadlines)
+    day = T0.date()
+    first = box.enqueue("k1", "app", "u1", "第一条", now=T0).id
+    items = [((a, deadline.id, "before_7"), first), ((a, deadline.id, "before_3"), first)]
+    with database.atomic():
+        assert claim_each([(a, deadline.id, "before_3")], day) == [(a, deadline.id, "before_3")]  # another run's
+        assert claim_all(items, day) is False
+        # Nothing of the refused claim stayed, and the transaction goes on (PostgreSQL's was not aborted).
+        assert ReminderLog.select().count() == 1
+        assert claim_all(items[:1], day) is True
+    logs = {r.stage: r.outbox_id for r in ReminderLog.select()}
+    assert logs == {"before_3": None, "before_7": first}

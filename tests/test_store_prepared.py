@@ -1,13 +1,16 @@
-"""Prepared queries give exactly what peewee gives, for new values and new list lengths, on every backend."""
+"""Prepared queries give exactly what peewee gives, for new values and new list lengths, on every backend; rows
+inserted many at a time (as arrays on PostgreSQL) come back exactly as written."""
 
 import datetime as dt
 
+import peewee
 import pytest
 
 from store.clock import clock
 from store.contacts import add_contact
+from store.db import database
 from store.models import Contact, Inbox, Unit
-from store.prepared import Prepared, insert_ignore
+from store.prepared import Prepared, insert_columns, insert_ignore, insert_ignore_columns, insert_ignore_many
 from store.units import add_unit
 
 SINCE = dt.datetime(2019, 10, 22, 1, 0)
@@ -56,3 +59,42 @@ def test_insert_ignore_fills_model_defaults_and_ignores_a_duplicate_key(db_url):
     assert insert_ignore(Inbox, {**fields, "content": "again"}) is None
     row = Inbox.get(Inbox.key == "m1")
     assert (row.id, row.content, row.deferred) == (first, "x", False)
+
+
+# Values an array literal must carry unchanged: separators, quotes, backslashes, braces, the word NULL, blanks.
+AWKWARD = ["plain", "comma, {braces}", 'double " quote', "back \\ slash \\\"", "", "NULL", "  padded  ",
+           "换行\n中文", "single ' quote"]
+
+
+def test_insert_ignore_columns_round_trips_every_value_and_skips_existing_keys(db_url):
+    insert_ignore(Inbox, {"key": "k0", "from_user": "earlier", "received_at": SINCE})
+    keys = [f"k{n}" for n in range(len(AWKWARD))]
+    times = [SINCE + dt.timedelta(days=n, seconds=n) for n in range(len(AWKWARD))]
+    replies = [None if n % 2 else text for n, text in enumerate(AWKWARD)]
+    inserted = insert_ignore_columns(Inbox, {"key": keys, "content": AWKWARD, "reply": replies, "received_at": times},
+                                     {"from_user": "u1"})
+    assert inserted == len(AWKWARD) - 1  # k0 was there: left as it was
+    rows = {r.key: r for r in Inbox.select()}
+    assert (rows["k0"].from_user, rows["k0"].content, rows["k0"].received_at) == ("earlier", "", SINCE)
+    for n, key in enumerate(keys[1:], start=1):
+        row = rows[key]
+        assert (row.content, row.reply, row.received_at, row.from_user, row.deferred) == (
+            AWKWARD[n], replies[n], times[n], "u1", False)
+
+
+def test_insert_ignore_many_takes_any_number_of_rows(db_url):
+    rows = [{"key": f"m{n}", "from_user": "u", "received_at": SINCE, "deferred": n % 3 == 0} for n in range(1500)]
+    assert insert_ignore_many(Inbox, rows[:10]) == 10
+    assert insert_ignore_many(Inbox, rows) == 1490  # more values than one VALUES statement holds
+    assert Inbox.select().count() == 1500
+    assert Inbox.select().where(Inbox.deferred == True).count() == 500  # noqa: E712
+
+
+def test_insert_columns_fails_on_an_existing_key_and_inserts_nothing(db_url):
+    insert_ignore(Inbox, {"key": "k1", "from_user": "u", "received_at": SINCE})
+    with database.atomic():
+        with pytest.raises(peewee.IntegrityError):
+            with database.atomic():  # a savepoint: PostgreSQL's transaction goes on after the failure
+                insert_columns(Inbox, {"key": ["k0", "k1", "k2"]}, {"from_user": "u", "received_at": SINCE})
+        assert insert_columns(Inbox, {"key": ["k3"]}, {"from_user": "u", "received_at": SINCE}) == 1
+    assert sorted(r.key for r in Inbox.select()) == ["k1", "k3"]
