@@ -26,6 +26,7 @@ import peewee as pw
 
 from store.db import database
 from store.models import Assignment, Deadline, Evidence, Extension, Plan, ReminderLog, Report, Task, Unit
+from store.periodic import Periodic
 
 log = logging.getLogger("duban.web")
 MAX_AGE_SECONDS = 60.0
@@ -99,31 +100,12 @@ def refresh() -> int:
     return len(due)
 
 
-class Refresher:
+class Refresher(Periodic):
     """A daemon thread calling `refresh()` every `interval` seconds (in `duban serve`)."""
 
     def __init__(self, interval: float = 2.0) -> None:
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="duban-board-refresh", daemon=True)
-
-    def start(self) -> Refresher:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=10)
-
-    def _run(self) -> None:
-        from store.db import unit_of_work
-
-        while not self.stopped.wait(self.interval):
-            try:
-                with unit_of_work():
-                    refresh()
-            except Exception:  # noqa: BLE001 - the database is down for a moment: pages compute their own
-                log.warning("board figures could not be refreshed", exc_info=True)
+        # the database is down for a moment: pages compute their own
+        super().__init__(refresh, interval, "duban-board-refresh", log, "board figures could not be refreshed")
 
 
 def clear() -> None:

@@ -8,9 +8,10 @@ All datetimes here are naive UTC (as stored); `today` is the local calendar date
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import peewee as pw
 
@@ -59,31 +60,46 @@ class Actor:
         return self.contact.role == "leader"
 
 
+_CONTACT_COLUMNS = (Contact.id, Contact.unit, Contact.name, Contact.userid, Contact.mobile, Contact.role,
+                    Contact.active, Contact.away_until, Contact.delegate, Contact.problem, Contact.created_at,
+                    Contact.cards)
 _actor_query = Prepared(lambda userid: (
-    Contact.select(Contact, Unit).join(Unit)
+    Contact.select(*_CONTACT_COLUMNS, Unit.name).join(Unit)
     .where((Contact.userid == userid) & (Contact.active == True))  # noqa: E712
-    .limit(1)))
+    .limit(1).tuples()))
 _covered_query = Prepared(lambda contact_id, today: (
-    Contact.select(Contact, Unit).join(Unit)
+    Contact.select(Contact.unit, Unit.name, Contact.role).join(Unit)
     .where((Contact.delegate == contact_id) & (Contact.active == True)  # noqa: E712
            & (Contact.away_until >= today))
-    .order_by(Unit.name)))
+    .order_by(Unit.name).tuples()))
+
+
+def _contact(row: tuple) -> Contact:
+    """A Contact (with its unit's name) from an `_actor_query` row: building it from plain values cost a
+    fraction of peewee's joined-model rows, on every message."""
+    values = dict(zip((f.name for f in _CONTACT_COLUMNS), row, strict=False))
+    unit_id = values.pop("unit")
+    delegate_id = values.pop("delegate")
+    contact = Contact(**values, unit=Unit(id=unit_id, name=row[-1]))
+    contact.delegate_id = delegate_id
+    return contact
 
 
 def find_actor(userid: str, today: dt.date) -> Actor | None:
     """The active contact with this WeCom userid and the units they act for today, or None."""
-    contact = _actor_query.first((userid or "").strip())
-    if contact is None:
+    rows = _actor_query.tuples((userid or "").strip())
+    if not rows:
         return None
+    contact = _contact(rows[0])
     unit_ids, names = [contact.unit_id], {contact.unit_id: contact.unit.name}
     decide = [contact.unit_id] if contact.role == "leader" else []
-    for away in _covered_query.rows(contact.id, today):
-        if away.unit_id not in names:
-            unit_ids.append(away.unit_id)
-            names[away.unit_id] = away.unit.name
+    for unit_id, unit_name, role in _covered_query.tuples(contact.id, today):
+        if unit_id not in names:
+            unit_ids.append(unit_id)
+            names[unit_id] = unit_name
         # Only a leader standing in for a leader may decide that leader's unit's extensions.
-        if contact.role == "leader" and away.role == "leader" and away.unit_id not in decide:
-            decide.append(away.unit_id)
+        if contact.role == "leader" and role == "leader" and unit_id not in decide:
+            decide.append(unit_id)
     return Actor(contact, unit_ids, names, decide)
 
 
@@ -140,9 +156,10 @@ def urgency_key(item: ChatItem) -> tuple:
 
 
 # Just what effective_due reads, as named tuples: a Deadline model per row cost more than the query.
+DeadlineRow = namedtuple("DeadlineRow", "task kind due recurrence day_of_period")
 _deadlines_query = Prepared(lambda ids: (
     Deadline.select(Deadline.task, Deadline.kind, Deadline.due, Deadline.recurrence, Deadline.day_of_period)
-    .where(Deadline.task.in_(ids)).order_by(Deadline.position).namedtuples()))
+    .where(Deadline.task.in_(ids)).order_by(Deadline.position).tuples()))
 _reminded_query = Prepared(lambda ids: (
     ReminderLog.select(ReminderLog.assignment, pw.fn.MAX(ReminderLog.sent_on))
     .where(ReminderLog.assignment.in_(ids)).group_by(ReminderLog.assignment).tuples()))
@@ -154,8 +171,8 @@ def deadlines_by_task(task_ids: Iterable[int]) -> dict[int, list[DeadlineLike]]:
     out: dict[int, list[DeadlineLike]] = defaultdict(list)
     ids = sorted(set(task_ids))
     for start in range(0, len(ids), CHUNK):
-        for d in _deadlines_query.rows(ids[start:start + CHUNK]):
-            out[d.task].append(d)
+        for row in _deadlines_query.tuples(ids[start:start + CHUNK]):
+            out[row[0]].append(DeadlineRow._make(row))
     return out
 
 
@@ -166,7 +183,7 @@ def _items(rows: list[tuple], today: dt.date) -> list[ChatItem]:
     reminded: dict[int, dt.date] = {}
     ids = [r[0] for r in rows]
     for start in range(0, len(ids), CHUNK):
-        reminded.update(_reminded_query.rows(ids[start:start + CHUNK]))
+        reminded.update(_reminded_query.tuples(ids[start:start + CHUNK]))
     items = []
     for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row in rows:
         dls = deadlines.get(task_id, [])
@@ -198,7 +215,7 @@ def open_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
     """These units' assignments not yet done, in active plans, most urgent first."""
     if not unit_ids:
         return []
-    return _items(_open_query.rows(list(unit_ids)), today)
+    return _items(_open_query.tuples(list(unit_ids)), today)
 
 
 def unit_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
@@ -214,16 +231,33 @@ def items_by_seq(seq: int, unit_ids: list[int], today: dt.date, plan_code: str |
     with `sub`, only that sub-row (4-2)."""
     if not unit_ids:
         return []
-    query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Task.seq == seq))
+    args: list = [list(unit_ids), seq]
     if sub is not None:
-        query = query.where(Task.sub == sub)
+        args.append(sub)
     if plan_code:
-        query = query.where(Plan.code == plan_code.upper())
-    return _items(list(query), today)
+        args.append(plan_code.upper())
+    return _items(_by_seq_queries[(sub is not None, bool(plan_code))].tuples(*args), today)
+
+
+def _by_seq(with_sub: bool, with_plan: bool) -> Prepared:
+    def build(unit_ids: list[int], seq: int, *rest: Any) -> pw.ModelSelect:
+        query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Task.seq == seq))
+        rest_ = list(rest)
+        if with_sub:
+            query = query.where(Task.sub == rest_.pop(0))
+        if with_plan:
+            query = query.where(Plan.code == rest_.pop(0))
+        return query
+
+    return Prepared(build)
+
+
+_by_seq_queries = {(a, b): _by_seq(a, b) for a in (False, True) for b in (False, True)}
+_item_query = Prepared(lambda assignment_id: _assignment_query().where(Assignment.id == assignment_id))
 
 
 def get_item(assignment_id: int, today: dt.date) -> ChatItem | None:
-    found = _items(list(_assignment_query().where(Assignment.id == assignment_id)), today)
+    found = _items(_item_query.tuples(assignment_id), today)
     return found[0] if found else None
 
 
