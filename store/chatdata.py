@@ -15,7 +15,7 @@ from typing import Any
 
 import peewee as pw
 
-from store.db import StoreError, write_transaction
+from store.db import StoreError, backend, write_transaction
 from store.due import DeadlineLike, effective_due
 from store.inbox import recent_messages
 from store.models import (
@@ -30,7 +30,7 @@ from store.models import (
     Task,
     Unit,
 )
-from store.prepared import Prepared
+from store.prepared import Prepared, insert_ignore
 from store.reach import reachable
 
 REPORT_KINDS_UNDOABLE = ("progress", "done", "extension")
@@ -341,20 +341,33 @@ def report_by_msgid(msgid: str | None) -> Report | None:
 
 def _insert_report(assignment_id: int, contact: Contact | None, kind: str, text: str, percent: int | None,
                    msgid: str | None, now: dt.datetime) -> tuple[Report, bool]:
-    """(report, created). A MsgId seen before returns its report; the savepoint keeps PostgreSQL usable."""
+    """(report, created). A MsgId seen before returns its report, written by whichever call came first: an
+    insert that skips a duplicate key, so nothing fails and no savepoint is needed (PostgreSQL stays usable)."""
     existing = report_by_msgid(msgid)
     if existing is not None:
         return existing, False
-    try:
-        with write_transaction():
-            report = Report.create(assignment=assignment_id, contact=contact, at=now, kind=kind, text=text,
-                                   percent=percent, msgid=msgid or None)
-    except pw.IntegrityError:
-        existing = report_by_msgid(msgid)
+    fields = {"assignment": assignment_id, "contact": contact.id if contact is not None else None, "at": now,
+              "kind": kind, "text": text, "percent": percent, "msgid": msgid or None}
+    new_id = insert_ignore(Report, fields)
+    if new_id is None:
+        # Another transaction wrote it first; under MySQL's repeatable read only a locking read sees that row.
+        existing = report_by_msgid(msgid) or (
+            Report.select().where(Report.msgid == msgid).for_update().first() if msgid and backend() != "sqlite"
+            else None)
         if existing is None:
-            raise
+            raise StoreError(f"report for assignment {assignment_id} was not recorded")
         return existing, False
+    report = Report(id=new_id, **{**fields, "contact": contact})
+    report.undone, report.undoes = False, None
     return report, True
+
+
+_touch_query = Prepared(lambda now, assignment_id: (
+    Assignment.update(last_report_at=now).where(Assignment.id == assignment_id)))
+_state_query = Prepared(lambda assignment_id: (
+    Assignment.select(Assignment.state).where(Assignment.id == assignment_id).tuples()))
+_done_query = Prepared(lambda now, assignment_id: (
+    Assignment.update(state="done", done_at=now, last_report_at=now).where(Assignment.id == assignment_id)))
 
 
 def _id(assignment: Assignment | ChatItem | int) -> int:
@@ -369,7 +382,7 @@ def record_report(assignment: Assignment | ChatItem | int, contact: Contact | No
     with write_transaction():
         report, created = _insert_report(_id(assignment), contact, kind, text, percent, msgid, now)
         if created:
-            Assignment.update(last_report_at=now).where(Assignment.id == _id(assignment)).execute()
+            _touch_query.execute(now, _id(assignment))
     return report
 
 
@@ -381,22 +394,25 @@ def mark_done(assignment: Assignment | ChatItem | int, contact: Contact | None, 
         existing = report_by_msgid(msgid)
         if existing is not None:
             return existing
-        current = Assignment.get_by_id(aid)
-        if current.state == "done":
+        state = _state_query.tuples(aid)
+        if not state:
+            raise Assignment.DoesNotExist(f"assignment {aid} does not exist")
+        if state[0][0] == "done":
             raise ChatDataError("already_done", f"assignment {aid} is already done")
         report, created = _insert_report(aid, contact, "done", text, None, msgid, now)
         if created:
-            Assignment.update(state="done", done_at=now, last_report_at=now).where(Assignment.id == aid).execute()
+            _done_query.execute(now, aid)
             _withdraw_pending(aid, now)
     return report
 
 
+_withdraw_query = Prepared(lambda now, assignment_id: (
+    Extension.update(state="withdrawn", decided_at=now)
+    .where((Extension.assignment == assignment_id) & (Extension.state == "pending"))))
+
+
 def _withdraw_pending(assignment_id: int, now: dt.datetime) -> int:
-    return (
-        Extension.update(state="withdrawn", decided_at=now)
-        .where((Extension.assignment == assignment_id) & (Extension.state == "pending"))
-        .execute()
-    )
+    return _withdraw_query.execute(now, assignment_id)[1].rowcount
 
 
 @dataclass(slots=True)
