@@ -89,9 +89,12 @@ def _store(where: tuple, stamp: tuple, compute: Callable[[], T], used: float) ->
 
 def refresh() -> int:
     """Recompute the recently used values whose stamp moved or that are getting old; returns how many."""
-    stamp = change_stamp()
     now = time.monotonic()
     me = id(database.obj), getattr(database.obj, "database", "")
+    with _lock:
+        if not any(where[1:3] == me and now - e.used < RECENT_SECONDS for where, e in _entries.items()):
+            return 0  # nobody looked at the board lately: not even the stamp's query
+    stamp = change_stamp()
     with _lock:
         due = [(where, e) for where, e in _entries.items() if where[1:3] == me and now - e.used < RECENT_SECONDS
                and (e.stamp != stamp or now - e.made > MAX_AGE_SECONDS * 0.8)]
