@@ -160,9 +160,6 @@ DeadlineRow = namedtuple("DeadlineRow", "task kind due recurrence day_of_period"
 _deadlines_query = Prepared(lambda ids: (
     Deadline.select(Deadline.task, Deadline.kind, Deadline.due, Deadline.recurrence, Deadline.day_of_period)
     .where(Deadline.task.in_(ids)).order_by(Deadline.position).tuples()))
-_reminded_query = Prepared(lambda ids: (
-    ReminderLog.select(ReminderLog.assignment, pw.fn.MAX(ReminderLog.sent_on))
-    .where(ReminderLog.assignment.in_(ids)).group_by(ReminderLog.assignment).tuples()))
 CHUNK = 500
 
 
@@ -180,27 +177,26 @@ def _items(rows: list[tuple], today: dt.date) -> list[ChatItem]:
     """ChatItems from `_assignment_query` rows. Plain tuples: building four model instances per row was most
     of a 「任务」 answer's time."""
     deadlines = deadlines_by_task({r[1] for r in rows})
-    reminded: dict[int, dt.date] = {}
-    ids = [r[0] for r in rows]
-    for start in range(0, len(ids), CHUNK):
-        reminded.update(_reminded_query.tuples(ids[start:start + CHUNK]))
+    as_date = ReminderLog.sent_on.python_value  # a subquery's value comes as the database gives it
     items = []
-    for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row in rows:
+    for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row, reminded in rows:
         dls = deadlines.get(task_id, [])
         due, kind = effective_due(override, dls, today)
         recurrence = next((d.recurrence for d in dls if d.kind == "recurring"), None)
         items.append(ChatItem(aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, due, kind,
-                              recurrence, reminded.get(aid), sub_row))
+                              recurrence, as_date(reminded) if reminded is not None else None, sub_row))
     items.sort(key=urgency_key)
     return items
 
 
 def _assignment_query() -> pw.ModelSelect:
-    """The columns `_items` unpacks, in its order."""
+    """The columns `_items` unpacks, in its order; the last reminder's day in the same statement."""
+    sent = ReminderLog.alias()
+    reminded = sent.select(pw.fn.MAX(sent.sent_on)).where(sent.assignment == Assignment.id)
     return (
         Assignment.select(Assignment.id, Assignment.task, Assignment.unit, Unit.name, Assignment.role,
                           Assignment.state, Plan.code, Task.seq, Task.subcategory, Task.requirement,
-                          Assignment.due_override, Task.sub)
+                          Assignment.due_override, Task.sub, reminded.alias("reminded_on"))
         .join(Unit).switch(Assignment).join(Task).join(Plan)
         .where(Plan.active == True)  # noqa: E712
         .tuples()

@@ -101,8 +101,8 @@ def prune_inbox(before: dt.datetime, batch: int = 1000) -> int:
 class InboxRecorder:
     """Writes answered messages to the inbox from one thread, many rows per transaction.
 
-    For messages answered without the database (「帮助」): the answer does not wait for the write, and under a
-    burst one commit carries every row that arrived meanwhile. Rows are kept in memory until written; a failed
+    For messages answered without the database (「帮助」) and the replies to messages recorded first: the answer
+    does not wait for the write, and under a burst one commit carries every row that arrived meanwhile. Rows are kept in memory until written; a failed
     write is tried again (up to RETRIES times, then the rows are dropped with a warning: they are answers that
     changed nothing, and only the inbox's once-only and rate-limit counts miss them).
     """
@@ -137,6 +137,13 @@ class InboxRecorder:
             self._waiting += 1
         self._queue.put({"key": key, "from_user": from_user, "received_at": received_at, "content": content,
                          "reply": reply, "deferred": deferred})
+
+    def record_reply(self, inbox: Inbox, reply: str) -> None:
+        """Queue the reply to a message already in the inbox (`save_reply`, a moment later, batched)."""
+        inbox.reply = reply
+        with self._lock:
+            self._waiting += 1
+        self._queue.put((inbox.id, reply))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Write every queued row now (or give it up); False on timeout."""
@@ -177,11 +184,15 @@ class InboxRecorder:
                     self._waiting -= len(batch)
                     self._idle.notify_all()
 
-    def _write(self, rows: list[dict]) -> None:
+    def _write(self, rows: list) -> None:
+        new = [r for r in rows if isinstance(r, dict)]
+        replies = [r for r in rows if isinstance(r, tuple)]
         for attempt in range(1, self.RETRIES + 1):
             try:
                 with database.atomic():
-                    insert_ignore_many(Inbox, rows)
+                    insert_ignore_many(Inbox, new)
+                    for row_id, reply in replies:
+                        _save_reply.execute(reply, row_id)
                 return
             except Exception:  # noqa: BLE001 - the database is down for a moment: try again shortly
                 if attempt == self.RETRIES:

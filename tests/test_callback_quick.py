@@ -107,9 +107,12 @@ def test_commands_that_only_read_run_without_the_inbox_first_and_are_recorded_wi
     assert "区财政局" in tasks
     progress = say("czj", "进度 1 已完成初稿", "9302")
     assert full.calls == [("任务", False), ("进度 1 已完成初稿", True)]  # a report is recorded before it runs
+    assert say("czj", "进度 1 已完成初稿", "9302") == progress  # WeCom's retry: answered as before, not run again
+    assert len(full.calls) == 2
     assert service.recorder.flush()
     assert get_incoming("9301").reply == tasks
-    assert get_incoming("9302").reply == progress
+    assert get_incoming("9302").reply == progress  # written a moment later, with others
+    assert say("czj", "进度 1 已完成初稿", "9302") == progress  # and again later
 
 
 def test_one_rate_limit_count_for_both_paths(serve):

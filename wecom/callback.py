@@ -142,6 +142,7 @@ class CallbackService:
         self._lock = threading.Lock()
         self._inflight: dict[str, _InFlight] = {}
         self._deferred: OrderedDict[str, None] = OrderedDict()  # keys whose reply went through the outbox
+        self._answered: OrderedDict[str, str] = OrderedDict()  # replies not yet written to the inbox, by key
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
@@ -239,6 +240,9 @@ class CallbackService:
             log.info("callback retry of %s from %s (seen before)", incoming.key, incoming.from_user)
             with self._lock:
                 deferred = incoming.key in self._deferred
+                answered = self._answered.get(incoming.key)
+            if answered is not None and not deferred:
+                return HandlerAnswer(answered, fresh=False)
             if not deferred and row.reply is None and not row.deferred:
                 # The first delivery may have finished between the insert and now.
                 row = get_incoming(incoming.key) or row
@@ -310,11 +314,21 @@ class CallbackService:
         """The worker: run the handler, queue its messages to others, remember the reply. Never raises."""
         with unit_of_work():
             answer = self._answer_of(incoming)
+            if self.recorder is not None:  # a moment later, many per commit; retries here meanwhile: _answered
+                self._remember(incoming.key, answer.reply)
+                self.recorder.record_reply(row, answer.reply)
+                return answer
             try:
                 save_reply(row, answer.reply)
             except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
                 log.exception("could not store the reply to %s", incoming.key)
         return answer
+
+    def _remember(self, key: str, reply: str) -> None:
+        with self._lock:
+            self._answered[key] = reply
+            while len(self._answered) > DEFERRED_MEMORY:
+                self._answered.popitem(last=False)
 
     def _read_only(self, entry: _InFlight) -> HandlerAnswer:
         """The worker, for a command that changes nothing: no inbox row first (a retry meanwhile simply asks
