@@ -26,6 +26,7 @@ from store.directory import ContactRoles
 
 log = logging.getLogger("duban.chat")
 WINDOW_SECONDS = 60.0
+SUMMARY_SECONDS = 60.0
 QUICK_COMMANDS = ("help",)
 
 
@@ -63,6 +64,10 @@ class QuickAnswers:
         self.directory = directory
         self.rate = rate or RateWindow()
         self.tz = ZoneInfo(config.timezone)
+        self._count_lock = threading.Lock()
+        self._answered: dict[str, int] = {}  # command → answers since the last summary line
+        self._people: set[str] = set()
+        self._since = time.monotonic()
 
     def __call__(self, userid: str, text: str) -> str | None:
         return self.answer(userid, text)
@@ -70,6 +75,7 @@ class QuickAnswers:
     def close(self) -> None:
         """Stop the directory's refresher (the callback service calls this when it closes)."""
         self.directory.stop()
+        self._log_summary(force=True)
 
     def answer(self, userid: str, text: str) -> str | None:
         started = time.perf_counter()
@@ -85,9 +91,29 @@ class QuickAnswers:
             return None
         if not self.rate.admit(userid, self.config.chat.commands_per_minute):
             return None  # the full path words the refusal
-        log.info("chat request from %s: command=%s outcome=answered %.0f ms", userid, cmd.name,
-                 (time.perf_counter() - started) * 1000)
+        log.debug("chat request from %s: command=%s outcome=answered from memory %.2f ms", userid, cmd.name,
+                  (time.perf_counter() - started) * 1000)
+        self._count(userid, cmd.name)
         return reply
+
+    def _count(self, userid: str, command: str) -> None:
+        """Answers from memory are logged as one INFO line a minute (a line each at DEBUG): at a burst's rate a
+        line per 「帮助」 cost more than the answer."""
+        with self._count_lock:
+            self._answered[command] = self._answered.get(command, 0) + 1
+            self._people.add(userid)
+        if time.monotonic() - self._since >= SUMMARY_SECONDS:
+            self._log_summary()
+
+    def _log_summary(self, force: bool = False) -> None:
+        with self._count_lock:
+            now = time.monotonic()
+            if not self._answered or (not force and now - self._since < SUMMARY_SECONDS):
+                return
+            counts, people, seconds = self._answered, len(self._people), now - self._since
+            self._answered, self._people, self._since = {}, set(), now
+        log.info("chat: answered from memory in the last %.0f s: %s, from %d people", seconds,
+                 ", ".join(f"{command}={n}" for command, n in sorted(counts.items())), people)
 
     def reads_only(self, userid: str, text: str) -> bool:
         """A known contact's command that only reads (任务, 详情 …): nothing to undo if it runs twice."""

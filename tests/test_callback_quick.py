@@ -135,3 +135,19 @@ def test_help_is_answered_while_the_database_is_stalled_and_recorded_after(serve
     assert service.recorder.flush()
     assert get_incoming("9501").reply == help_text(False, ADMIN)
     assert full.calls == []
+
+
+def test_answers_from_memory_are_logged_as_one_summary_line(world, caplog):
+    import logging
+
+    config = make_config()
+    chat = make_chat_handlers(config)
+    server = start_callback(config, chat["handler"], None, host="127.0.0.1", port=0,
+                            quick_handler=chat["quick_handler"])
+    with caplog.at_level(logging.INFO, logger="duban.chat"):
+        for n, userid in enumerate(["czj", "czj", "boss"]):
+            reply_of(post(server.url + PATH, *build_callback_request(config, userid, "帮助", msgid=f"960{n}")))
+        assert not [r for r in caplog.records if "czj" in r.getMessage()]  # no line per 「帮助」 at INFO
+        server.stop()  # a last summary when the server stops (else one a minute)
+    lines = [r.getMessage() for r in caplog.records if "answered from memory" in r.getMessage()]
+    assert len(lines) == 1 and "help=3" in lines[0] and "from 2 people" in lines[0]
