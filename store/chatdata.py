@@ -338,10 +338,8 @@ def report_by_msgid(msgid: str | None) -> Report | None:
 def _insert_report(assignment_id: int, contact: Contact | None, kind: str, text: str, percent: int | None,
                    msgid: str | None, now: dt.datetime) -> tuple[Report, bool]:
     """(report, created). A MsgId seen before returns its report, written by whichever call came first: an
-    insert that skips a duplicate key, so nothing fails and no savepoint is needed (PostgreSQL stays usable)."""
-    existing = report_by_msgid(msgid)
-    if existing is not None:
-        return existing, False
+    insert that skips a duplicate key, so nothing fails and no savepoint is needed (PostgreSQL stays usable),
+    and no look-up before it."""
     fields = {"assignment": assignment_id, "contact": contact.id if contact is not None else None, "at": now,
               "kind": kind, "text": text, "percent": percent, "msgid": msgid or None}
     new_id = insert_ignore(Report, fields)
