@@ -63,15 +63,17 @@ class Actor:
 _CONTACT_COLUMNS = (Contact.id, Contact.unit, Contact.name, Contact.userid, Contact.mobile, Contact.role,
                     Contact.active, Contact.away_until, Contact.delegate, Contact.problem, Contact.created_at,
                     Contact.cards)
-_actor_query = Prepared(lambda userid: (
-    Contact.select(*_CONTACT_COLUMNS, Unit.name).join(Unit)
+_Covered = Contact.alias()  # an away contact who named this one as their delegate
+_CoveredUnit = Unit.alias()
+# One statement: the contact, their unit, and each unit they stand in for today (a row each, or one row of NULLs).
+_actor_query = Prepared(lambda userid, today: (
+    Contact.select(*_CONTACT_COLUMNS, Unit.name, _Covered.unit, _CoveredUnit.name, _Covered.role)
+    .join(Unit, on=(Contact.unit == Unit.id))
+    .join(_Covered, pw.JOIN.LEFT_OUTER, on=((_Covered.delegate == Contact.id) & (_Covered.active == True)  # noqa: E712
+                                            & (_Covered.away_until >= today)))
+    .join(_CoveredUnit, pw.JOIN.LEFT_OUTER, on=(_Covered.unit == _CoveredUnit.id))
     .where((Contact.userid == userid) & (Contact.active == True))  # noqa: E712
-    .limit(1).tuples()))
-_covered_query = Prepared(lambda contact_id, today: (
-    Contact.select(Contact.unit, Unit.name, Contact.role).join(Unit)
-    .where((Contact.delegate == contact_id) & (Contact.active == True)  # noqa: E712
-           & (Contact.away_until >= today))
-    .order_by(Unit.name).tuples()))
+    .order_by(_CoveredUnit.name).tuples()))
 
 
 def _contact(row: tuple) -> Contact:
@@ -80,20 +82,23 @@ def _contact(row: tuple) -> Contact:
     values = dict(zip((f.name for f in _CONTACT_COLUMNS), row, strict=False))
     unit_id = values.pop("unit")
     delegate_id = values.pop("delegate")
-    contact = Contact(**values, unit=Unit(id=unit_id, name=row[-1]))
+    contact = Contact(**values, unit=Unit(id=unit_id, name=row[len(_CONTACT_COLUMNS)]))
     contact.delegate_id = delegate_id
     return contact
 
 
 def find_actor(userid: str, today: dt.date) -> Actor | None:
     """The active contact with this WeCom userid and the units they act for today, or None."""
-    rows = _actor_query.tuples((userid or "").strip())
+    rows = _actor_query.tuples((userid or "").strip(), today)
     if not rows:
         return None
     contact = _contact(rows[0])
     unit_ids, names = [contact.unit_id], {contact.unit_id: contact.unit.name}
     decide = [contact.unit_id] if contact.role == "leader" else []
-    for unit_id, unit_name, role in _covered_query.tuples(contact.id, today):
+    for row in rows:
+        unit_id, unit_name, role = row[-3:]
+        if unit_id is None:
+            continue
         if unit_id not in names:
             unit_ids.append(unit_id)
             names[unit_id] = unit_name
