@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from chat import replies
@@ -21,16 +22,22 @@ EXTENSION_STATES = {"pending": "待审批", "approved": "已批准", "rejected":
 
 @registry.command("help", "帮助", "菜单", "help", "?", shape=NONE, usage="帮助", summary="查看本说明")
 def show_help(ctx: Context, cmd: Command) -> str:
+    return help_text(ctx.actor.is_leader, ctx.admin)
+
+
+@functools.lru_cache(maxsize=16)
+def help_text(is_leader: bool, admin: str) -> str:
+    """The 帮助 answer: the same for everyone of a role, so worked out once (commands are registered at import)."""
     lines = ["督办助手指令（编号见「任务」列表方括号内）："]
     specs = sorted(registry.specs(), key=lambda s: HELP_ORDER.index(s.name) if s.name in HELP_ORDER else 99)
     for spec in specs:
-        if spec.name == "help" or (spec.leader_only and not ctx.actor.is_leader):
+        if spec.name == "help" or (spec.leader_only and not is_leader):
             continue
         lines.append(f"{spec.usage} —— {spec.summary}")
     lines.append("直接发文字：本单位只有一项需关注的工作时，记为它的进展。")
     # No plan-code line here: it would cost a query on every 帮助. With several plans, 「任务」 shows the
     # numbers with their codes (A24) and an ambiguous number is answered with the choices.
-    lines.append(f"指令中的数字、符号全角半角均可。如有疑问请联系{ctx.admin}。")
+    lines.append(f"指令中的数字、符号全角半角均可。如有疑问请联系{admin}。")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from chat import actions, commands, evidence, leaders, replies  # noqa: F401
 from chat.context import Context
 from chat.parse import EMPTY, FREE, Command, parse
+from chat.quick import RateWindow
 from chat.registry import registry
 from store import cardstate, chatdata
 from store.config import Config
@@ -70,19 +71,21 @@ def _run(ctx: Context, cmd: Command) -> str:
     return spec.handler(ctx, cmd)
 
 
-def handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime, config: Config) -> ChatResult:
+def handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime, config: Config,
+           rate: RateWindow | None = None) -> ChatResult:
     """Answer one message from `userid`; `now` is UTC (aware, or naive as stored). Never raises.
 
-    Logs one INFO line per request: who, which command (never the text), the outcome and the time taken."""
+    Logs one INFO line per request: who, which command (never the text), the outcome and the time taken.
+    The rate limit is counted in `rate` when given (the callback server's memory), else from the inbox."""
     started = time.perf_counter()
-    result, command, outcome = _handle(userid, text, msgid=msgid, now=now, config=config)
+    result, command, outcome = _handle(userid, text, msgid=msgid, now=now, config=config, rate=rate)
     log.info("chat request from %s: command=%s outcome=%s %.0f ms", userid, command, outcome,
              (time.perf_counter() - started) * 1000)
     return result
 
 
 def _handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime,
-            config: Config) -> tuple[ChatResult, str, str]:
+            config: Config, rate: RateWindow | None) -> tuple[ChatResult, str, str]:
     admin = config.chat.admin_contact
     command = "-"
     try:
@@ -92,7 +95,8 @@ def _handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime,
         if actor is None:
             return ChatResult(replies.not_a_contact(admin)), command, "not_a_contact"
         limit = config.chat.commands_per_minute
-        if chatdata.recent_command_count(actor.contact.userid, now) > limit:
+        if (not rate.admit(actor.contact.userid, limit) if rate is not None
+                else chatdata.recent_command_count(actor.contact.userid, now) > limit):
             return ChatResult(replies.rate_limited(limit)), command, "rate_limited"
         ctx = Context(actor, now, today, config, msgid or None)
         cmd = parse(text, registry.grammar(), today)

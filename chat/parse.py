@@ -153,6 +153,21 @@ def _args(name: str, word: str, shape: str, folded: str, original: str, today: d
     return Command(name, word, ref=ref, text=reason, new_due=found.day)
 
 
+_WORDS: dict[int, tuple[Mapping[str, tuple[str, str]], list[str]]] = {}
+
+
+def _longest_first(grammar: Mapping[str, tuple[str, str]]) -> list[str]:
+    """The grammar's words, longest first: sorted once per grammar (the registry gives the same one each time)."""
+    known = _WORDS.get(id(grammar))
+    if known is not None and known[0] is grammar and len(known[1]) == len(grammar) - ("?" in grammar):
+        return known[1]
+    words = sorted((w for w in grammar if w != "?"), key=len, reverse=True)
+    if len(_WORDS) > 32:
+        _WORDS.clear()
+    _WORDS[id(grammar)] = (grammar, words)
+    return words
+
+
 def parse(text: str | None, grammar: Mapping[str, tuple[str, str]], today: dt.date) -> Command:
     """`grammar` maps each command word (lower-case) to (command name, argument shape)."""
     original = _CONTROL.sub("", text or "").strip()
@@ -161,8 +176,7 @@ def parse(text: str | None, grammar: Mapping[str, tuple[str, str]], today: dt.da
         if folded and set(folded.strip()) <= {"?"} and "?" in grammar:
             return Command(grammar["?"][0], "?")
         return Command(EMPTY)
-    words = sorted((w for w in grammar if w != "?"), key=len, reverse=True)
-    word = _match_word(folded, words)
+    word = _match_word(folded, _longest_first(grammar))
     if word is None:
         ref, end, _problem = parse_ref(folded)
         if ref is not None and not folded[end:].strip(_SEPARATORS):  # only an item number (74, 第74项, A14 …)

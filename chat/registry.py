@@ -28,6 +28,7 @@ class CommandSpec:
 class Registry:
     def __init__(self) -> None:
         self._specs: dict[str, CommandSpec] = {}
+        self._grammar: dict[str, tuple[str, str]] | None = None
 
     def command(self, name: str, *words: str, shape: str, usage: str, summary: str, leader_only: bool = False,
                 mutates: bool = False) -> Callable[[Handler], Handler]:
@@ -40,6 +41,7 @@ class Registry:
                 raise ValueError(f"command words registered twice: {sorted(clash)}")
             self._specs[name] = CommandSpec(name, tuple(w.lower() for w in words), shape, handler, usage, summary,
                                             leader_only, mutates)
+            self._grammar = None
             return handler
 
         return register
@@ -51,8 +53,10 @@ class Registry:
         return list(self._specs.values())
 
     def grammar(self) -> dict[str, tuple[str, str]]:
-        """word → (command name, argument shape), what chat.parse needs."""
-        return {w: (spec.name, spec.shape) for spec in self._specs.values() for w in spec.words}
+        """word → (command name, argument shape), what chat.parse needs (built once; do not change it)."""
+        if self._grammar is None:
+            self._grammar = {w: (spec.name, spec.shape) for spec in self._specs.values() for w in spec.words}
+        return self._grammar
 
 
 registry = Registry()

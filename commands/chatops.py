@@ -12,15 +12,26 @@ from i18n import _
 from store.config import Config
 
 
-def make_chat_handler(config: Config) -> Callable[[str, str, str], Any]:
-    """The callback's handler: the chat room's entry point, with the clock's now and this configuration."""
+def make_chat_handler(config: Config, rate: Any = None) -> Callable[[str, str, str], Any]:
+    """The callback's handler: the chat room's entry point, with the clock's now and this configuration
+    (`rate`: a chat.quick.RateWindow counting the rate limit in memory, shared with the quick handler)."""
     from chat.handler import handle
     from store.clock import clock
 
     def handler(userid: str, text: str, msgid: str) -> Any:
-        return handle(userid, text, msgid=msgid, now=clock.now(), config=config)
+        return handle(userid, text, msgid=msgid, now=clock.now(), config=config, rate=rate)
 
     return handler
+
+
+def make_chat_handlers(config: Config) -> dict[str, Any]:
+    """The callback's chat handlers: `handler` (the full path) and `quick_handler` (「帮助」 from memory, the
+    contact directory read every 2 s), one rate-limit count shared by both."""
+    from chat.quick import QuickAnswers
+    from store.directory import ContactRoles
+
+    quick = QuickAnswers(config, ContactRoles().start())
+    return {"handler": make_chat_handler(config, quick.rate), "quick_handler": quick}
 
 
 def make_callback_handlers(config: Config) -> dict[str, Callable[..., Any]]:
@@ -134,8 +145,9 @@ def callback_serve(app: App, host: str | None, port: int | None) -> None:
     s = config.server
     address = f"http://{host or s.host}:{port if port is not None else s.port}{s.path}"
     click.echo(_("WeCom callback on {url}; Ctrl-C stops it.").format(url=address))
-    serve_callback(config, make_chat_handler(config), make_outbox_notifier(), host=host, port=port,
-                   **make_callback_handlers(config))
+    chat = make_chat_handlers(config)
+    serve_callback(config, chat["handler"], make_outbox_notifier(), host=host, port=port,
+                   quick_handler=chat["quick_handler"], **make_callback_handlers(config))
 
 
 @callback.command("check")

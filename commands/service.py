@@ -76,7 +76,7 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     import signal
     import threading
 
-    from commands.chatops import make_chat_handler, make_outbox_notifier
+    from commands.chatops import make_chat_handlers, make_outbox_notifier
     from jobs.evidence import run_downloads
     from jobs.outbox import Dispatcher, make_sender
     from jobs.scheduler import Service, log_calendar_warnings, run_dispatch
@@ -95,7 +95,7 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    running = start_web_server(config, callback, make_chat_handler, make_outbox_notifier, log)
+    running = start_web_server(config, callback, make_chat_handlers, make_outbox_notifier, log)
     service.start()
     log.info("duban serving: reminders at %s, dispatcher every %ss", config.schedule.remind_at,
              config.schedule.dispatch_interval_seconds)
@@ -115,7 +115,7 @@ def run_service(config, *, callback: bool = True, stop_event=None) -> None:
 BOARD_REFRESH_SECONDS = 2.0
 
 
-def start_web_server(config, callback: bool, make_handler, make_notifier, log):
+def start_web_server(config, callback: bool, make_handlers, make_notifier, log):
     """The callback and the status board on [server] host:port (either may be off); None when both are."""
     from commands.web import mount_board
     from wecom.callback import RunningCallback, create_app
@@ -125,7 +125,9 @@ def start_web_server(config, callback: bool, make_handler, make_notifier, log):
     if callback and w.token and w.encoding_aes_key and w.corp_id:
         from commands.chatops import make_callback_handlers
 
-        app = create_app(config, make_handler(config), make_notifier(), **make_callback_handlers(config))
+        chat = make_handlers(config)  # {'handler': …, 'quick_handler': …}
+        app = create_app(config, chat["handler"], make_notifier(), quick_handler=chat["quick_handler"],
+                         **make_callback_handlers(config))
         log.info("WeCom callback at %s", config.server.path)
     elif callback:
         log.warning("[wecom] token / encoding_aes_key not set: not serving the callback (replies cannot arrive)")

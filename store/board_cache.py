@@ -26,6 +26,7 @@ import peewee as pw
 
 from store.db import database
 from store.models import Assignment, Deadline, Evidence, Extension, Plan, ReminderLog, Report, Task, Unit
+from store.periodic import Periodic
 
 log = logging.getLogger("duban.web")
 MAX_AGE_SECONDS = 60.0
@@ -88,9 +89,12 @@ def _store(where: tuple, stamp: tuple, compute: Callable[[], T], used: float) ->
 
 def refresh() -> int:
     """Recompute the recently used values whose stamp moved or that are getting old; returns how many."""
-    stamp = change_stamp()
     now = time.monotonic()
     me = id(database.obj), getattr(database.obj, "database", "")
+    with _lock:
+        if not any(where[1:3] == me and now - e.used < RECENT_SECONDS for where, e in _entries.items()):
+            return 0  # nobody looked at the board lately: not even the stamp's query
+    stamp = change_stamp()
     with _lock:
         due = [(where, e) for where, e in _entries.items() if where[1:3] == me and now - e.used < RECENT_SECONDS
                and (e.stamp != stamp or now - e.made > MAX_AGE_SECONDS * 0.8)]
@@ -99,31 +103,12 @@ def refresh() -> int:
     return len(due)
 
 
-class Refresher:
+class Refresher(Periodic):
     """A daemon thread calling `refresh()` every `interval` seconds (in `duban serve`)."""
 
     def __init__(self, interval: float = 2.0) -> None:
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="duban-board-refresh", daemon=True)
-
-    def start(self) -> Refresher:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=10)
-
-    def _run(self) -> None:
-        from store.db import unit_of_work
-
-        while not self.stopped.wait(self.interval):
-            try:
-                with unit_of_work():
-                    refresh()
-            except Exception:  # noqa: BLE001 - the database is down for a moment: pages compute their own
-                log.warning("board figures could not be refreshed", exc_info=True)
+        # the database is down for a moment: pages compute their own
+        super().__init__(refresh, interval, "duban-board-refresh", log, "board figures could not be refreshed")
 
 
 def clear() -> None:

@@ -8,13 +8,14 @@ All datetimes here are naive UTC (as stored); `today` is the local calendar date
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import peewee as pw
 
-from store.db import StoreError, write_transaction
+from store.db import StoreError, backend, write_transaction
 from store.due import DeadlineLike, effective_due
 from store.inbox import recent_messages
 from store.models import (
@@ -29,7 +30,7 @@ from store.models import (
     Task,
     Unit,
 )
-from store.prepared import Prepared
+from store.prepared import Prepared, insert_ignore
 from store.reach import reachable
 
 REPORT_KINDS_UNDOABLE = ("progress", "done", "extension")
@@ -59,31 +60,51 @@ class Actor:
         return self.contact.role == "leader"
 
 
-_actor_query = Prepared(lambda userid: (
-    Contact.select(Contact, Unit).join(Unit)
+_CONTACT_COLUMNS = (Contact.id, Contact.unit, Contact.name, Contact.userid, Contact.mobile, Contact.role,
+                    Contact.active, Contact.away_until, Contact.delegate, Contact.problem, Contact.created_at,
+                    Contact.cards)
+_Covered = Contact.alias()  # an away contact who named this one as their delegate
+_CoveredUnit = Unit.alias()
+# One statement: the contact, their unit, and each unit they stand in for today (a row each, or one row of NULLs).
+_actor_query = Prepared(lambda userid, today: (
+    Contact.select(*_CONTACT_COLUMNS, Unit.name, _Covered.unit, _CoveredUnit.name, _Covered.role)
+    .join(Unit, on=(Contact.unit == Unit.id))
+    .join(_Covered, pw.JOIN.LEFT_OUTER, on=((_Covered.delegate == Contact.id) & (_Covered.active == True)  # noqa: E712
+                                            & (_Covered.away_until >= today)))
+    .join(_CoveredUnit, pw.JOIN.LEFT_OUTER, on=(_Covered.unit == _CoveredUnit.id))
     .where((Contact.userid == userid) & (Contact.active == True))  # noqa: E712
-    .limit(1)))
-_covered_query = Prepared(lambda contact_id, today: (
-    Contact.select(Contact, Unit).join(Unit)
-    .where((Contact.delegate == contact_id) & (Contact.active == True)  # noqa: E712
-           & (Contact.away_until >= today))
-    .order_by(Unit.name)))
+    .order_by(_CoveredUnit.name).tuples()))
+
+
+def _contact(row: tuple) -> Contact:
+    """A Contact (with its unit's name) from an `_actor_query` row: building it from plain values cost a
+    fraction of peewee's joined-model rows, on every message."""
+    values = dict(zip((f.name for f in _CONTACT_COLUMNS), row, strict=False))
+    unit_id = values.pop("unit")
+    delegate_id = values.pop("delegate")
+    contact = Contact(**values, unit=Unit(id=unit_id, name=row[len(_CONTACT_COLUMNS)]))
+    contact.delegate_id = delegate_id
+    return contact
 
 
 def find_actor(userid: str, today: dt.date) -> Actor | None:
     """The active contact with this WeCom userid and the units they act for today, or None."""
-    contact = _actor_query.first((userid or "").strip())
-    if contact is None:
+    rows = _actor_query.tuples((userid or "").strip(), today)
+    if not rows:
         return None
+    contact = _contact(rows[0])
     unit_ids, names = [contact.unit_id], {contact.unit_id: contact.unit.name}
     decide = [contact.unit_id] if contact.role == "leader" else []
-    for away in _covered_query.rows(contact.id, today):
-        if away.unit_id not in names:
-            unit_ids.append(away.unit_id)
-            names[away.unit_id] = away.unit.name
+    for row in rows:
+        unit_id, unit_name, role = row[-3:]
+        if unit_id is None:
+            continue
+        if unit_id not in names:
+            unit_ids.append(unit_id)
+            names[unit_id] = unit_name
         # Only a leader standing in for a leader may decide that leader's unit's extensions.
-        if contact.role == "leader" and away.role == "leader" and away.unit_id not in decide:
-            decide.append(away.unit_id)
+        if contact.role == "leader" and role == "leader" and unit_id not in decide:
+            decide.append(unit_id)
     return Actor(contact, unit_ids, names, decide)
 
 
@@ -140,12 +161,10 @@ def urgency_key(item: ChatItem) -> tuple:
 
 
 # Just what effective_due reads, as named tuples: a Deadline model per row cost more than the query.
+DeadlineRow = namedtuple("DeadlineRow", "task kind due recurrence day_of_period")
 _deadlines_query = Prepared(lambda ids: (
     Deadline.select(Deadline.task, Deadline.kind, Deadline.due, Deadline.recurrence, Deadline.day_of_period)
-    .where(Deadline.task.in_(ids)).order_by(Deadline.position).namedtuples()))
-_reminded_query = Prepared(lambda ids: (
-    ReminderLog.select(ReminderLog.assignment, pw.fn.MAX(ReminderLog.sent_on))
-    .where(ReminderLog.assignment.in_(ids)).group_by(ReminderLog.assignment).tuples()))
+    .where(Deadline.task.in_(ids)).order_by(Deadline.position).tuples()))
 CHUNK = 500
 
 
@@ -154,8 +173,8 @@ def deadlines_by_task(task_ids: Iterable[int]) -> dict[int, list[DeadlineLike]]:
     out: dict[int, list[DeadlineLike]] = defaultdict(list)
     ids = sorted(set(task_ids))
     for start in range(0, len(ids), CHUNK):
-        for d in _deadlines_query.rows(ids[start:start + CHUNK]):
-            out[d.task].append(d)
+        for row in _deadlines_query.tuples(ids[start:start + CHUNK]):
+            out[row[0]].append(DeadlineRow._make(row))
     return out
 
 
@@ -163,27 +182,26 @@ def _items(rows: list[tuple], today: dt.date) -> list[ChatItem]:
     """ChatItems from `_assignment_query` rows. Plain tuples: building four model instances per row was most
     of a 「任务」 answer's time."""
     deadlines = deadlines_by_task({r[1] for r in rows})
-    reminded: dict[int, dt.date] = {}
-    ids = [r[0] for r in rows]
-    for start in range(0, len(ids), CHUNK):
-        reminded.update(_reminded_query.rows(ids[start:start + CHUNK]))
+    as_date = ReminderLog.sent_on.python_value  # a subquery's value comes as the database gives it
     items = []
-    for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row in rows:
+    for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row, reminded in rows:
         dls = deadlines.get(task_id, [])
         due, kind = effective_due(override, dls, today)
         recurrence = next((d.recurrence for d in dls if d.kind == "recurring"), None)
         items.append(ChatItem(aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, due, kind,
-                              recurrence, reminded.get(aid), sub_row))
+                              recurrence, as_date(reminded) if reminded is not None else None, sub_row))
     items.sort(key=urgency_key)
     return items
 
 
 def _assignment_query() -> pw.ModelSelect:
-    """The columns `_items` unpacks, in its order."""
+    """The columns `_items` unpacks, in its order; the last reminder's day in the same statement."""
+    sent = ReminderLog.alias()
+    reminded = sent.select(pw.fn.MAX(sent.sent_on)).where(sent.assignment == Assignment.id)
     return (
         Assignment.select(Assignment.id, Assignment.task, Assignment.unit, Unit.name, Assignment.role,
                           Assignment.state, Plan.code, Task.seq, Task.subcategory, Task.requirement,
-                          Assignment.due_override, Task.sub)
+                          Assignment.due_override, Task.sub, reminded.alias("reminded_on"))
         .join(Unit).switch(Assignment).join(Task).join(Plan)
         .where(Plan.active == True)  # noqa: E712
         .tuples()
@@ -198,7 +216,7 @@ def open_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
     """These units' assignments not yet done, in active plans, most urgent first."""
     if not unit_ids:
         return []
-    return _items(_open_query.rows(list(unit_ids)), today)
+    return _items(_open_query.tuples(list(unit_ids)), today)
 
 
 def unit_items(unit_ids: list[int], today: dt.date) -> list[ChatItem]:
@@ -214,16 +232,33 @@ def items_by_seq(seq: int, unit_ids: list[int], today: dt.date, plan_code: str |
     with `sub`, only that sub-row (4-2)."""
     if not unit_ids:
         return []
-    query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Task.seq == seq))
+    args: list = [list(unit_ids), seq]
     if sub is not None:
-        query = query.where(Task.sub == sub)
+        args.append(sub)
     if plan_code:
-        query = query.where(Plan.code == plan_code.upper())
-    return _items(list(query), today)
+        args.append(plan_code.upper())
+    return _items(_by_seq_queries[(sub is not None, bool(plan_code))].tuples(*args), today)
+
+
+def _by_seq(with_sub: bool, with_plan: bool) -> Prepared:
+    def build(unit_ids: list[int], seq: int, *rest: Any) -> pw.ModelSelect:
+        query = _assignment_query().where(Assignment.unit.in_(unit_ids) & (Task.seq == seq))
+        rest_ = list(rest)
+        if with_sub:
+            query = query.where(Task.sub == rest_.pop(0))
+        if with_plan:
+            query = query.where(Plan.code == rest_.pop(0))
+        return query
+
+    return Prepared(build)
+
+
+_by_seq_queries = {(a, b): _by_seq(a, b) for a in (False, True) for b in (False, True)}
+_item_query = Prepared(lambda assignment_id: _assignment_query().where(Assignment.id == assignment_id))
 
 
 def get_item(assignment_id: int, today: dt.date) -> ChatItem | None:
-    found = _items(list(_assignment_query().where(Assignment.id == assignment_id)), today)
+    found = _items(_item_query.tuples(assignment_id), today)
     return found[0] if found else None
 
 
@@ -307,20 +342,31 @@ def report_by_msgid(msgid: str | None) -> Report | None:
 
 def _insert_report(assignment_id: int, contact: Contact | None, kind: str, text: str, percent: int | None,
                    msgid: str | None, now: dt.datetime) -> tuple[Report, bool]:
-    """(report, created). A MsgId seen before returns its report; the savepoint keeps PostgreSQL usable."""
-    existing = report_by_msgid(msgid)
-    if existing is not None:
-        return existing, False
-    try:
-        with write_transaction():
-            report = Report.create(assignment=assignment_id, contact=contact, at=now, kind=kind, text=text,
-                                   percent=percent, msgid=msgid or None)
-    except pw.IntegrityError:
-        existing = report_by_msgid(msgid)
+    """(report, created). A MsgId seen before returns its report, written by whichever call came first: an
+    insert that skips a duplicate key, so nothing fails and no savepoint is needed (PostgreSQL stays usable),
+    and no look-up before it."""
+    fields = {"assignment": assignment_id, "contact": contact.id if contact is not None else None, "at": now,
+              "kind": kind, "text": text, "percent": percent, "msgid": msgid or None}
+    new_id = insert_ignore(Report, fields)
+    if new_id is None:
+        # Another transaction wrote it first; under MySQL's repeatable read only a locking read sees that row.
+        existing = report_by_msgid(msgid) or (
+            Report.select().where(Report.msgid == msgid).for_update().first() if msgid and backend() != "sqlite"
+            else None)
         if existing is None:
-            raise
+            raise StoreError(f"report for assignment {assignment_id} was not recorded")
         return existing, False
+    report = Report(id=new_id, **{**fields, "contact": contact})
+    report.undone, report.undoes = False, None
     return report, True
+
+
+_touch_query = Prepared(lambda now, assignment_id: (
+    Assignment.update(last_report_at=now).where(Assignment.id == assignment_id)))
+_state_query = Prepared(lambda assignment_id: (
+    Assignment.select(Assignment.state).where(Assignment.id == assignment_id).tuples()))
+_done_query = Prepared(lambda now, assignment_id: (
+    Assignment.update(state="done", done_at=now, last_report_at=now).where(Assignment.id == assignment_id)))
 
 
 def _id(assignment: Assignment | ChatItem | int) -> int:
@@ -335,7 +381,7 @@ def record_report(assignment: Assignment | ChatItem | int, contact: Contact | No
     with write_transaction():
         report, created = _insert_report(_id(assignment), contact, kind, text, percent, msgid, now)
         if created:
-            Assignment.update(last_report_at=now).where(Assignment.id == _id(assignment)).execute()
+            _touch_query.execute(now, _id(assignment))
     return report
 
 
@@ -347,22 +393,25 @@ def mark_done(assignment: Assignment | ChatItem | int, contact: Contact | None, 
         existing = report_by_msgid(msgid)
         if existing is not None:
             return existing
-        current = Assignment.get_by_id(aid)
-        if current.state == "done":
+        state = _state_query.tuples(aid)
+        if not state:
+            raise Assignment.DoesNotExist(f"assignment {aid} does not exist")
+        if state[0][0] == "done":
             raise ChatDataError("already_done", f"assignment {aid} is already done")
         report, created = _insert_report(aid, contact, "done", text, None, msgid, now)
         if created:
-            Assignment.update(state="done", done_at=now, last_report_at=now).where(Assignment.id == aid).execute()
+            _done_query.execute(now, aid)
             _withdraw_pending(aid, now)
     return report
 
 
+_withdraw_query = Prepared(lambda now, assignment_id: (
+    Extension.update(state="withdrawn", decided_at=now)
+    .where((Extension.assignment == assignment_id) & (Extension.state == "pending"))))
+
+
 def _withdraw_pending(assignment_id: int, now: dt.datetime) -> int:
-    return (
-        Extension.update(state="withdrawn", decided_at=now)
-        .where((Extension.assignment == assignment_id) & (Extension.state == "pending"))
-        .execute()
-    )
+    return _withdraw_query.execute(now, assignment_id)[1].rowcount
 
 
 @dataclass(slots=True)

@@ -7,13 +7,18 @@ insert-or-get that is safe when two servers (or two threads) receive the same re
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 
 import peewee as pw
 
 from i18n import _
 from store.db import StoreError, backend, database
 from store.models import Inbox
-from store.prepared import Prepared, insert_ignore
+from store.prepared import Prepared, insert_ignore, insert_ignore_many
+
+log = logging.getLogger("duban.callback")
 
 KEY_MAX = 190
 USER_MAX = 64
@@ -91,3 +96,106 @@ def prune_inbox(before: dt.datetime, batch: int = 1000) -> int:
         if not ids:
             return removed
         removed += Inbox.delete().where(Inbox.id << ids).execute()
+
+
+class InboxRecorder:
+    """Writes answered messages to the inbox from one thread, many rows per transaction.
+
+    For messages answered without the database (「帮助」) and the replies to messages recorded first: the answer
+    does not wait for the write, and under a burst one commit carries every row that arrived meanwhile. Rows are kept in memory until written; a failed
+    write is tried again (up to RETRIES times, then the rows are dropped with a warning: they are answers that
+    changed nothing, and only the inbox's once-only and rate-limit counts miss them).
+    """
+
+    BATCH = 200
+    GATHER_SECONDS = 0.05
+    RETRIES = 5
+    MAX_WAITING = 50_000
+
+    def __init__(self) -> None:
+        import queue
+
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._hurry = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="duban-inbox", daemon=True)
+        self._thread.start()
+
+    def record(self, key: str, from_user: str, content: str, received_at: dt.datetime, reply: str, *,
+               deferred: bool = False) -> None:
+        """Queue one answered message (naive UTC `received_at`; `deferred`: its reply went through the outbox);
+        a key already in the inbox is left as it is."""
+        if not key or len(key) > KEY_MAX or not from_user or len(from_user) > USER_MAX:
+            log.warning("inbox: not recording a message with an unusable key or sender")
+            return
+        with self._lock:
+            if self._waiting >= self.MAX_WAITING:
+                log.warning("inbox: %d messages wait to be written; not recording %s", self._waiting, key)
+                return
+            self._waiting += 1
+        self._queue.put({"key": key, "from_user": from_user, "received_at": received_at, "content": content,
+                         "reply": reply, "deferred": deferred})
+
+    def record_reply(self, inbox: Inbox, reply: str) -> None:
+        """Queue the reply to a message already in the inbox (`save_reply`, a moment later, batched)."""
+        inbox.reply = reply
+        with self._lock:
+            self._waiting += 1
+        self._queue.put((inbox.id, reply))
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Write every queued row now (or give it up); False on timeout."""
+        self._hurry.set()
+        with self._idle:
+            return self._idle.wait_for(lambda: self._waiting == 0, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._hurry.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        import queue
+
+        from store.db import unit_of_work
+
+        stop = False
+        while not stop:
+            rows = [self._queue.get()]
+            # Gather for a moment: one wake-up and one commit for everything that arrives meanwhile, instead of a
+            # wake-up per message competing with the request threads.
+            self._hurry.wait(self.GATHER_SECONDS)
+            self._hurry.clear()
+            while True:
+                try:
+                    rows.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = None in rows
+            rows = [r for r in rows if r is not None]
+            for start in range(0, len(rows), self.BATCH):
+                batch = rows[start:start + self.BATCH]
+                with unit_of_work():
+                    self._write(batch)
+                with self._idle:
+                    self._waiting -= len(batch)
+                    self._idle.notify_all()
+
+    def _write(self, rows: list) -> None:
+        new = [r for r in rows if isinstance(r, dict)]
+        replies = [r for r in rows if isinstance(r, tuple)]
+        for attempt in range(1, self.RETRIES + 1):
+            try:
+                with database.atomic():
+                    insert_ignore_many(Inbox, new)
+                    for row_id, reply in replies:
+                        _save_reply.execute(reply, row_id)
+                return
+            except Exception:  # noqa: BLE001 - the database is down for a moment: try again shortly
+                if attempt == self.RETRIES:
+                    log.warning("inbox: %d answered messages could not be recorded", len(rows), exc_info=True)
+                    return
+                time.sleep(0.2 * attempt)

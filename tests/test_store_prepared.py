@@ -61,6 +61,50 @@ def test_insert_ignore_fills_model_defaults_and_ignores_a_duplicate_key(db_url):
     assert (row.id, row.content, row.deferred) == (first, "x", False)
 
 
+def test_prepared_tuples_convert_what_the_database_does_not(db_url):
+    """Plain tuples, with dates, datetimes, booleans and MAX(a date) as Python values on every backend."""
+    import peewee as pw
+
+    clock.freeze(dt.datetime(2019, 10, 22, 9, 0))
+    add_unit("区财政局")
+    add_contact("区财政局", "联络员", "czj", role="liaison")
+    Contact.update(away_until=dt.date(2019, 11, 3)).execute()
+    rows = Prepared(lambda user: Contact.select(Contact.userid, Contact.active, Contact.away_until,
+                                                Contact.created_at, Contact.unit, Unit.name)
+                    .join(Unit).where(Contact.userid == user).tuples()).tuples("czj")
+    assert rows == [("czj", True, dt.date(2019, 11, 3), dt.datetime(2019, 10, 22, 1, 0), Unit.get().id, "区财政局")]
+    latest = Prepared(lambda user: Contact.select(pw.fn.MAX(Contact.away_until))
+                      .where(Contact.userid == user).tuples()).tuples("czj")
+    assert latest == [(dt.date(2019, 11, 3),)]
+
+
+def test_on_postgresql_a_prepared_query_is_planned_once_per_connection_and_survives_a_rollback(db_url):
+    from store.db import backend, database
+
+    if backend() != "postgresql":
+        pytest.skip("server-side prepared statements are used on PostgreSQL only")
+    add_unit("区财政局")
+    by_name = Prepared(lambda name: Unit.select(Unit.name).where(Unit.name == name).tuples())
+    assert by_name.tuples("区财政局") == [("区财政局",)]
+    prepared = database.execute_sql("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                                    ["%FROM \"unit\"%"]).fetchone()[0]
+    assert prepared == 1
+    with pytest.raises(pw_errors()):
+        with database.atomic():
+            assert by_name.tuples("区审计局") == []
+            database.execute_sql("SELECT 1/0")
+    assert by_name.tuples("区财政局") == [("区财政局",)]  # still prepared after the rollback
+    database.close()
+    database.connect()  # a new connection prepares it again
+    assert by_name.tuples("区财政局") == [("区财政局",)]
+
+
+def pw_errors():
+    import peewee as pw
+
+    return pw.DataError, pw.ProgrammingError, pw.InternalError, pw.OperationalError
+
+
 # Values an array literal must carry unchanged: separators, quotes, backslashes, braces, the word NULL, blanks.
 AWKWARD = ["plain", "comma, {braces}", 'double " quote', "back \\ slash \\\"", "", "NULL", "  padded  ",
            "换行\n中文", "single ' quote"]

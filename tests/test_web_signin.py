@@ -212,7 +212,8 @@ def test_serve_puts_the_board_beside_the_callback(board):
     config["wecom"].update(token=TOKEN, encoding_aes_key=AES_KEY)
     config["server"]["port"] = 0
     recorder = Recorder()
-    running = start_web_server(config, True, lambda _c: recorder.handler, lambda: recorder.notify,
+    running = start_web_server(config, True, lambda _c: {"handler": recorder.handler, "quick_handler": None},
+                               lambda: recorder.notify,
                                logging.getLogger("test"))
     try:
         board_page = requests.get(running.url + "/board/", allow_redirects=False, timeout=10)

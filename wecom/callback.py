@@ -13,6 +13,11 @@ POST [server] path ?msg_signature&timestamp&nonce           → an encrypted pas
 - Never a 500 for client garbage (WeCom would retry it): every malformed, forged, oversized or foreign request
   is a 4xx and nothing is stored for it. Secrets never reach the logs.
 
+- Quick when it can be: `quick_handler(userid, text)` is asked first, in the request thread; an answer it gives
+  (「帮助」 from a known contact: nothing read from or written to the database on the way) is returned at once and
+  written to the inbox a moment later by one thread, many rows per commit. None sends the message down the path
+  above.
+
 `handler(userid, text, msgid)` returns the reply text, or an object with `.reply` (str) and `.notify`
 (a list of (userid, text) for other people). Image, file and video messages go to `media_handler(userid,
 MediaRef, key, create_time)`, template card clicks to `card_handler(userid, CardClick, key, create_time)`,
@@ -40,7 +45,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from store.clock import clock
 from store.config import Config
 from store.db import unit_of_work
-from store.inbox import get_incoming, mark_deferred, record_incoming, save_reply
+from store.inbox import InboxRecorder, get_incoming, mark_deferred, record_incoming, save_reply
 from wecom.callback_codec import (
     MAX_BODY_BYTES,
     REFUSED_HEADER,
@@ -51,11 +56,12 @@ from wecom.callback_codec import (
 from wecom.http_limits import REQUEST_TIMEOUT, apply_request_deadline, waitress_options
 from wecom.log_scrub import chat_text_logged
 from wecom.server_log import summarise_queue_warnings
-from wecom.shaping import APP_TEXT_LIMIT, split_message
+from wecom.shaping import APP_TEXT_LIMIT, split_message, utf8_len
 
 log = logging.getLogger("duban.callback")
 
 Handler = Callable[[str, str, str], Any]
+QuickHandler = Callable[[str, str], "str | None"]
 Notifier = Callable[[str, str, str], Any]
 
 DEFAULT_BUDGET_SECONDS = 3.5
@@ -113,6 +119,7 @@ class _InFlight:
         self.waiters = 1  # the request that started it
         self.state = "pending"
         self.recorded = False  # the inbox has it: from here on its reply is never lost
+        self.read_only = False  # a command that changes nothing: recorded with its reply once settled
         self.future: Future[HandlerAnswer] | None = None
 
 
@@ -122,9 +129,11 @@ class CallbackService:
     def __init__(self, config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
                  budget_seconds: float = DEFAULT_BUDGET_SECONDS, workers: int = DEFAULT_WORKERS,
                  codec: CallbackCodec | None = None, media_handler: Callable[..., Any] | None = None,
-                 card_handler: Callable[..., Any] | None = None) -> None:
+                 card_handler: Callable[..., Any] | None = None, quick_handler: QuickHandler | None = None) -> None:
         self.codec = codec or CallbackCodec.from_config(config)
         self.handler = handler
+        self.quick_handler = quick_handler
+        self.recorder = InboxRecorder() if quick_handler is not None else None
         self.media_handler = media_handler
         self.card_handler = card_handler
         self.enqueue_notify = enqueue_notify
@@ -133,15 +142,25 @@ class CallbackService:
         self._lock = threading.Lock()
         self._inflight: dict[str, _InFlight] = {}
         self._deferred: OrderedDict[str, None] = OrderedDict()  # keys whose reply went through the outbox
+        self._answered: OrderedDict[str, str] = OrderedDict()  # replies not yet written to the inbox, by key
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
+        if self.recorder is not None:
+            self.recorder.close()
+        close_quick = getattr(self.quick_handler, "close", None)  # e.g. its contact directory's refresher
+        if close_quick is not None:
+            close_quick()
 
     # --- requests ---------------------------------------------------------------------------------------------
 
     def answer(self, incoming: IncomingMessage, started: float) -> str:
         """The reply text to give `incoming` passively ('' = an empty body). Raises Unavailable (→ 503)."""
         deadline = started + self.budget
+        if incoming.msg_type == "text" and self.quick_handler is not None:
+            quick = self._quick(incoming)
+            if quick is not None:
+                return quick
         if (incoming.msg_type == "text" or (incoming.media is not None and self.media_handler is not None)
                 or (incoming.click is not None and self.card_handler is not None)):
             return self._answer_text(incoming, deadline)
@@ -154,6 +173,31 @@ class CallbackService:
             return future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
             raise Unavailable(f"{incoming.key} not recorded within {self.budget:g} s") from None
+
+    def _quick(self, incoming: IncomingMessage) -> str | None:
+        """The quick handler's answer, already queued for the inbox; None for the full path."""
+        if incoming.key in self._deferred:  # its reply went through the outbox: a retry gets nothing more
+            return None
+        try:
+            reply = self.quick_handler(incoming.from_user, incoming.content)
+        except Exception:  # noqa: BLE001 - a bug here must not cost the answer: the full path gives it
+            log.exception("quick answer to %s failed", incoming.key)
+            return None
+        if not reply or utf8_len(reply) > PASSIVE_LIMIT_BYTES:
+            return None
+        assert self.recorder is not None
+        self.recorder.record(incoming.key, incoming.from_user, incoming.content, clock.utcnow(), reply)
+        return reply
+
+    def _reads_only(self, incoming: IncomingMessage) -> bool:
+        reads_only = getattr(self.quick_handler, "reads_only", None)
+        if reads_only is None or incoming.msg_type != "text" or incoming.key in self._deferred:
+            return False
+        try:
+            return bool(reads_only(incoming.from_user, incoming.content))
+        except Exception:  # noqa: BLE001 - unsure: the path that records first is always right
+            log.exception("could not tell whether %s only reads", incoming.key)
+            return False
 
     def _record_fixed(self, incoming: IncomingMessage, fixed: str) -> str:
         with unit_of_work():
@@ -168,7 +212,8 @@ class CallbackService:
             entry = self._inflight.get(incoming.key)
             if entry is None:
                 entry = _InFlight(incoming)
-                entry.future = self.pool.submit(self._first_look, entry)
+                entry.read_only = self._reads_only(incoming)
+                entry.future = self.pool.submit(self._read_only if entry.read_only else self._first_look, entry)
                 self._inflight[incoming.key] = entry
                 joined = False
             else:
@@ -195,6 +240,9 @@ class CallbackService:
             log.info("callback retry of %s from %s (seen before)", incoming.key, incoming.from_user)
             with self._lock:
                 deferred = incoming.key in self._deferred
+                answered = self._answered.get(incoming.key)
+            if answered is not None and not deferred:
+                return HandlerAnswer(answered, fresh=False)
             if not deferred and row.reply is None and not row.deferred:
                 # The first delivery may have finished between the insert and now.
                 row = get_incoming(incoming.key) or row
@@ -244,14 +292,20 @@ class CallbackService:
                 self._deferred[key] = None
                 while len(self._deferred) > DEFERRED_MEMORY:
                     self._deferred.popitem(last=False)
+        if entry.read_only and not failed:
+            assert self.recorder is not None
+            incoming = entry.incoming
+            self.recorder.record(key, incoming.from_user, incoming.content, clock.utcnow(), future.result().reply,
+                                 deferred=defer)
         if defer:
             with unit_of_work():
                 answer = entry.future.result() if entry.future else HandlerAnswer("")
                 log.info("callback %s: reply after the time budget, sent through the outbox", key)
-                try:
-                    mark_deferred(key)
-                except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
-                    log.exception("could not mark %s as answered through the outbox", key)
+                if not entry.read_only:
+                    try:
+                        mark_deferred(key)
+                    except Exception:  # noqa: BLE001 - this server still remembers it; only another server could repeat it
+                        log.exception("could not mark %s as answered through the outbox", key)
                 if answer.reply and not answer.reply.startswith(BUTTON_PREFIX):  # its first part: the worker
                     self._notify(entry.incoming.from_user, self._passive(entry.incoming, answer.reply),  # queued the
                                  outbox_key("reply", key))  # others
@@ -259,24 +313,46 @@ class CallbackService:
     def _run(self, incoming: IncomingMessage, row: Any) -> HandlerAnswer:
         """The worker: run the handler, queue its messages to others, remember the reply. Never raises."""
         with unit_of_work():
-            try:
-                answer = normalize_answer(self._call(incoming))
-            except Exception:  # noqa: BLE001 - a bug in chat must not kill the worker or lose the answer
-                log.exception("chat handler failed on %s", incoming.key)
-                answer = HandlerAnswer(HANDLER_FAILED)
-            for n, (userid, text) in enumerate(answer.notify, start=1):
-                self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
-            if answer.button:
-                # One passive reply: the button changes, the words go to the clicker through the outbox.
-                if answer.reply:
-                    self._notify(incoming.from_user, answer.reply, outbox_key("reply", incoming.key))
-                answer = HandlerAnswer(BUTTON_PREFIX + answer.button, answer.notify)
-            else:
-                self._queue_rest(incoming, answer.reply)
+            answer = self._answer_of(incoming)
+            if self.recorder is not None:  # a moment later, many per commit; retries here meanwhile: _answered
+                self._remember(incoming.key, answer.reply)
+                self.recorder.record_reply(row, answer.reply)
+                return answer
             try:
                 save_reply(row, answer.reply)
             except Exception:  # noqa: BLE001 - the reply still goes out; a retry would then answer nothing
                 log.exception("could not store the reply to %s", incoming.key)
+        return answer
+
+    def _remember(self, key: str, reply: str) -> None:
+        with self._lock:
+            self._answered[key] = reply
+            while len(self._answered) > DEFERRED_MEMORY:
+                self._answered.popitem(last=False)
+
+    def _read_only(self, entry: _InFlight) -> HandlerAnswer:
+        """The worker, for a command that changes nothing: no inbox row first (a retry meanwhile simply asks
+        again); the row is written with its reply when the answer is settled (`_settle`)."""
+        with unit_of_work():
+            answer = self._answer_of(entry.incoming)
+        entry.recorded = True
+        return answer
+
+    def _answer_of(self, incoming: IncomingMessage) -> HandlerAnswer:
+        """Run the handler and queue its messages to others and the rest of a long reply. Never raises."""
+        try:
+            answer = normalize_answer(self._call(incoming))
+        except Exception:  # noqa: BLE001 - a bug in chat must not kill the worker or lose the answer
+            log.exception("chat handler failed on %s", incoming.key)
+            answer = HandlerAnswer(HANDLER_FAILED)
+        for n, (userid, text) in enumerate(answer.notify, start=1):
+            self._notify(userid, text, outbox_key("notify", incoming.key, f":{n}"))
+        if answer.button:
+            # One passive reply: the button changes, the words go to the clicker through the outbox.
+            if answer.reply:
+                self._notify(incoming.from_user, answer.reply, outbox_key("reply", incoming.key))
+            return HandlerAnswer(BUTTON_PREFIX + answer.button, answer.notify)
+        self._queue_rest(incoming, answer.reply)
         return answer
 
     def _call(self, incoming: IncomingMessage) -> Any:
@@ -313,13 +389,13 @@ class CallbackService:
 def create_app(config: Config, handler: Handler, enqueue_notify: Notifier | None = None, *,
                budget_seconds: float | None = None, workers: int = DEFAULT_WORKERS,
                media_handler: Callable[..., Any] | None = None, card_handler: Callable[..., Any] | None = None,
-               ) -> Flask:
+               quick_handler: QuickHandler | None = None) -> Flask:
     """The callback as a Flask app (its CallbackService is `app.extensions['duban_callback']`).
     `budget_seconds` defaults to [server] reply_budget_seconds."""
     if budget_seconds is None:
         budget_seconds = float(config.server.reply_budget_seconds)
     service = CallbackService(config, handler, enqueue_notify, budget_seconds=budget_seconds, workers=workers,
-                              media_handler=media_handler, card_handler=card_handler)
+                              media_handler=media_handler, card_handler=card_handler, quick_handler=quick_handler)
     path = config.server.path
     app = Flask("duban.callback")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

@@ -26,6 +26,12 @@ _URL_SECRET = re.compile(
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _state = {"installed": False, "chat_text": False, "factory": None}
+_known: list[re.Pattern | None] = [None]  # every remembered secret in one pattern, longest first
+
+
+def _compile() -> None:
+    _known[0] = (re.compile("|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True)))
+                 if _secrets else None)
 
 
 def remember_secret(value: Any) -> None:
@@ -33,13 +39,14 @@ def remember_secret(value: Any) -> None:
     if isinstance(value, str) and len(value) >= MIN_SECRET and value not in _secrets:
         with _lock:
             _secrets.add(value)
+            _compile()
 
 
 def scrub(text: str) -> str:
     """`text` with every known secret and every URL credential masked."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
+    known = _known[0]  # one pass over the text for every secret: this runs for every log record
+    if known is not None:
+        text = known.sub(MASK, text)
     return _URL_SECRET.sub(lambda m: m.group(1) + MASK, text)
 
 
@@ -86,6 +93,7 @@ def reset_scrubbing() -> None:
     """Forget learned secrets and uninstall (tests)."""
     with _lock:
         _secrets.clear()
+        _compile()
     if _state["installed"]:
         logging.setLogRecordFactory(_state["factory"])
     _state.update(installed=False, chat_text=False, factory=None)
