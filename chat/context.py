@@ -43,7 +43,10 @@ class Context:
         Asked for only by the commands that number items, once (a plain memo: functools.cached_property takes
         a lock shared by every Context on Python 3.11)."""
         if self._with_code is None:
-            self._with_code = len(chatdata.unit_plan_codes(self.actor.unit_ids)) > 1
+            if len(self.actor.unit_ids) == 1 and self.actor.own_plans is not None:
+                self._with_code = self.actor.own_plans > 1  # read with the speaker: no query of its own
+            else:
+                self._with_code = len(chatdata.unit_plan_codes(self.actor.unit_ids)) > 1
         return self._with_code
 
     def tell(self, userid: str, text: str) -> None:

@@ -54,6 +54,7 @@ class Actor:
     unit_ids: list[int]  # own unit first, then units of away contacts who delegated to this one
     unit_names: dict[int, str]
     decide_unit_ids: list[int]  # units whose extensions this contact may decide (leaders only)
+    own_plans: int | None = None  # active plans in which the own unit has assignments (read with the contact)
 
     @property
     def is_leader(self) -> bool:
@@ -65,9 +66,21 @@ _CONTACT_COLUMNS = (Contact.id, Contact.unit, Contact.name, Contact.userid, Cont
                     Contact.cards)
 _Covered = Contact.alias()  # an away contact who named this one as their delegate
 _CoveredUnit = Unit.alias()
-# One statement: the contact, their unit, and each unit they stand in for today (a row each, or one row of NULLs).
+
+
+def _own_plans() -> pw.Node:
+    """How many active plans the speaker's own unit has assignments in (whether numbers need a plan code)."""
+    task = Task.alias()
+    return (Assignment.select(pw.fn.COUNT(task.plan.distinct()))
+            .join(task, on=(Assignment.task == task.id)).join(Plan, on=(task.plan == Plan.id))
+            .where((Assignment.unit == Contact.unit) & (Plan.active == True)))  # noqa: E712
+
+
+# One statement: the contact, their unit, how many plans it is in, and each unit they stand in for today (a row
+# each, or one row of NULLs).
 _actor_query = Prepared(lambda userid, today: (
-    Contact.select(*_CONTACT_COLUMNS, Unit.name, _Covered.unit, _CoveredUnit.name, _Covered.role)
+    Contact.select(*_CONTACT_COLUMNS, Unit.name, _own_plans().alias("own_plans"),
+                   _Covered.unit, _CoveredUnit.name, _Covered.role)
     .join(Unit, on=(Contact.unit == Unit.id))
     .join(_Covered, pw.JOIN.LEFT_OUTER, on=((_Covered.delegate == Contact.id) & (_Covered.active == True)  # noqa: E712
                                             & (_Covered.away_until >= today)))
@@ -105,7 +118,7 @@ def find_actor(userid: str, today: dt.date) -> Actor | None:
         # Only a leader standing in for a leader may decide that leader's unit's extensions.
         if contact.role == "leader" and role == "leader" and unit_id not in decide:
             decide.append(unit_id)
-    return Actor(contact, unit_ids, names, decide)
+    return Actor(contact, unit_ids, names, decide, rows[0][len(_CONTACT_COLUMNS) + 1])
 
 
 def recent_command_count(userid: str, now: dt.datetime, seconds: int = 60) -> int:

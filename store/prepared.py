@@ -204,6 +204,7 @@ def _converters(query: pw.BaseQuery) -> list[tuple[int, Callable[[Any], Any]]]:
 # --- INSERT … ignoring a duplicate key ---------------------------------------------------------------------------
 
 _INSERT_SQL: dict[tuple, str] = {}
+_INSERT_NAMES: dict[str, str] = {}  # a single-row insert's SQL → its prepared statement's name
 
 
 def insert_ignore(model: type[pw.Model], fields: dict[str, Any], *, returning: bool = True) -> Any:
@@ -218,7 +219,7 @@ def insert_ignore(model: type[pw.Model], fields: dict[str, Any], *, returning: b
     columns = tuple(fields)
     sql = _insert_sql(model, columns, 1, returning and kind == "postgresql")
     params = [model._meta.fields[c].db_value(fields[c]) for c in columns]
-    cursor = database.execute_sql(sql, params)
+    cursor = run(_INSERT_NAMES.setdefault(sql, f"duban_i{next(_serial)}"), sql, params)
     if not returning:
         return cursor.rowcount == 1
     if kind == "postgresql":
