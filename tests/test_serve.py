@@ -95,6 +95,7 @@ def test_serve_process_sends_answers_and_stops_on_sigterm(tmp_path):
 
         reply = _wait_for(answer, 30)
         assert reply and "完成" in reply  # the help text lists the commands
+        assert say(url, config, "zhangsan", "任务")  # a command that reads the database: a log line of its own
         delivered = _wait_for(lambda: emulator.messages_for("zhangsan"), 30)
         assert delivered and "请于周五前报送材料" in delivered[0]["content"]
         second = duban("serve")  # a second server on the same port: one line, exit 1
@@ -108,7 +109,8 @@ def test_serve_process_sends_answers_and_stops_on_sigterm(tmp_path):
         assert "stopped" in output
         # logs people read: what was sent and asked, no scheduler chatter, never the chat text
         assert "sent outbox 1: app to zhangsan, part 1, WeCom msgid" in output
-        assert "chat request from zhangsan: command=" in output and "帮助" not in output
+        assert "chat request from zhangsan: command=tasks" in output and "帮助" not in output
+        assert "answered from memory in the last" in output  # 「帮助」: one summary line (a minute, or at stop)
         assert "Running job" not in output and "executed successfully" not in output
         assert TOKEN not in output and AES_KEY not in output and emulator.corp_secret not in output
     finally:
