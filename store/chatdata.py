@@ -191,14 +191,20 @@ def deadlines_by_task(task_ids: Iterable[int]) -> dict[int, list[DeadlineLike]]:
     return out
 
 
-def _items(rows: list[tuple], today: dt.date) -> list[ChatItem]:
-    """ChatItems from `_assignment_query` rows. Plain tuples: building four model instances per row was most
-    of a 「任务」 answer's time."""
-    deadlines = deadlines_by_task({r[1] for r in rows})
+def _items(rows: Iterable[tuple], today: dt.date) -> list[ChatItem]:
+    """ChatItems from `_assignment_query` rows: an assignment's rows (one per deadline of its task, in order)
+    come together. Plain tuples: building four model instances per row was most of a 「任务」 answer's time."""
     as_date = ReminderLog.sent_on.python_value  # a subquery's value comes as the database gives it
+    grouped: dict[int, tuple[tuple, list[DeadlineLike]]] = {}
+    for row in rows:
+        found = grouped.get(row[0])
+        if found is None:
+            found = grouped[row[0]] = (row, [])
+        if row[13] is not None:  # the task's deadline of this row (LEFT JOIN: none for a task without one)
+            found[1].append(DeadlineRow(row[1], *row[13:17]))
     items = []
-    for aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row, reminded in rows:
-        dls = deadlines.get(task_id, [])
+    for row, dls in grouped.values():
+        aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, override, sub_row, reminded = row[:13]
         due, kind = effective_due(override, dls, today)
         recurrence = next((d.recurrence for d in dls if d.kind == "recurring"), None)
         items.append(ChatItem(aid, task_id, unit_id, unit, role, state, code, seq, sub, requirement, due, kind,
@@ -208,15 +214,19 @@ def _items(rows: list[tuple], today: dt.date) -> list[ChatItem]:
 
 
 def _assignment_query() -> pw.ModelSelect:
-    """The columns `_items` unpacks, in its order; the last reminder's day in the same statement."""
+    """The columns `_items` unpacks, in its order: the last reminder's day and the task's deadlines (a row each)
+    in the same statement, one round trip for a whole 「任务」 list."""
     sent = ReminderLog.alias()
     reminded = sent.select(pw.fn.MAX(sent.sent_on)).where(sent.assignment == Assignment.id)
     return (
         Assignment.select(Assignment.id, Assignment.task, Assignment.unit, Unit.name, Assignment.role,
                           Assignment.state, Plan.code, Task.seq, Task.subcategory, Task.requirement,
-                          Assignment.due_override, Task.sub, reminded.alias("reminded_on"))
+                          Assignment.due_override, Task.sub, reminded.alias("reminded_on"),
+                          Deadline.kind, Deadline.due, Deadline.recurrence, Deadline.day_of_period)
         .join(Unit).switch(Assignment).join(Task).join(Plan)
+        .switch(Task).join(Deadline, pw.JOIN.LEFT_OUTER, on=(Deadline.task == Task.id))
         .where(Plan.active == True)  # noqa: E712
+        .order_by(Assignment.id, Deadline.position)
         .tuples()
     )
 
