@@ -366,6 +366,10 @@ def paced(port: int, base_port: int, args: argparse.Namespace, messages: Message
         by_kind.setdefault(kind, []).append(latency)
     print("  p99 by command: " + ", ".join(
         f"{k} {sorted(v)[int(len(v) * 0.99)]:.1f} ms" for k, v in by_kind.items()))
+    # Where in the run the slow answers were: a stall shows as a few slow seconds, an overload as a rising line.
+    per_second = [run.latencies_ms[i:i + int(args.rate)] for i in range(0, len(run.latencies_ms), int(args.rate))]
+    worst = sorted(range(len(per_second)), key=lambda s: max(per_second[s]), reverse=True)[:3]
+    print("  slowest seconds: " + ", ".join(f"{s}s (max {max(per_second[s]):.0f} ms)" for s in sorted(worst)))
     wrong = wrong_answers(run, load)
     stored = inbox_count(url) - before
     print(f"  wrong answers {wrong}; messages in the inbox {stored} of {n}")

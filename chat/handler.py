@@ -22,6 +22,7 @@ from chat.quick import RateWindow
 from chat.registry import registry
 from store import cardstate, chatdata
 from store.config import Config
+from store.inbox import just_recorded
 from store.models import Report
 
 log = logging.getLogger("duban.chat")
@@ -110,7 +111,9 @@ def _handle(userid: str, text: str, *, msgid: str | None, now: dt.datetime,
                     cmd = parse(rewritten, registry.grammar(), today)
         command = cmd.name
         spec = registry.get(cmd.name)
-        previous = chatdata.report_by_msgid(ctx.msgid) if (cmd.name == FREE or (spec and spec.mutates)) else None
+        # A message the inbox has just recorded as new cannot have a report yet: no look-up for it.
+        looks = (cmd.name == FREE or (spec and spec.mutates)) and not just_recorded(ctx.msgid)
+        previous = chatdata.report_by_msgid(ctx.msgid) if looks else None
         reply = _repeat(ctx, previous, cmd) if previous is not None else _run(ctx, cmd)
         outcome = "repeat" if previous is not None else "answered"
         return ChatResult(replies.fit(reply), [(u, replies.fit(t)) for u, t in ctx.notify]), command, outcome

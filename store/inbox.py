@@ -6,6 +6,7 @@ insert-or-get that is safe when two servers (or two threads) receive the same re
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -21,6 +22,7 @@ from store.prepared import Prepared, insert_ignore, insert_ignore_many
 log = logging.getLogger("duban.callback")
 
 KEY_MAX = 190
+_recorded_new: contextvars.ContextVar[str | None] = contextvars.ContextVar("duban_inbox_recorded_new", default=None)
 USER_MAX = 64
 
 # Each write is one short autocommit statement: the database serialises writers itself (SQLite's write lock
@@ -44,9 +46,16 @@ def record_incoming(key: str, from_user: str, content: str, now: dt.datetime) ->
         raise StoreError(_('an inbox sender needs 1 to {USER_MAX} characters').format(USER_MAX=USER_MAX))
     fields = {"key": key, "from_user": from_user, "received_at": now, "content": content, "reply": None}
     new_id = insert_ignore(Inbox, fields)
+    _recorded_new.set(key if new_id is not None else None)
     if new_id is not None:
         return Inbox(id=new_id, **fields), True
     return _by_key(key), False
+
+
+def just_recorded(key: str | None) -> bool:
+    """Whether this thread's last `record_incoming` created `key`: the message is new here, so nothing else
+    (a report carrying its MsgId) can have been written for it yet, and chat need not look."""
+    return key is not None and _recorded_new.get() == key
 
 
 def _by_key(key: str) -> Inbox:

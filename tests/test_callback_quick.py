@@ -151,3 +151,13 @@ def test_answers_from_memory_are_logged_as_one_summary_line(world, caplog):
         server.stop()  # a last summary when the server stops (else one a minute)
     lines = [r.getMessage() for r in caplog.records if "answered from memory" in r.getMessage()]
     assert len(lines) == 1 and "help=3" in lines[0] and "from 2 people" in lines[0]
+
+
+def test_the_inbox_tells_chat_whether_this_thread_just_recorded_a_message_as_new(world):
+    from store.inbox import just_recorded, record_incoming
+
+    when = dt.datetime(2019, 10, 22, 1, 0)
+    record_incoming("9701", "czj", "完成 1", when)
+    assert just_recorded("9701") and not just_recorded("9702") and not just_recorded(None)
+    record_incoming("9701", "czj", "完成 1", when)  # WeCom's retry: seen before, so chat looks for its report
+    assert not just_recorded("9701")
