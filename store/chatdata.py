@@ -17,7 +17,7 @@ import peewee as pw
 
 from store.db import StoreError, backend, write_transaction
 from store.due import DeadlineLike, effective_due
-from store.inbox import recent_messages
+from store.inbox import just_recorded, recent_messages
 from store.models import (
     ROLES,
     Assignment,
@@ -363,6 +363,11 @@ def report_by_msgid(msgid: str | None) -> Report | None:
     return _report_by_msgid.first(msgid)
 
 
+def _earlier_report(msgid: str | None) -> Report | None:
+    """The report this MsgId already recorded; no look-up for a message the inbox has just recorded as new."""
+    return None if just_recorded(msgid) else report_by_msgid(msgid)
+
+
 def _insert_report(assignment_id: int, contact: Contact | None, kind: str, text: str, percent: int | None,
                    msgid: str | None, now: dt.datetime) -> tuple[Report, bool]:
     """(report, created). A MsgId seen before returns its report, written by whichever call came first: an
@@ -413,7 +418,7 @@ def mark_done(assignment: Assignment | ChatItem | int, contact: Contact | None, 
     """The unit says it is done: state done, a 'done' report; a pending extension request is withdrawn."""
     aid = _id(assignment)
     with write_transaction():
-        existing = report_by_msgid(msgid)
+        existing = _earlier_report(msgid)
         if existing is not None:
             return existing
         state = _state_query.tuples(aid)
@@ -450,7 +455,7 @@ def request_extension(assignment: Assignment | ChatItem | int, contact: Contact 
     """A pending Extension, state 'extension_requested' and an 'extension' report; replaces an earlier pending one."""
     aid = _id(assignment)
     with write_transaction():
-        existing = report_by_msgid(msgid)
+        existing = _earlier_report(msgid)
         if existing is not None:
             return ExtensionRequest(extension_of_report(existing), existing, False)
         current = Assignment.get_by_id(aid)
