@@ -117,7 +117,7 @@ class InboxRecorder:
     """
 
     BATCH = 200
-    GATHER_SECONDS = 0.05
+    GATHER_SECONDS = 0.2  # rows wait at most this long; flush() and close() cut it short
     RETRIES = 5
     MAX_WAITING = 50_000
 
