@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from chat import replies
@@ -55,9 +56,13 @@ class RateWindow:
             return True
 
 
+class QuickRoute(NamedTuple):
+    answer: str | None  # the reply, or None when the message needs the full path
+    reads_only: bool  # a known contact's command that changes nothing: the full path need not record it first
+
+
 class QuickAnswers:
-    """`answer(userid, text)`: the reply, or None when the message needs the full path; `reads_only(userid, text)`:
-    whether the full path may skip recording it first (a known contact's command that changes nothing)."""
+    """`quick(userid, text)` → QuickRoute, from one look at the directory and one parse (the request thread)."""
 
     def __init__(self, config: Config, directory: ContactRoles, rate: RateWindow | None = None) -> None:
         self.config = config
@@ -69,32 +74,31 @@ class QuickAnswers:
         self._people: set[str] = set()
         self._since = time.monotonic()
 
-    def __call__(self, userid: str, text: str) -> str | None:
-        return self.answer(userid, text)
-
-    def close(self) -> None:
-        """Stop the directory's refresher (the callback service calls this when it closes)."""
-        self.directory.stop()
-        self._log_summary(force=True)
-
-    def answer(self, userid: str, text: str) -> str | None:
+    def __call__(self, userid: str, text: str) -> QuickRoute:
         started = time.perf_counter()
         role = self.directory.role(userid)
         if role is None:
-            return None
-        cmd = self._parse(text)
+            return QuickRoute(None, False)
+        cmd = parse(text, registry.grammar(), clock.now().astimezone(self.tz).date())
+        spec = registry.get(cmd.name)
+        reads_only = spec is not None and not spec.mutates  # 任务, 详情 …: nothing to undo if it runs twice
         if cmd.name == EMPTY:
             reply = replies.empty()
         elif cmd.name in QUICK_COMMANDS:
             reply = help_text(role == "leader", self.config.chat.admin_contact)
         else:
-            return None
+            return QuickRoute(None, reads_only)
         if not self.rate.admit(userid, self.config.chat.commands_per_minute):
-            return None  # the full path words the refusal
+            return QuickRoute(None, reads_only)  # the full path words the refusal
         log.debug("chat request from %s: command=%s outcome=answered from memory %.2f ms", userid, cmd.name,
                   (time.perf_counter() - started) * 1000)
         self._count(userid, cmd.name)
-        return reply
+        return QuickRoute(reply, reads_only)
+
+    def close(self) -> None:
+        """Stop the directory's refresher (the callback service calls this when it closes)."""
+        self.directory.stop()
+        self._log_summary(force=True)
 
     def _count(self, userid: str, command: str) -> None:
         """Answers from memory are logged as one INFO line a minute (a line each at DEBUG): at a burst's rate a
@@ -114,13 +118,3 @@ class QuickAnswers:
             self._answered, self._people, self._since = {}, set(), now
         log.info("chat: answered from memory in the last %.0f s: %s, from %d people", seconds,
                  ", ".join(f"{command}={n}" for command, n in sorted(counts.items())), people)
-
-    def reads_only(self, userid: str, text: str) -> bool:
-        """A known contact's command that only reads (任务, 详情 …): nothing to undo if it runs twice."""
-        if self.directory.role(userid) is None:
-            return False
-        spec = registry.get(self._parse(text).name)
-        return spec is not None and not spec.mutates
-
-    def _parse(self, text: str):
-        return parse(text, registry.grammar(), clock.now().astimezone(self.tz).date())

@@ -89,7 +89,7 @@ def is_deadline_text(text: str) -> bool:
     return bool(found) and all(d.kind != "unknown" for d in found)
 
 
-def _reads_as_units(text: str) -> bool:
+def reads_as_units(text: str) -> bool:
     parsed = parse_units(text)
     return bool(parsed.refs) and not parsed.unresolved
 
@@ -127,7 +127,7 @@ def read_annotation(text: str, *, need_label: bool = False) -> Annotation | None
         for piece in split_pieces(body):
             if is_deadline_text(piece):
                 found.deadlines.append(piece)
-            elif label is not None or _reads_as_units(piece):
+            elif label is not None or reads_as_units(piece):
                 unit_pieces.append(piece)
             else:
                 found.leftovers.append(piece)

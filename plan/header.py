@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from plan.annotations import is_deadline_text, reads_as_units
 from plan.cntext import halfwidth
 from plan.readers.base import RawRow
 
@@ -170,20 +171,6 @@ def _reads(cells: list[str], test) -> bool:  # noqa: ANN001 - a predicate on one
     return len(cells) >= 2 and sum(1 for c in cells if test(c)) >= _SHARE * len(cells)
 
 
-def _is_deadline(text: str) -> bool:
-    from plan.deadlines import parse_deadlines
-
-    found = parse_deadlines(text, 2000)
-    return bool(found) and all(d.kind != "unknown" for d in found)
-
-
-def _is_units(text: str) -> bool:
-    from plan.units import parse_units
-
-    parsed = parse_units(text)
-    return bool(parsed.refs) and not parsed.unresolved
-
-
 def _by_content(columns: ColumnMap, rows: list[RawRow]) -> ColumnMap:
     """Columns whose header word is unusual, recognised by what their cells hold: a column of deadline phrases is
     the deadline column, one of unit phrases a units column (a column of people's names reads as neither), and
@@ -198,9 +185,9 @@ def _by_content(columns: ColumnMap, rows: list[RawRow]) -> ColumnMap:
 
     for col in unknown:
         values = cells(col)
-        if columns.deadline is None and _reads(values, _is_deadline):
+        if columns.deadline is None and _reads(values, is_deadline_text):
             columns.deadline = col
-        elif not columns.units and _reads(values, _is_units):
+        elif not columns.units and _reads(values, reads_as_units):
             columns.units.append(col)
     if columns.requirement is None:
         texts = {col: cells(col) for col in unknown if col != columns.deadline and col not in columns.units}

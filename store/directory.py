@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from store.db import unit_of_work
 from store.models import Contact
 from store.periodic import Periodic
 
@@ -47,8 +48,6 @@ class ContactRoles:
 
     def start(self, interval: float = REFRESH_SECONDS) -> ContactRoles:
         """Load now and then every `interval` seconds in a daemon thread (a failed first load is retried there)."""
-        from store.db import unit_of_work
-
         try:
             with unit_of_work():
                 self.load()

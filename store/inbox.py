@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import queue
 import threading
 import time
 
 import peewee as pw
 
 from i18n import _
-from store.db import StoreError, backend, database
+from store.db import StoreError, backend, database, unit_of_work
 from store.models import Inbox
 from store.prepared import Prepared, insert_ignore, insert_ignore_many
 
@@ -122,8 +123,6 @@ class InboxRecorder:
     MAX_WAITING = 50_000
 
     def __init__(self) -> None:
-        import queue
-
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._waiting = 0
         self._lock = threading.Lock()
@@ -167,10 +166,6 @@ class InboxRecorder:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        import queue
-
-        from store.db import unit_of_work
-
         stop = False
         while not stop:
             rows = [self._queue.get()]

@@ -13,10 +13,11 @@ POST [server] path ?msg_signature&timestamp&nonce           → an encrypted pas
 - Never a 500 for client garbage (WeCom would retry it): every malformed, forged, oversized or foreign request
   is a 4xx and nothing is stored for it. Secrets never reach the logs.
 
-- Quick when it can be: `quick_handler(userid, text)` is asked first, in the request thread; an answer it gives
-  (「帮助」 from a known contact: nothing read from or written to the database on the way) is returned at once and
-  written to the inbox a moment later by one thread, many rows per commit. None sends the message down the path
-  above.
+- Quick when it can be: `quick_handler(userid, text)` is asked first, in the request thread, and gives
+  (answer or None, reads_only). An answer (「帮助」 from a known contact: nothing read from or written to the
+  database on the way) is returned at once and written to the inbox a moment later by one thread, many rows per
+  commit. None sends the message down the path above; with reads_only (a command that changes nothing) the
+  worker runs it without recording it first, and it is recorded with its reply once settled.
 
 `handler(userid, text, msgid)` returns the reply text, or an object with `.reply` (str) and `.notify`
 (a list of (userid, text) for other people). Image, file and video messages go to `media_handler(userid,
@@ -61,7 +62,7 @@ from wecom.shaping import APP_TEXT_LIMIT, split_message, utf8_len
 log = logging.getLogger("duban.callback")
 
 Handler = Callable[[str, str, str], Any]
-QuickHandler = Callable[[str, str], "str | None"]
+QuickHandler = Callable[[str, str], "tuple[str | None, bool]"]  # (answer now or None, the command only reads)
 Notifier = Callable[[str, str, str], Any]
 
 DEFAULT_BUDGET_SECONDS = 3.5
@@ -157,13 +158,14 @@ class CallbackService:
     def answer(self, incoming: IncomingMessage, started: float) -> str:
         """The reply text to give `incoming` passively ('' = an empty body). Raises Unavailable (→ 503)."""
         deadline = started + self.budget
+        reads_only = False
         if incoming.msg_type == "text" and self.quick_handler is not None:
-            quick = self._quick(incoming)
+            quick, reads_only = self._quick(incoming)
             if quick is not None:
                 return quick
         if (incoming.msg_type == "text" or (incoming.media is not None and self.media_handler is not None)
                 or (incoming.click is not None and self.card_handler is not None)):
-            return self._answer_text(incoming, deadline)
+            return self._answer_text(incoming, deadline, reads_only)
         if incoming.msg_type == "event":
             fixed = WELCOME if incoming.event == "subscribe" else ""
         else:
@@ -174,30 +176,21 @@ class CallbackService:
         except FutureTimeout:
             raise Unavailable(f"{incoming.key} not recorded within {self.budget:g} s") from None
 
-    def _quick(self, incoming: IncomingMessage) -> str | None:
-        """The quick handler's answer, already queued for the inbox; None for the full path."""
+    def _quick(self, incoming: IncomingMessage) -> tuple[str | None, bool]:
+        """(the quick handler's answer, already queued for the inbox, or None for the full path; whether the
+        command only reads, so the full path need not record it first)."""
         if incoming.key in self._deferred:  # its reply went through the outbox: a retry gets nothing more
-            return None
+            return None, False
         try:
-            reply = self.quick_handler(incoming.from_user, incoming.content)
-        except Exception:  # noqa: BLE001 - a bug here must not cost the answer: the full path gives it
+            reply, reads_only = self.quick_handler(incoming.from_user, incoming.content)
+        except Exception:  # noqa: BLE001 - a bug here must not cost the answer: the full path (recording first) gives it
             log.exception("quick answer to %s failed", incoming.key)
-            return None
+            return None, False
         if not reply or utf8_len(reply) > PASSIVE_LIMIT_BYTES:
-            return None
+            return None, bool(reads_only)
         assert self.recorder is not None
         self.recorder.record(incoming.key, incoming.from_user, incoming.content, clock.utcnow(), reply)
-        return reply
-
-    def _reads_only(self, incoming: IncomingMessage) -> bool:
-        reads_only = getattr(self.quick_handler, "reads_only", None)
-        if reads_only is None or incoming.msg_type != "text" or incoming.key in self._deferred:
-            return False
-        try:
-            return bool(reads_only(incoming.from_user, incoming.content))
-        except Exception:  # noqa: BLE001 - unsure: the path that records first is always right
-            log.exception("could not tell whether %s only reads", incoming.key)
-            return False
+        return reply, bool(reads_only)
 
     def _record_fixed(self, incoming: IncomingMessage, fixed: str) -> str:
         with unit_of_work():
@@ -207,12 +200,12 @@ class CallbackService:
                 return fixed
             return row.reply or ""
 
-    def _answer_text(self, incoming: IncomingMessage, deadline: float) -> str:
+    def _answer_text(self, incoming: IncomingMessage, deadline: float, reads_only: bool = False) -> str:
         with self._lock:
             entry = self._inflight.get(incoming.key)
             if entry is None:
                 entry = _InFlight(incoming)
-                entry.read_only = self._reads_only(incoming)
+                entry.read_only = reads_only
                 entry.future = self.pool.submit(self._read_only if entry.read_only else self._first_look, entry)
                 self._inflight[incoming.key] = entry
                 joined = False
